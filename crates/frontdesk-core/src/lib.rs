@@ -1,0 +1,14 @@
+//! Frontdesk's domain logic: plain Rust, no I/O, tested directly.
+//!
+//! Everything here is deterministic and synchronous; the server and the store
+//! crates do the I/O around it.
+
+pub mod handoff;
+pub mod lang;
+pub mod model;
+pub mod permissions;
+pub mod persona;
+pub mod responder;
+pub mod short_answers;
+pub mod text;
+pub mod validate;

@@ -1,0 +1,282 @@
+//! The reply structure every responder returns, the `Responder` trait, and the
+//! first responder: answers from short answers, hands off otherwise.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::handoff::asks_for_human;
+use crate::lang::{detect, Lang};
+use crate::model::{HandoffTrigger, Personality};
+use crate::persona::{phrase, Phrase};
+use crate::short_answers::{ShortAnswer, ShortAnswerIndex};
+use crate::text::words;
+
+/// A source a reply used, as stored with the message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Citation {
+    /// `short_answer`, `article`, `file`, `url`…
+    pub source_kind: String,
+    pub source_id: i64,
+    pub title: String,
+    /// Shown to the visitor only when the source is public and citable.
+    pub url: Option<String>,
+}
+
+/// An action (external call) performed while replying.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionTaken {
+    pub name: String,
+    pub ok: bool,
+}
+
+/// One scored candidate considered while replying.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TraceCandidate {
+    pub source_kind: String,
+    pub source_id: i64,
+    pub title: String,
+    pub score: f32,
+}
+
+/// Why the responder did what it did (K2).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Trace {
+    pub responder: String,
+    pub language: String,
+    pub candidates: Vec<TraceCandidate>,
+    pub threshold: f32,
+    pub decision: String,
+}
+
+/// What the responder decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Answered from content (citations say which).
+    Answered,
+    /// Greeting, thanks: no content needed, no handoff.
+    SmallTalk,
+    /// The conversation goes to humans.
+    Handoff(HandoffTrigger),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reply {
+    pub text: String,
+    pub citations: Vec<Citation>,
+    pub actions: Vec<ActionTaken>,
+    pub confidence: f32,
+    pub outcome: Outcome,
+    pub trace: Trace,
+}
+
+/// The agent's profile as a responder needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Persona {
+    pub name: String,
+    pub personality: Personality,
+    pub default_lang: Lang,
+}
+
+/// A visitor's message to answer.
+#[derive(Debug, Clone)]
+pub struct Question {
+    pub text: String,
+    pub persona: Persona,
+}
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Anything that can answer a visitor: the built-in responders and, later,
+/// an LLM. Implementations never fail: a failure becomes a handoff reply.
+pub trait Responder: Send + Sync {
+    fn respond<'a>(&'a self, question: &'a Question) -> BoxFuture<'a, Reply>;
+}
+
+/// Answers from short answers only.
+#[derive(Debug, Clone, Default)]
+pub struct ShortAnswerResponder {
+    index: Arc<ShortAnswerIndex>,
+    threshold: f32,
+}
+
+impl ShortAnswerResponder {
+    pub const DEFAULT_THRESHOLD: f32 = 0.5;
+
+    pub fn new(answers: impl IntoIterator<Item = ShortAnswer>, threshold: f32) -> Self {
+        Self { index: Arc::new(ShortAnswerIndex::new(answers)), threshold }
+    }
+
+    /// The decision, synchronously: it does no I/O.
+    pub fn reply(&self, q: &Question) -> Reply {
+        let lang = detect(&q.text, q.persona.default_lang);
+        let say = |p: Phrase| phrase(q.persona.personality, lang, p, &q.persona.name);
+        let mut trace = Trace {
+            responder: "short_answers".into(),
+            language: lang.code().into(),
+            threshold: self.threshold,
+            ..Trace::default()
+        };
+        if asks_for_human(&q.text) {
+            trace.decision = "the visitor asked for a human".into();
+            return Reply {
+                text: say(Phrase::HandoffRequested),
+                citations: vec![],
+                actions: vec![],
+                confidence: 1.0,
+                outcome: Outcome::Handoff(HandoffTrigger::VisitorAsked),
+                trace,
+            };
+        }
+        let matches = self.index.search(&q.text, 5);
+        trace.candidates = matches
+            .iter()
+            .filter_map(|m| {
+                self.index.get(m.id).map(|a| TraceCandidate {
+                    source_kind: "short_answer".into(),
+                    source_id: a.id,
+                    title: a.question.clone(),
+                    score: m.score,
+                })
+            })
+            .collect();
+        if let Some(best) = matches.first().filter(|m| m.score >= self.threshold) {
+            if let Some(a) = self.index.get(best.id) {
+                trace.decision = format!(
+                    "short answer #{} scored {:.2}, at or above the threshold {:.2}",
+                    a.id, best.score, self.threshold
+                );
+                return Reply {
+                    text: format!("{}{}", say(Phrase::AnswerIntro), a.answer),
+                    citations: vec![Citation {
+                        source_kind: "short_answer".into(),
+                        source_id: a.id,
+                        title: a.question.clone(),
+                        url: None,
+                    }],
+                    actions: vec![],
+                    confidence: best.score,
+                    outcome: Outcome::Answered,
+                    trace,
+                };
+            }
+        }
+        if let Some(kind) = small_talk(&q.text) {
+            trace.decision = format!("small talk ({kind:?}), no content needed");
+            let text = match kind {
+                SmallTalk::Greeting => say(Phrase::Greeting),
+                SmallTalk::Thanks => say(Phrase::Thanks),
+            };
+            return Reply { text, citations: vec![], actions: vec![], confidence: 1.0, outcome: Outcome::SmallTalk, trace };
+        }
+        trace.decision = match matches.first() {
+            Some(m) => format!("best score {:.2} is below the threshold {:.2}", m.score, self.threshold),
+            None => "no short answer shares a term with the question".into(),
+        };
+        Reply {
+            text: say(Phrase::CannotAnswer),
+            citations: vec![],
+            actions: vec![],
+            confidence: matches.first().map_or(0.0, |m| m.score),
+            outcome: Outcome::Handoff(HandoffTrigger::CannotAnswer),
+            trace,
+        }
+    }
+}
+
+impl Responder for ShortAnswerResponder {
+    fn respond<'a>(&'a self, question: &'a Question) -> BoxFuture<'a, Reply> {
+        Box::pin(std::future::ready(self.reply(question)))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SmallTalk {
+    Greeting,
+    Thanks,
+}
+
+/// A message that is only a greeting or only thanks.
+fn small_talk(text: &str) -> Option<SmallTalk> {
+    const GREETINGS: &[&str] = &[
+        "hi", "hello", "hey", "hiya", "morning", "good", "afternoon", "evening", "ciao", "salve",
+        "buongiorno", "buonasera", "hola", "buenas", "buenos", "dias", "tardes", "bonjour",
+        "bonsoir", "salut", "coucou", "there", "all", "everyone",
+    ];
+    const THANKS: &[&str] = &[
+        "thanks", "thank", "you", "thx", "ty", "much", "so", "very", "grazie", "mille", "tante",
+        "gracias", "muchas", "merci", "beaucoup", "great", "perfect", "ok", "okay", "cool",
+        "perfetto", "perfecto", "parfait", "a", "lot",
+    ];
+    let ws = words(text);
+    if ws.is_empty() || ws.len() > 5 {
+        return None;
+    }
+    if ws.iter().all(|w| GREETINGS.contains(&w.as_str())) {
+        return Some(SmallTalk::Greeting);
+    }
+    if ws.iter().all(|w| THANKS.contains(&w.as_str())) {
+        return Some(SmallTalk::Thanks);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn responder() -> ShortAnswerResponder {
+        ShortAnswerResponder::new(
+            [ShortAnswer { id: 7, question: "What are your opening hours?".into(), answer: "We are open 9:00 to 18:00, Monday to Friday.".into() }],
+            ShortAnswerResponder::DEFAULT_THRESHOLD,
+        )
+    }
+
+    fn ask(text: &str, personality: Personality) -> Reply {
+        responder().reply(&Question {
+            text: text.into(),
+            persona: Persona { name: "Luma".into(), personality, default_lang: Lang::En },
+        })
+    }
+
+    #[test]
+    fn answers_and_cites_a_matching_short_answer() {
+        let r = ask("opening hours?", Personality::Friendly);
+        assert_eq!(r.outcome, Outcome::Answered);
+        assert!(r.text.contains("9:00 to 18:00"));
+        assert_eq!(r.citations[0].source_id, 7);
+        assert!(r.trace.decision.contains("#7"));
+    }
+
+    #[test]
+    fn personality_frames_but_keeps_the_facts() {
+        let a = ask("opening hours?", Personality::Friendly);
+        let b = ask("opening hours?", Personality::Witty);
+        assert_ne!(a.text, b.text);
+        assert!(b.text.contains("9:00 to 18:00"));
+    }
+
+    #[test]
+    fn hands_off_when_it_cannot_answer_in_the_visitors_language() {
+        let r = ask("Posso pagare con bonifico bancario?", Personality::Professional);
+        assert_eq!(r.outcome, Outcome::Handoff(HandoffTrigger::CannotAnswer));
+        assert!(r.text.contains("Non posso rispondere"), "{}", r.text);
+        assert!(r.citations.is_empty());
+    }
+
+    #[test]
+    fn hands_off_at_once_when_asked_for_a_human() {
+        let r = ask("what are your opening hours? actually just let me talk to a human", Personality::Casual);
+        assert_eq!(r.outcome, Outcome::Handoff(HandoffTrigger::VisitorAsked));
+    }
+
+    #[test]
+    fn greets_without_handing_off() {
+        let r = ask("Hello!", Personality::Friendly);
+        assert_eq!(r.outcome, Outcome::SmallTalk);
+        assert!(r.text.contains("Luma"));
+    }
+}

@@ -1,0 +1,160 @@
+//! Text normalisation shared by matching and detection: case folding, accent
+//! stripping, punctuation removal and a light, language-agnostic stemmer.
+
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+/// Lowercases, strips accents and turns every non-alphanumeric run into one
+/// space. `"¿Dónde  está?"` becomes `"donde esta"`.
+pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending_space = false;
+    for c in s.nfd() {
+        if is_combining_mark(c) {
+            continue;
+        }
+        if c.is_alphanumeric() {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.extend(c.to_lowercase());
+        } else if c == '\'' || c == '’' {
+            // "l'account" -> "l account": elisions split words in it/fr.
+            pending_space = true;
+        } else {
+            pending_space = true;
+        }
+    }
+    out
+}
+
+/// Folded words of `s`.
+pub fn words(s: &str) -> Vec<String> {
+    fold(s).split(' ').filter(|w| !w.is_empty()).map(str::to_owned).collect()
+}
+
+/// Function words of English, Italian, Spanish and French that carry no topic.
+const STOPWORDS: &[&str] = &[
+    // English
+    "a", "an", "the", "is", "are", "was", "were", "be", "been", "am", "do", "does", "did", "i",
+    "me", "my", "we", "our", "you", "your", "it", "its", "to", "of", "in", "on", "for", "and",
+    "or", "with", "at", "by", "from", "as", "that", "this", "there", "can", "could", "would",
+    "should", "will", "what", "how", "when", "where", "which", "who", "why", "if", "so", "any",
+    "have", "has", "had", "please", "hi", "hello", "hey", "thanks", "thank", "about", "get",
+    "s", "t", "m", "re", "ve", "d", "ll", "not", "no", "yes", "need", "want", "some", "just",
+    // Italian
+    "il", "lo", "la", "le", "li", "gli", "un", "uno", "una", "di", "da", "del", "della", "dei",
+    "delle", "al", "alla", "ai", "alle", "nel", "nella", "che", "chi", "e", "ed", "o", "per",
+    "con", "su", "sul", "sulla", "mi", "ti", "si", "ci", "vi", "non", "come", "cosa", "quando",
+    "dove", "quale", "quali", "quanto", "sono", "ho", "ha", "hanno", "mio", "mia", "miei",
+    "posso", "puo", "vorrei", "ciao", "grazie", "l", "un", "c", "e", "anche",
+    // Spanish
+    "el", "los", "las", "uno", "unos", "unas", "de", "del", "y", "en", "por", "para", "con",
+    "que", "como", "cuando", "donde", "cual", "cuanto", "es", "son", "mi", "mis", "tu", "tus",
+    "su", "sus", "me", "te", "se", "nos", "hola", "gracias", "puedo", "quiero", "esta", "estoy",
+    "hay", "lo", "al", "yo",
+    // French
+    "le", "les", "des", "du", "au", "aux", "et", "ou", "pour", "avec", "sur", "dans", "que",
+    "qui", "quoi", "comment", "quand", "est", "sont", "je", "j", "tu", "il", "elle", "nous",
+    "vous", "mon", "ma", "mes", "ton", "votre", "vos", "ce", "cette", "ces", "ne", "pas",
+    "bonjour", "merci", "puis", "peux", "peut", "qu", "n", "d", "est", "suis", "ai",
+];
+
+pub fn is_stopword(w: &str) -> bool {
+    STOPWORDS.contains(&w)
+}
+
+/// A light suffix stripper good enough for matching plural and gender
+/// variants in en/it/es/fr ("prices" ~ "price", "prezzi" ~ "prezzo").
+pub fn stem(w: &str) -> String {
+    let chars: Vec<char> = w.chars().collect();
+    if chars.len() <= 3 || chars.iter().all(|c| c.is_ascii_digit()) {
+        return w.to_owned();
+    }
+    let s: &str = w;
+    for suffix in ["ies", "es", "s", "i", "e", "a", "o"] {
+        if let Some(base) = s.strip_suffix(suffix) {
+            if base.chars().count() >= 3 {
+                return base.to_owned();
+            }
+        }
+    }
+    s.to_owned()
+}
+
+/// Content terms of `s`: folded, stopwords removed, stemmed.
+pub fn terms(s: &str) -> Vec<String> {
+    words(s)
+        .into_iter()
+        .filter(|w| !is_stopword(w))
+        .map(|w| stem(&w))
+        .collect()
+}
+
+/// Levenshtein distance, bounded: returns `None` as soon as it exceeds `max`.
+pub fn edit_distance_within(a: &str, b: &str, max: usize) -> Option<usize> {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    if a.len().abs_diff(b.len()) > max {
+        return None;
+    }
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        let mut row_min = cur[0];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            row_min = row_min.min(cur[j]);
+        }
+        if row_min > max {
+            return None;
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    let d = prev[b.len()];
+    (d <= max).then_some(d)
+}
+
+/// Whether two folded terms are the same word allowing for a typo: one edit
+/// for words of 5+ characters, two for 9+.
+pub fn fuzzy_eq(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    let n = a.chars().count().min(b.chars().count());
+    let max = match n {
+        0..=4 => 0,
+        5..=8 => 1,
+        _ => 2,
+    };
+    max > 0 && edit_distance_within(a, b, max).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fold_strips_case_accents_and_punctuation() {
+        assert_eq!(fold("¿Dónde  ESTÁ mi pedido?!"), "donde esta mi pedido");
+        assert_eq!(fold("l'opérateur"), "l operateur");
+        assert_eq!(fold("  "), "");
+    }
+
+    #[test]
+    fn terms_drop_stopwords_and_stem() {
+        assert_eq!(terms("What are the prices?"), vec!["pric"]);
+        assert_eq!(terms("Quali sono i prezzi"), vec!["i", "prezz"]);
+    }
+
+    #[test]
+    fn fuzzy_allows_typos_by_length() {
+        assert!(fuzzy_eq("password", "pasword"));
+        assert!(fuzzy_eq("subscription", "subscirption"));
+        assert!(!fuzzy_eq("plan", "plen"));
+        assert!(!fuzzy_eq("refund", "rebind"));
+    }
+}

@@ -1,0 +1,526 @@
+//! The admin API under `/api/v1`: session or API key, one permission per
+//! route (see `routes.rs`). Input parsing lives in the `*Input` types so the
+//! console's forms reuse exactly the same rules.
+
+use axum::extract::{Path, State};
+use axum::http::{header, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use frontdesk_core::model::{Availability, ConversationStatus, JobStatus, Personality, Role, View};
+use frontdesk_core::permissions::Permission as P;
+use frontdesk_core::validate::{bounded_text, password, EmailAddress, MessageText};
+use frontdesk_store::{
+    AgentProfile, Assignee, AuditFilter, ConversationFilter, NewApiKey, NewSession, NewShortAnswer, NewUser, UserPatch,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+
+use crate::auth::{self, Authed};
+use crate::engine;
+use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult, Code};
+use crate::routes::{Access, Routes};
+use crate::state::AppState;
+
+pub fn routes(r: Routes) -> Routes {
+    use Access::User as U;
+    r.add(Method::POST, "/api/v1/auth/login", Access::Public, login)
+        .add(Method::POST, "/api/v1/auth/logout", U(P::Authenticated), logout)
+        .add(Method::GET, "/api/v1/me", U(P::Authenticated), me)
+        .add(Method::PUT, "/api/v1/me/availability", U(P::Authenticated), set_availability)
+        .add(Method::GET, "/api/v1/agent", U(P::ViewAgent), get_agent)
+        .add(Method::PUT, "/api/v1/agent", U(P::EditAgent), put_agent)
+        .add(Method::GET, "/api/v1/short-answers", U(P::ViewAgent), list_short_answers)
+        .add(Method::POST, "/api/v1/short-answers", U(P::EditAgent), create_short_answer)
+        .add(Method::GET, "/api/v1/short-answers/{id}", U(P::ViewAgent), get_short_answer)
+        .add(Method::PUT, "/api/v1/short-answers/{id}", U(P::EditAgent), update_short_answer)
+        .add(Method::DELETE, "/api/v1/short-answers/{id}", U(P::EditAgent), delete_short_answer)
+        .add(Method::GET, "/api/v1/unanswered", U(P::ViewAgent), list_unanswered)
+        .add(Method::GET, "/api/v1/conversations", U(P::ViewConversations), list_conversations)
+        .add(Method::GET, "/api/v1/conversations/{id}", U(P::ViewConversations), get_conversation)
+        .add(Method::POST, "/api/v1/conversations/{id}/messages", U(P::HandleConversations), reply)
+        .add(Method::POST, "/api/v1/conversations/{id}/assign", U(P::HandleConversations), assign)
+        .add(Method::POST, "/api/v1/conversations/{id}/close", U(P::HandleConversations), close)
+        .add(Method::POST, "/api/v1/conversations/{id}/reopen", U(P::HandleConversations), reopen)
+        .add(Method::GET, "/api/v1/contacts", U(P::ViewConversations), list_contacts)
+        .add(Method::GET, "/api/v1/users", U(P::ManageUsers), list_users)
+        .add(Method::POST, "/api/v1/users", U(P::ManageUsers), create_user)
+        .add(Method::PATCH, "/api/v1/users/{id}", U(P::ManageUsers), patch_user)
+        .add(Method::GET, "/api/v1/teams", U(P::ViewConversations), list_teams)
+        .add(Method::POST, "/api/v1/teams", U(P::ManageUsers), create_team)
+        .add(Method::PUT, "/api/v1/teams/{id}/members", U(P::ManageUsers), set_team_members)
+        .add(Method::DELETE, "/api/v1/teams/{id}", U(P::ManageUsers), delete_team)
+        .add(Method::GET, "/api/v1/api-keys", U(P::ManageUsers), list_api_keys)
+        .add(Method::POST, "/api/v1/api-keys", U(P::ManageUsers), create_api_key)
+        .add(Method::DELETE, "/api/v1/api-keys/{id}", U(P::ManageUsers), revoke_api_key)
+        .add(Method::GET, "/api/v1/audit", U(P::ViewAudit), list_audit)
+        .add(Method::GET, "/api/v1/jobs", U(P::ManageJobs), list_jobs)
+        .add(Method::POST, "/api/v1/jobs/{id}/retry", U(P::ManageJobs), retry_job)
+}
+
+// ---------- auth ----------
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginInput {
+    pub email: String,
+    pub password: String,
+}
+
+/// Checks credentials and opens a session; returns the session token and CSRF token.
+pub async fn open_session(state: &AppState, email: &str, password: &str) -> ApiResult<(String, String, frontdesk_store::User)> {
+    let wrong = || ApiError::new(Code::Unauthenticated, "wrong email or password");
+    let (user, hash) = state.store.find_user_by_email(email.trim()).await?.ok_or_else(wrong)?;
+    if !auth::verify_password(password, &hash) {
+        return Err(wrong());
+    }
+    if user.disabled {
+        return Err(ApiError::new(Code::Unauthenticated, "this account is disabled"));
+    }
+    let token = auth::random_token("");
+    let csrf = auth::random_token("");
+    state
+        .store
+        .create_session(NewSession {
+            token_hash: auth::token_hash(&token),
+            csrf_token: csrf.clone(),
+            user_id: user.id,
+            expires_at: frontdesk_store::now_ms() + state.settings.session_hours * 3_600_000,
+        })
+        .await?;
+    Ok((token, csrf, user))
+}
+
+async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginInput>) -> ApiResult<Response> {
+    let (token, csrf, user) = open_session(&state, &body.email, &body.password).await?;
+    let cookie = auth::session_cookie(&token, state.settings.session_hours * 3600, state.settings.secure_cookies);
+    Ok(([(header::SET_COOKIE, cookie)], ApiJson(json!({"user": user, "csrf_token": csrf}))).into_response())
+}
+
+async fn logout(State(state): State<AppState>, headers: axum::http::HeaderMap) -> ApiResult<Response> {
+    if let Some(token) = auth::cookie_value(&headers, auth::SESSION_COOKIE) {
+        state.store.delete_session(&auth::token_hash(&token)).await?;
+    }
+    Ok(([(header::SET_COOKIE, auth::clear_session_cookie())], StatusCode::NO_CONTENT).into_response())
+}
+
+async fn me(authed: Authed) -> ApiJson<Value> {
+    ApiJson(json!({"user": authed.user, "csrf_token": authed.csrf}))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AvailabilityInput {
+    availability: String,
+}
+
+pub fn parse_availability(s: &str) -> ApiResult<Availability> {
+    Availability::parse(s).ok_or_else(|| ApiError::invalid_field("availability", "must be 'available' or 'away'"))
+}
+
+async fn set_availability(State(state): State<AppState>, authed: Authed, ApiJson(b): ApiJson<AvailabilityInput>) -> ApiResult<ApiJson<Value>> {
+    let a = parse_availability(&b.availability)?;
+    let u = state
+        .store
+        .update_user(&authed.actor(), authed.user.id, UserPatch { availability: Some(a), ..Default::default() })
+        .await?;
+    Ok(ApiJson(json!(u)))
+}
+
+// ---------- agent profile ----------
+
+/// Changes to the agent's profile; absent fields keep their value.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileInput {
+    pub name: Option<String>,
+    /// friendly, professional, casual, empathetic, witty or brand_voice
+    pub personality: Option<String>,
+    pub brand_voice: Option<String>,
+    /// The on/off switch (D2).
+    pub enabled: Option<bool>,
+    pub default_lang: Option<String>,
+    pub inactivity_close_minutes: Option<i64>,
+}
+
+impl ProfileInput {
+    pub fn apply(self, mut p: AgentProfile) -> ApiResult<AgentProfile> {
+        if let Some(n) = self.name {
+            p.name = bounded_text("name", &n, 1, 60)?;
+        }
+        if let Some(s) = self.personality {
+            p.personality = Personality::parse(s.trim()).ok_or_else(|| {
+                ApiError::invalid_field("personality", "must be one of friendly, professional, casual, empathetic, witty, brand_voice")
+            })?;
+        }
+        if let Some(b) = self.brand_voice {
+            p.brand_voice = bounded_text("brand_voice", &b, 0, 2000)?;
+        }
+        if let Some(e) = self.enabled {
+            p.enabled = e;
+        }
+        if let Some(l) = self.default_lang {
+            let l = l.trim().to_lowercase();
+            if frontdesk_core::lang::Lang::from_code(&l).is_none() {
+                return Err(ApiError::invalid_field("default_lang", "must be one of en, it, es, fr"));
+            }
+            p.default_lang = l;
+        }
+        if let Some(m) = self.inactivity_close_minutes {
+            if !(5..=60 * 24 * 30).contains(&m) {
+                return Err(ApiError::invalid_field("inactivity_close_minutes", "must be between 5 and 43200 (30 days)"));
+            }
+            p.inactivity_close_minutes = m;
+        }
+        if p.personality == Personality::BrandVoice && p.brand_voice.trim().is_empty() {
+            return Err(ApiError::invalid_field("brand_voice", "must describe the brand voice when the personality is brand_voice"));
+        }
+        Ok(p)
+    }
+}
+
+pub async fn update_profile(state: &AppState, authed: &Authed, input: ProfileInput) -> ApiResult<AgentProfile> {
+    let current = state.store.agent_profile().await?;
+    let next = input.apply(current)?;
+    let saved = state.store.update_agent_profile(&authed.actor(), next).await?;
+    state.hub.notify_config();
+    Ok(saved)
+}
+
+async fn get_agent(State(state): State<AppState>) -> ApiResult<ApiJson<AgentProfile>> {
+    Ok(ApiJson(state.store.agent_profile().await?))
+}
+
+async fn put_agent(State(state): State<AppState>, authed: Authed, ApiJson(b): ApiJson<ProfileInput>) -> ApiResult<ApiJson<AgentProfile>> {
+    Ok(ApiJson(update_profile(&state, &authed, b).await?))
+}
+
+// ---------- short answers ----------
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShortAnswerInput {
+    pub question: String,
+    pub answer: String,
+    #[serde(default = "yes")]
+    pub citations_enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl ShortAnswerInput {
+    pub fn parse(self) -> ApiResult<NewShortAnswer> {
+        Ok(NewShortAnswer {
+            question: bounded_text("question", &self.question, 1, 500)?,
+            answer: bounded_text("answer", &self.answer, 1, 5000)?,
+            citations_enabled: self.citations_enabled,
+        })
+    }
+}
+
+async fn list_short_answers(State(state): State<AppState>) -> ApiResult<ApiJson<Value>> {
+    Ok(ApiJson(json!(state.store.list_short_answers().await?)))
+}
+
+async fn get_short_answer(State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<ApiJson<Value>> {
+    Ok(ApiJson(json!(state.store.get_short_answer(id).await?)))
+}
+
+async fn create_short_answer(State(state): State<AppState>, authed: Authed, ApiJson(b): ApiJson<ShortAnswerInput>) -> ApiResult<Response> {
+    let sa = state.store.create_short_answer(&authed.actor(), b.parse()?).await?;
+    Ok((StatusCode::CREATED, ApiJson(json!(sa))).into_response())
+}
+
+async fn update_short_answer(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<ShortAnswerInput>,
+) -> ApiResult<ApiJson<Value>> {
+    Ok(ApiJson(json!(state.store.update_short_answer(&authed.actor(), id, b.parse()?).await?)))
+}
+
+async fn delete_short_answer(State(state): State<AppState>, authed: Authed, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+    state.store.delete_short_answer(&authed.actor(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_unanswered(State(state): State<AppState>) -> ApiResult<ApiJson<Value>> {
+    Ok(ApiJson(json!(state.store.list_unanswered(500).await?)))
+}
+
+// ---------- conversations ----------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ViewQuery {
+    view: Option<String>,
+}
+
+pub fn parse_view(v: Option<&str>) -> ApiResult<View> {
+    match v {
+        None | Some("") => Ok(View::AllOpen),
+        Some(v) => View::parse(v).ok_or_else(|| ApiError::invalid_field("view", "must be one of unassigned, mine, open, closed")),
+    }
+}
+
+async fn list_conversations(State(state): State<AppState>, authed: Authed, ApiQuery(q): ApiQuery<ViewQuery>) -> ApiResult<ApiJson<Value>> {
+    let view = parse_view(q.view.as_deref())?;
+    let list = state.store.list_conversations(ConversationFilter { view, user_id: authed.user.id, limit: 200 }).await?;
+    Ok(ApiJson(json!(list)))
+}
+
+/// A conversation with its messages (including the agent's traces) and events.
+pub async fn conversation_detail(state: &AppState, id: i64) -> ApiResult<Value> {
+    let c = state.store.get_conversation(id).await?;
+    let messages = state.store.messages_after(id, 0, 10_000).await?;
+    let events = state.store.list_events(id).await?;
+    let contact = match c.contact_id {
+        Some(cid) => Some(state.store.get_contact(cid).await?),
+        None => None,
+    };
+    Ok(json!({"conversation": c, "contact": contact, "messages": messages, "events": events}))
+}
+
+async fn get_conversation(State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<ApiJson<Value>> {
+    Ok(ApiJson(conversation_detail(&state, id).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReplyInput {
+    text: String,
+}
+
+async fn reply(State(state): State<AppState>, authed: Authed, Path(id): Path<i64>, ApiJson(b): ApiJson<ReplyInput>) -> ApiResult<Response> {
+    let text = MessageText::parse(&b.text)?;
+    state.store.get_conversation(id).await?;
+    let m = engine::human_message(&state, id, authed.user.id, text.into_inner()).await?;
+    Ok((StatusCode::CREATED, ApiJson(json!({"id": m.id}))).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignInput {
+    /// `agent`, `nobody`, `me` or `user` (with `user_id`).
+    pub to: String,
+    pub user_id: Option<i64>,
+}
+
+pub fn parse_assignee(input: &AssignInput, me: i64) -> ApiResult<Assignee> {
+    match input.to.as_str() {
+        "agent" => Ok(Assignee::Agent),
+        "nobody" => Ok(Assignee::Nobody),
+        "me" => Ok(Assignee::Human(me)),
+        "user" => input
+            .user_id
+            .map(Assignee::Human)
+            .ok_or_else(|| ApiError::invalid_field("user_id", "is required when 'to' is 'user'")),
+        _ => Err(ApiError::invalid_field("to", "must be one of agent, nobody, me, user")),
+    }
+}
+
+async fn assign(State(state): State<AppState>, authed: Authed, Path(id): Path<i64>, ApiJson(b): ApiJson<AssignInput>) -> ApiResult<ApiJson<Value>> {
+    let to = parse_assignee(&b, authed.user.id)?;
+    Ok(ApiJson(json!(engine::reassign(&state, id, to, authed.user.id).await?)))
+}
+
+async fn close(State(state): State<AppState>, authed: Authed, Path(id): Path<i64>) -> ApiResult<ApiJson<Value>> {
+    Ok(ApiJson(json!(engine::set_status(&state, id, ConversationStatus::Closed, Some(authed.user.id), "closed by a human").await?)))
+}
+
+async fn reopen(State(state): State<AppState>, authed: Authed, Path(id): Path<i64>) -> ApiResult<ApiJson<Value>> {
+    Ok(ApiJson(json!(engine::set_status(&state, id, ConversationStatus::Open, Some(authed.user.id), "reopened by a human").await?)))
+}
+
+async fn list_contacts(State(state): State<AppState>) -> ApiResult<ApiJson<Value>> {
+    Ok(ApiJson(json!(state.store.list_contacts(500).await?)))
+}
+
+// ---------- users and teams ----------
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserInput {
+    pub email: String,
+    pub name: String,
+    pub password: String,
+    /// admin, editor, agent or viewer
+    pub role: String,
+    #[serde(default = "yes")]
+    pub paid_seat: bool,
+}
+
+pub fn parse_role(s: &str) -> ApiResult<Role> {
+    Role::parse(s.trim()).ok_or_else(|| ApiError::invalid_field("role", "must be one of admin, editor, agent, viewer"))
+}
+
+impl UserInput {
+    pub fn parse(self) -> ApiResult<NewUser> {
+        let password = password("password", &self.password)?;
+        Ok(NewUser {
+            email: EmailAddress::parse("email", &self.email)?.as_str().to_owned(),
+            name: bounded_text("name", &self.name, 1, 100)?,
+            password_hash: auth::hash_password(&password).map_err(ApiError::internal)?,
+            role: parse_role(&self.role)?,
+            paid_seat: self.paid_seat,
+        })
+    }
+}
+
+async fn list_users(State(state): State<AppState>) -> ApiResult<ApiJson<Value>> {
+    Ok(ApiJson(json!(state.store.list_users().await?)))
+}
+
+async fn create_user(State(state): State<AppState>, authed: Authed, ApiJson(b): ApiJson<UserInput>) -> ApiResult<Response> {
+    let u = state.store.create_user(&authed.actor(), b.parse()?).await?;
+    Ok((StatusCode::CREATED, ApiJson(json!(u))).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatchInput {
+    pub name: Option<String>,
+    pub role: Option<String>,
+    pub paid_seat: Option<bool>,
+    pub availability: Option<String>,
+    pub disabled: Option<bool>,
+    pub password: Option<String>,
+}
+
+impl UserPatchInput {
+    pub fn parse(self) -> ApiResult<UserPatch> {
+        Ok(UserPatch {
+            name: self.name.map(|n| bounded_text("name", &n, 1, 100)).transpose()?,
+            role: self.role.map(|r| parse_role(&r)).transpose()?,
+            paid_seat: self.paid_seat,
+            availability: self.availability.map(|a| parse_availability(&a)).transpose()?,
+            disabled: self.disabled,
+            password_hash: self
+                .password
+                .map(|p| password("password", &p).map_err(ApiError::from).and_then(|p| auth::hash_password(&p).map_err(ApiError::internal)))
+                .transpose()?,
+        })
+    }
+}
+
+async fn patch_user(State(state): State<AppState>, authed: Authed, Path(id): Path<i64>, ApiJson(b): ApiJson<UserPatchInput>) -> ApiResult<ApiJson<Value>> {
+    let patch = b.parse()?;
+    if id == authed.user.id && (patch.disabled == Some(true) || patch.role.is_some_and(|r| r != Role::Admin)) {
+        return Err(ApiError::invalid_field("role", "you cannot disable yourself or remove your own admin role"));
+    }
+    Ok(ApiJson(json!(state.store.update_user(&authed.actor(), id, patch).await?)))
+}
+
+async fn list_teams(State(state): State<AppState>) -> ApiResult<ApiJson<Value>> {
+    Ok(ApiJson(json!(state.store.list_teams().await?)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TeamInput {
+    name: String,
+}
+
+async fn create_team(State(state): State<AppState>, authed: Authed, ApiJson(b): ApiJson<TeamInput>) -> ApiResult<Response> {
+    let name = bounded_text("name", &b.name, 1, 100)?;
+    let t = state.store.create_team(&authed.actor(), &name).await?;
+    Ok((StatusCode::CREATED, ApiJson(json!(t))).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MembersInput {
+    user_ids: Vec<i64>,
+}
+
+async fn set_team_members(State(state): State<AppState>, authed: Authed, Path(id): Path<i64>, ApiJson(b): ApiJson<MembersInput>) -> ApiResult<ApiJson<Value>> {
+    Ok(ApiJson(json!(state.store.set_team_members(&authed.actor(), id, &b.user_ids).await?)))
+}
+
+async fn delete_team(State(state): State<AppState>, authed: Authed, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+    state.store.delete_team(&authed.actor(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------- API keys ----------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApiKeyInput {
+    name: String,
+    /// The user the key acts as; defaults to the caller.
+    user_id: Option<i64>,
+}
+
+/// Creates an API key; the secret is returned once and only its hash is kept.
+pub async fn new_api_key(state: &AppState, actor: &frontdesk_store::Actor, user_id: i64, name: &str) -> ApiResult<(String, frontdesk_store::ApiKey)> {
+    let name = bounded_text("name", name, 1, 100)?;
+    let secret = auth::random_token(auth::API_KEY_PREFIX);
+    let key = state
+        .store
+        .create_api_key(actor, NewApiKey { user_id, name, prefix: secret[..12].to_owned(), key_hash: auth::token_hash(&secret) })
+        .await?;
+    Ok((secret, key))
+}
+
+async fn list_api_keys(State(state): State<AppState>) -> ApiResult<ApiJson<Value>> {
+    Ok(ApiJson(json!(state.store.list_api_keys().await?)))
+}
+
+async fn create_api_key(State(state): State<AppState>, authed: Authed, ApiJson(b): ApiJson<ApiKeyInput>) -> ApiResult<Response> {
+    let (secret, key) = new_api_key(&state, &authed.actor(), b.user_id.unwrap_or(authed.user.id), &b.name).await?;
+    Ok((StatusCode::CREATED, ApiJson(json!({"key": secret, "api_key": key}))).into_response())
+}
+
+async fn revoke_api_key(State(state): State<AppState>, authed: Authed, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+    state.store.revoke_api_key(&authed.actor(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------- audit and jobs ----------
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    pub entity_type: Option<String>,
+    pub actor_user_id: Option<i64>,
+    pub action: Option<String>,
+    pub limit: Option<i64>,
+}
+
+impl AuditQuery {
+    pub fn filter(self) -> AuditFilter {
+        let nonempty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
+        AuditFilter {
+            entity_type: nonempty(self.entity_type),
+            actor_user_id: self.actor_user_id,
+            action: nonempty(self.action),
+            limit: self.limit.unwrap_or(200).clamp(1, 1000),
+        }
+    }
+}
+
+async fn list_audit(State(state): State<AppState>, ApiQuery(q): ApiQuery<AuditQuery>) -> ApiResult<ApiJson<Value>> {
+    Ok(ApiJson(json!(state.store.list_audit(q.filter()).await?)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JobsQuery {
+    status: Option<String>,
+}
+
+async fn list_jobs(State(state): State<AppState>, ApiQuery(q): ApiQuery<JobsQuery>) -> ApiResult<ApiJson<Value>> {
+    let status = match q.status.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(JobStatus::parse(s).ok_or_else(|| ApiError::invalid_field("status", "must be one of queued, running, done, dead"))?),
+    };
+    Ok(ApiJson(json!(state.store.list_jobs(status, 200).await?)))
+}
+
+async fn retry_job(State(state): State<AppState>, authed: Authed, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+    state.store.retry_job(&authed.actor(), id).await?;
+    Ok(StatusCode::ACCEPTED)
+}

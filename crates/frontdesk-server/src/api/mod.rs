@@ -1,0 +1,48 @@
+//! JSON API handlers: thin — validate, one engine or store call, respond.
+
+pub mod admin;
+pub mod chat;
+
+use axum::extract::State;
+use axum::http::{header, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::routes::{Access, Routes};
+use crate::state::AppState;
+
+/// Unix milliseconds as RFC 3339.
+pub fn rfc3339(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_default()
+}
+
+pub fn public_routes(r: Routes) -> Routes {
+    r.add(Method::GET, "/healthz", Access::Public, healthz)
+        .add(Method::GET, "/readyz", Access::Public, readyz)
+        .add(Method::GET, "/metrics", Access::Public, metrics)
+        .add(Method::GET, "/widget.js", Access::Public, crate::assets::widget_js)
+        .add(Method::GET, "/demo", Access::Public, crate::demo::demo_page)
+        .add(Method::GET, "/assets/{*path}", Access::Public, crate::assets::static_asset)
+        .add(Method::GET, "/api/openapi.json", Access::Public, crate::openapi::openapi_json)
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Ready when the store answers.
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "store not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable").into_response()
+        }
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    if let Ok(depth) = state.store.queue_depth().await {
+        state.metrics.job_queue_depth.set(depth);
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+}

@@ -1,0 +1,215 @@
+//! Authentication (session cookies, API keys), CSRF, and the one permission
+//! check every route goes through (I2).
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::body::{to_bytes, Body};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine;
+use frontdesk_core::permissions::{allows, Permission};
+use frontdesk_store::{Actor, User};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::error::{ApiError, Code};
+use crate::state::AppState;
+
+pub const SESSION_COOKIE: &str = "fd_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+pub const CSRF_FIELD: &str = "_csrf";
+pub const API_KEY_PREFIX: &str = "fdk_";
+
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing the password failed: {e}"))
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// A random URL-safe token of 32 bytes, with an optional prefix.
+pub fn random_token(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Tokens are stored as SHA-256 hashes: they are random, so a fast hash is enough.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Who is calling and how.
+#[derive(Debug, Clone)]
+pub struct Authed {
+    pub user: User,
+    /// The session's CSRF token; `None` for API keys.
+    pub csrf: Option<String>,
+}
+
+impl Authed {
+    pub fn actor(&self) -> Actor {
+        Actor::user(self.user.id, &self.user.email)
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Authed {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, ApiError> {
+        // Only the permission middleware inserts it: a handler on a route
+        // without a permission cannot get a user.
+        parts.extensions.get::<Authed>().cloned().ok_or_else(ApiError::unauthenticated)
+    }
+}
+
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+}
+
+/// Finds the caller from an API key or a session cookie.
+pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<Authed>, ApiError> {
+    if let Some(key) = bearer(headers).filter(|k| k.starts_with(API_KEY_PREFIX)) {
+        let user = state.store.api_key_user(&token_hash(key)).await?;
+        return match user {
+            Some(user) => Ok(Some(Authed { user, csrf: None })),
+            None => Err(ApiError::new(Code::Unauthenticated, "the API key is unknown or revoked")),
+        };
+    }
+    if let Some(token) = cookie_value(headers, SESSION_COOKIE) {
+        if let Some((user, csrf)) = state.store.session(&token_hash(&token), frontdesk_store::now_ms()).await? {
+            return Ok(Some(Authed { user, csrf: Some(csrf) }));
+        }
+    }
+    Ok(None)
+}
+
+fn is_console(path: &str) -> bool {
+    path == "/" || path.starts_with("/console")
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// The form field `_csrf` of a url-encoded body (tokens are URL-safe, so no decoding is needed).
+fn form_csrf(body: &[u8]) -> Option<String> {
+    std::str::from_utf8(body)
+        .ok()?
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == CSRF_FIELD)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// The permission middleware: authenticates, checks `perm`, checks CSRF for
+/// cookie sessions on unsafe methods, and hands the user to the handler.
+pub async fn require(State((state, perm)): State<(AppState, Permission)>, req: Request, next: Next) -> Response {
+    let console = is_console(req.uri().path());
+    let authed = match authenticate(&state, req.headers()).await {
+        Ok(Some(a)) => a,
+        Ok(None) if console => {
+            let next_path = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/console");
+            let next_q: String = next_path.bytes().map(|b| if b.is_ascii_alphanumeric() || b"/-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+            return Redirect::to(&format!("/login?next={next_q}")).into_response();
+        }
+        Ok(None) => return ApiError::unauthenticated().into_response(),
+        Err(e) => return e.into_response(),
+    };
+    if authed.user.disabled {
+        return ApiError::new(Code::Unauthenticated, "this account is disabled").into_response();
+    }
+    if !allows(authed.user.role, authed.user.paid_seat, perm) {
+        let why = if matches!(perm, Permission::EditAgent | Permission::HandleConversations) && !authed.user.paid_seat {
+            format!("this needs the {perm:?} permission and a paid seat")
+        } else {
+            format!("your role ({}) does not have the {perm:?} permission", authed.user.role)
+        };
+        return ApiError::forbidden(why).into_response();
+    }
+    let mut req = req;
+    if let (Some(csrf), false) = (&authed.csrf, is_safe(req.method())) {
+        let header_ok = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) == Some(csrf.as_str());
+        if !header_ok {
+            let is_form = req
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+            let (parts, body) = req.into_parts();
+            let bytes = if is_form {
+                match to_bytes(body, state.settings.max_body_bytes).await {
+                    Ok(b) => b,
+                    Err(_) => return ApiError::new(Code::PayloadTooLarge, "the request body is too large").into_response(),
+                }
+            } else {
+                Default::default()
+            };
+            if form_csrf(&bytes).as_deref() != Some(csrf.as_str()) {
+                return ApiError::new(
+                    Code::CsrfFailed,
+                    "missing or wrong CSRF token: send the X-CSRF-Token header or the _csrf form field",
+                )
+                .into_response();
+            }
+            req = Request::from_parts(parts, Body::from(bytes));
+        }
+    }
+    req.extensions_mut().insert(authed);
+    next.run(req).await
+}
+
+/// The `Set-Cookie` value for a new session.
+pub fn session_cookie(token: &str, max_age_secs: i64, secure: bool) -> String {
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+pub fn clear_session_cookie() -> String {
+    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_with_the_right_password() {
+        let h = hash_password("correct horse").unwrap();
+        assert!(verify_password("correct horse", &h));
+        assert!(!verify_password("wrong horse", &h));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn csrf_field_is_found_in_a_form_body() {
+        assert_eq!(form_csrf(b"a=1&_csrf=abc-_9&b=2").as_deref(), Some("abc-_9"));
+        assert_eq!(form_csrf(b"a=1"), None);
+    }
+
+    #[test]
+    fn cookies_are_parsed() {
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, "a=1; fd_session=tok; b=2".parse().unwrap());
+        assert_eq!(cookie_value(&h, SESSION_COOKIE).as_deref(), Some("tok"));
+    }
+}

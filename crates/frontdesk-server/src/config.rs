@@ -1,0 +1,127 @@
+//! Process settings. Loaded by the binary from a TOML file, overridden by
+//! `FRONTDESK_*` environment variables, overridden by flags.
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Address to listen on; port 0 picks a free port.
+    pub listen: String,
+    /// Where the SQLite file and other local data live.
+    pub data_dir: PathBuf,
+    /// `postgres://…` selects PostgreSQL; empty means a SQLite file in `data_dir`.
+    pub database_url: String,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Whether session cookies are marked `Secure` (set when served over HTTPS).
+    pub secure_cookies: bool,
+    /// How long a console session lasts, in hours.
+    pub session_hours: i64,
+    /// Run the background job worker in this process.
+    pub run_worker: bool,
+    /// How often the worker looks for due jobs, in milliseconds.
+    pub worker_poll_ms: u64,
+    /// How often the inactivity sweep is scheduled, in seconds.
+    pub sweep_interval_secs: u64,
+    /// Score a short answer must reach to be used, from 0 to 1.
+    pub answer_threshold: f32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: String::new(),
+            max_body_bytes: 256 * 1024,
+            secure_cookies: false,
+            session_hours: 24 * 7,
+            run_worker: true,
+            worker_poll_ms: 500,
+            sweep_interval_secs: 60,
+            answer_threshold: frontdesk_core::responder::ShortAnswerResponder::DEFAULT_THRESHOLD,
+        }
+    }
+}
+
+impl Settings {
+    /// The database URL to use: the configured one, or a SQLite file in the data dir.
+    pub fn effective_database_url(&self) -> String {
+        if self.database_url.trim().is_empty() {
+            format!("sqlite://{}", self.data_dir.join("frontdesk.db").display())
+        } else {
+            self.database_url.clone()
+        }
+    }
+}
+
+impl Settings {
+    /// Settings from an optional TOML text, then `FRONTDESK_<FIELD>`
+    /// variables from `env` (each parsed as its field's type). Flags are
+    /// applied by the caller on the result.
+    pub fn layered(toml_text: Option<&str>, env: impl IntoIterator<Item = (String, String)>) -> anyhow::Result<Settings> {
+        let base: Settings = match toml_text {
+            Some(t) => toml::from_str(t).map_err(|e| anyhow::anyhow!("the settings file is invalid: {e}"))?,
+            None => Settings::default(),
+        };
+        let mut table = match toml::Value::try_from(&base)? {
+            toml::Value::Table(t) => t,
+            _ => anyhow::bail!("settings did not serialise to a table"),
+        };
+        for (key, raw) in env {
+            let Some(field) = key.strip_prefix("FRONTDESK_").map(str::to_lowercase) else { continue };
+            let Some(current) = table.get(&field) else {
+                continue; // Other FRONTDESK_* variables (e.g. test settings) are not ours.
+            };
+            let value = match current {
+                toml::Value::Integer(_) => toml::Value::Integer(
+                    raw.trim().parse().map_err(|_| anyhow::anyhow!("{key} must be a whole number, got {raw:?}"))?,
+                ),
+                toml::Value::Float(_) => toml::Value::Float(
+                    raw.trim().parse().map_err(|_| anyhow::anyhow!("{key} must be a number, got {raw:?}"))?,
+                ),
+                toml::Value::Boolean(_) => toml::Value::Boolean(match raw.trim().to_lowercase().as_str() {
+                    "1" | "true" | "yes" | "on" => true,
+                    "0" | "false" | "no" | "off" => false,
+                    _ => anyhow::bail!("{key} must be true or false, got {raw:?}"),
+                }),
+                _ => toml::Value::String(raw),
+            };
+            table.insert(field, value);
+        }
+        Ok(toml::Value::Table(table).try_into()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_environment() {
+        let s = Settings::layered(
+            Some("listen = \"0.0.0.0:9000\"\nsession_hours = 2\n"),
+            [("FRONTDESK_SESSION_HOURS".to_owned(), "5".to_owned()), ("FRONTDESK_SECURE_COOKIES".into(), "on".into()), ("HOME".into(), "/x".into())],
+        )
+        .unwrap();
+        assert_eq!(s.listen, "0.0.0.0:9000");
+        assert_eq!(s.session_hours, 5);
+        assert!(s.secure_cookies);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let e = Settings::layered(None, [("FRONTDESK_SESSION_HOURS".to_owned(), "soon".to_owned())]).unwrap_err();
+        assert!(e.to_string().contains("FRONTDESK_SESSION_HOURS"));
+        let e = Settings::layered(Some("listn = 1"), []).unwrap_err();
+        assert!(e.to_string().contains("listn"), "{e}");
+    }
+
+    #[test]
+    fn sqlite_in_the_data_dir_by_default() {
+        let s = Settings { data_dir: "/tmp/fd".into(), ..Settings::default() };
+        assert_eq!(s.effective_database_url(), "sqlite:///tmp/fd/frontdesk.db");
+    }
+}

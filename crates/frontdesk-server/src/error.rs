@@ -1,0 +1,160 @@
+//! API errors. Every error body has the same fields, `{message, code, type}`
+//! plus `field` for validation errors; codes live in one table.
+
+use axum::extract::rejection::{FormRejection, JsonRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use frontdesk_core::validate::ValidationError;
+use frontdesk_store::StoreError;
+use serde::Serialize;
+
+/// The error codes: (code, HTTP status, type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    InvalidRequest,
+    ValidationFailed,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    Unauthenticated,
+    Forbidden,
+    CsrfFailed,
+    NotFound,
+    Conflict,
+    Unavailable,
+    Internal,
+}
+
+impl Code {
+    pub const fn parts(self) -> (&'static str, StatusCode, &'static str) {
+        match self {
+            Code::InvalidRequest => ("invalid_request", StatusCode::BAD_REQUEST, "invalid_request"),
+            Code::ValidationFailed => ("validation_failed", StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
+            Code::PayloadTooLarge => ("payload_too_large", StatusCode::PAYLOAD_TOO_LARGE, "invalid_request"),
+            Code::UnsupportedMediaType => ("unsupported_media_type", StatusCode::UNSUPPORTED_MEDIA_TYPE, "invalid_request"),
+            Code::Unauthenticated => ("unauthenticated", StatusCode::UNAUTHORIZED, "auth"),
+            Code::Forbidden => ("forbidden", StatusCode::FORBIDDEN, "auth"),
+            Code::CsrfFailed => ("csrf_failed", StatusCode::FORBIDDEN, "auth"),
+            Code::NotFound => ("not_found", StatusCode::NOT_FOUND, "invalid_request"),
+            Code::Conflict => ("conflict", StatusCode::CONFLICT, "invalid_request"),
+            Code::Unavailable => ("unavailable", StatusCode::SERVICE_UNAVAILABLE, "system"),
+            Code::Internal => ("internal", StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ErrorBody {
+    pub message: String,
+    pub code: &'static str,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub code: Code,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), field: None }
+    }
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        Self { code: Code::ValidationFailed, message: format!("{field}: {}", message.into()), field: Some(field.to_owned()) }
+    }
+    pub fn not_found(what: &str) -> Self {
+        Self::new(Code::NotFound, format!("{what} not found"))
+    }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(Code::Forbidden, message)
+    }
+    pub fn unauthenticated() -> Self {
+        Self::new(Code::Unauthenticated, "sign in, or send an API key as 'Authorization: Bearer <key>'")
+    }
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "internal error");
+        Self::new(Code::Internal, "internal error; it has been logged")
+    }
+    pub fn body(&self) -> ErrorBody {
+        let (code, _, kind) = self.code.parts();
+        ErrorBody { message: self.message.clone(), code, kind, field: self.field.clone() }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.code.parts().1;
+        (status, axum::Json(self.body())).into_response()
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(e: ValidationError) -> Self {
+        ApiError::invalid_field(&e.field, e.message)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => ApiError::not_found(what),
+            StoreError::Conflict(m) => ApiError::new(Code::Conflict, m),
+            StoreError::Invalid(m) => ApiError::new(Code::InvalidRequest, m),
+            e => ApiError::internal(e),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        match r {
+            JsonRejection::MissingJsonContentType(_) => {
+                ApiError::new(Code::UnsupportedMediaType, "send the body as JSON with 'Content-Type: application/json'")
+            }
+            JsonRejection::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                ApiError::new(Code::PayloadTooLarge, "the request body is too large")
+            }
+            JsonRejection::JsonDataError(e) => {
+                // serde's message names the field ("unknown field `x`", "missing field `text`").
+                let detail = e.body_text();
+                let field = detail.split('`').nth(1).map(str::to_owned);
+                ApiError { code: Code::ValidationFailed, message: detail, field }
+            }
+            r => ApiError::new(Code::InvalidRequest, r.body_text()),
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        ApiError::new(Code::InvalidRequest, r.body_text())
+    }
+}
+
+impl From<FormRejection> for ApiError {
+    fn from(r: FormRejection) -> Self {
+        ApiError::new(Code::InvalidRequest, r.body_text())
+    }
+}
+
+/// `Json` whose rejections are [`ApiError`]s.
+#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+impl<T: Serialize> IntoResponse for ApiJson<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// `Query` whose rejections are [`ApiError`]s.
+#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);

@@ -1,0 +1,101 @@
+//! The job worker: claims due jobs from the store (safe with several
+//! replicas), runs them, retries failures with exponential backoff, and
+//! leaves jobs that keep failing as `dead`, visible through the API.
+
+use std::time::Duration;
+
+use frontdesk_store::{now_ms, Job, NewJob};
+use serde_json::json;
+
+use crate::state::AppState;
+
+pub const CLOSE_INACTIVE: &str = "close_inactive";
+const LEASE_MS: i64 = 5 * 60_000;
+
+/// Delay before retry number `attempt` (1-based): 2 s, 4 s, 8 s… capped at 10 min.
+pub fn backoff_ms(attempt: i64) -> i64 {
+    let exp = attempt.clamp(1, 20) as u32;
+    (1000i64 << exp).min(600_000)
+}
+
+/// Runs one job. Unknown kinds fail (and so end up dead, visibly).
+pub async fn run_job(state: &AppState, job: &Job) -> anyhow::Result<()> {
+    match job.kind.as_str() {
+        CLOSE_INACTIVE => {
+            let profile = state.store.agent_profile().await?;
+            let before = now_ms() - profile.inactivity_close_minutes * 60_000;
+            let closed = state.store.close_inactive(before).await?;
+            if !closed.is_empty() {
+                tracing::info!(count = closed.len(), "closed inactive conversations");
+            }
+            Ok(())
+        }
+        other => anyhow::bail!("unknown job kind {other:?}"),
+    }
+}
+
+/// Claims and runs due jobs until none is left. Returns how many ran.
+pub async fn drain(state: &AppState, worker: &str) -> anyhow::Result<usize> {
+    let mut n = 0;
+    while let Some(job) = state.store.claim_job(worker, now_ms(), LEASE_MS).await? {
+        n += 1;
+        match run_job(state, &job).await {
+            Ok(()) => {
+                state.store.complete_job(job.id).await?;
+                state.metrics.jobs_run.with_label_values(&[&job.kind, "ok"]).inc();
+            }
+            Err(e) => {
+                tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, error = %e, "job failed");
+                state.store.fail_job(job.id, &format!("{e:#}"), now_ms() + backoff_ms(job.attempts)).await?;
+                state.metrics.jobs_run.with_label_values(&[&job.kind, "error"]).inc();
+            }
+        }
+    }
+    Ok(n)
+}
+
+/// Schedules the periodic jobs (idempotent: a dedupe key keeps one queued).
+pub async fn schedule_periodic(state: &AppState) -> anyhow::Result<()> {
+    state
+        .store
+        .enqueue_job(NewJob {
+            kind: CLOSE_INACTIVE.into(),
+            payload: json!({}),
+            run_at: now_ms(),
+            max_attempts: 3,
+            dedupe_key: Some(CLOSE_INACTIVE.into()),
+        })
+        .await?;
+    Ok(())
+}
+
+/// The worker loop of `serve`.
+pub async fn worker_loop(state: AppState, worker: String) {
+    let poll = Duration::from_millis(state.settings.worker_poll_ms.max(10));
+    let sweep_every = Duration::from_secs(state.settings.sweep_interval_secs.max(1));
+    let mut last_sweep: Option<tokio::time::Instant> = None;
+    loop {
+        if last_sweep.is_none_or(|t| t.elapsed() >= sweep_every) {
+            if let Err(e) = schedule_periodic(&state).await {
+                tracing::warn!(error = %e, "could not schedule periodic jobs");
+            }
+            last_sweep = Some(tokio::time::Instant::now());
+        }
+        if let Err(e) = drain(&state, &worker).await {
+            tracing::warn!(error = %e, "job worker error");
+        }
+        tokio::time::sleep(poll).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff_ms;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        assert_eq!(backoff_ms(1), 2000);
+        assert_eq!(backoff_ms(2), 4000);
+        assert_eq!(backoff_ms(30), 600_000);
+    }
+}

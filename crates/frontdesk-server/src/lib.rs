@@ -1,0 +1,23 @@
+//! Frontdesk's HTTP server: the public chat API and widget, the admin API,
+//! the console, the conversation engine and the job worker.
+//!
+//! `startup::Application` builds everything from [`config::Settings`] and
+//! exposes the bound port, so tests can run the real server on port 0.
+
+pub mod assets;
+pub mod auth;
+pub mod config;
+pub mod console;
+pub mod demo;
+pub mod engine;
+pub mod error;
+pub mod hub;
+pub mod jobs;
+pub mod metrics;
+pub mod openapi;
+pub mod routes;
+pub mod startup;
+pub mod state;
+
+pub mod api;
+

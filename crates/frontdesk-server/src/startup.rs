@@ -1,0 +1,123 @@
+//! Builds the application from settings and runs it. Exposes the bound
+//! address so tests can start the real server on port 0.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use frontdesk_store::Store;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Settings;
+use crate::error::{ApiError, Code};
+use crate::state::AppState;
+
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    router: Router,
+    pub state: AppState,
+}
+
+/// Counts requests by method and status class.
+async fn count_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let method = req.method().as_str().to_owned();
+    let _matched = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
+    let resp = next.run(req).await;
+    let class = format!("{}xx", resp.status().as_u16() / 100);
+    state.metrics.http_requests.with_label_values(&[&method, &class]).inc();
+    resp
+}
+
+/// Turns the body-limit layer's bare 413 into our error body.
+async fn error_bodies(req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    if resp.status() == StatusCode::PAYLOAD_TOO_LARGE && resp.headers().get(header::CONTENT_TYPE).is_none_or(|v| v != "application/json") {
+        return ApiError::new(Code::PayloadTooLarge, "the request body is too large").into_response();
+    }
+    resp
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a handler panicked");
+    ApiError::new(Code::Internal, "internal error; it has been logged").into_response()
+}
+
+pub fn build_router(state: AppState) -> Router {
+    let (routes, defs) = crate::routes::all(state.clone()).into_parts();
+    let _ = crate::openapi::ROUTES.set(defs);
+    routes
+        .merge(SwaggerUi::new("/api/docs").url("/api/docs/openapi.json", crate::openapi::document(crate::openapi::ROUTES.get().map(Vec::as_slice).unwrap_or_default())))
+        .fallback(|| async { ApiError::new(Code::NotFound, "no such route") })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), count_requests))
+        .layer(axum::middleware::from_fn(cors_for_chat))
+        .layer(axum::middleware::from_fn(error_bodies))
+        .layer(RequestBodyLimitLayer::new(state.settings.max_body_bytes))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// CORS for the public chat API only: the widget runs on customers' sites.
+async fn cors_for_chat(req: Request, next: Next) -> Response {
+    let is_chat = req.uri().path().starts_with("/api/v1/chat/");
+    if is_chat && req.method() == Method::OPTIONS {
+        let mut r = StatusCode::NO_CONTENT.into_response();
+        let h = r.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, OPTIONS"));
+        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("authorization, content-type, last-event-id"));
+        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
+        return r;
+    }
+    let mut resp = next.run(req).await;
+    if is_chat {
+        resp.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    }
+    resp
+}
+
+impl Application {
+    /// Opens the store (applying migrations), binds the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&settings.data_dir)?;
+        let store = frontdesk_store::open(&settings.effective_database_url()).await?;
+        Self::with_store(settings, store).await
+    }
+
+    pub async fn with_store(settings: Settings, store: Arc<dyn Store>) -> anyhow::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(&settings.listen).await?;
+        let state = AppState::new(store, settings);
+        let router = build_router(state.clone());
+        Ok(Self { listener, router, state })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` resolves; runs the job worker alongside.
+    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let worker = if self.state.settings.run_worker {
+            let name = format!("{}-{}", hostname(), std::process::id());
+            Some(tokio::spawn(crate::jobs::worker_loop(self.state.clone(), name)))
+        } else {
+            None
+        };
+        let result = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        if let Some(w) = worker {
+            w.abort();
+        }
+        Ok(result?)
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname").map(|s| s.trim().to_owned()).unwrap_or_else(|_| "frontdesk".into())
+}

@@ -1,0 +1,36 @@
+//! The PostgreSQL backend: one pool; jobs are claimed with `FOR UPDATE SKIP
+//! LOCKED` so several replicas can share the queue.
+
+use std::time::Duration;
+
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Pool, Postgres};
+
+use crate::StoreResult;
+
+pub struct PostgresStore {
+    write: Pool<Postgres>,
+    read: Pool<Postgres>,
+}
+
+impl PostgresStore {
+    const MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        Ok(Self { write: pool.clone(), read: pool })
+    }
+}
+
+crate::sql::impl_store!(
+    PostgresStore,
+    Postgres,
+    "postgres",
+    "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1, locked_at = $2, updated_at = $2 \
+     WHERE id = (SELECT id FROM jobs WHERE (status = 'queued' AND run_at <= $2) OR (status = 'running' AND locked_at < $3) \
+     ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING {cols}"
+);

@@ -1,0 +1,42 @@
+//! The SQLite backend: one writer connection (SQLite serialises writes
+//! anyway; one connection avoids busy errors) and a pool of readers, in WAL mode.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Pool, Sqlite};
+
+use crate::StoreResult;
+
+pub struct SqliteStore {
+    write: Pool<Sqlite>,
+    read: Pool<Sqlite>,
+}
+
+impl SqliteStore {
+    const MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+    /// `url` is `sqlite:path`, `sqlite://path` or a plain file path; the file is created if missing.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let url = if url.starts_with("sqlite:") { url.to_owned() } else { format!("sqlite://{url}") };
+        let options = SqliteConnectOptions::from_str(&url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let write = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
+        let read = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        Ok(Self { write, read })
+    }
+}
+
+crate::sql::impl_store!(
+    SqliteStore,
+    Sqlite,
+    "sqlite",
+    "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1, locked_at = $2, updated_at = $2 \
+     WHERE id = (SELECT id FROM jobs WHERE (status = 'queued' AND run_at <= $2) OR (status = 'running' AND locked_at < $3) \
+     ORDER BY run_at, id LIMIT 1) RETURNING {cols}"
+);

@@ -1,0 +1,183 @@
+//! `frontdesk bench chat`: simulated visitors over loopback HTTP against a
+//! real server, printing messages/s, reply latency percentiles and the
+//! server's peak memory. A benchmark, not a test: it prints figures.
+
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Subcommand;
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Concurrent visitors chatting with the agent (answers from short answers).
+    Chat {
+        /// Simulated visitors chatting at once.
+        #[arg(long, default_value_t = 200)]
+        visitors: usize,
+        /// How long to run, in seconds.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Benchmark a server that is already running (its base URL) instead of starting one.
+        #[arg(long)]
+        url: Option<String>,
+    },
+}
+
+/// Questions visitors ask: paraphrases of the demo's short answers.
+const QUESTIONS: &[&str] = &[
+    "how much does nimbus notes cost?",
+    "is there a free trial",
+    "How do I reset my password?",
+    "how can i cancel my subscription",
+    "Does it work offline?",
+    "how do i export my notes",
+    "Is my data encrypted?",
+    "where is my data stored",
+    "what is the storage limit",
+    "Which platforms are supported?",
+];
+
+struct Server {
+    child: Option<tokio::process::Child>,
+    base: String,
+    pid: Option<u32>,
+    _dir: Option<tempfile_dir::TempDir>,
+}
+
+mod tempfile_dir {
+    /// A directory removed on drop.
+    pub struct TempDir(pub std::path::PathBuf);
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+async fn start_server(database_url: Option<String>) -> anyhow::Result<Server> {
+    let dir = std::env::temp_dir().join(format!("frontdesk-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let mut cmd = tokio::process::Command::new(std::env::current_exe()?);
+    cmd.arg("serve").arg("--demo").arg("--listen").arg("127.0.0.1:0").arg("--data-dir").arg(&dir);
+    if let Some(url) = &database_url {
+        cmd.arg("--database-url").arg(url);
+    }
+    cmd.env("FRONTDESK_LOG", "warn").stdout(Stdio::piped()).stderr(Stdio::inherit()).kill_on_drop(true);
+    let mut child = cmd.spawn().context("starting the server")?;
+    let pid = child.id();
+    let stdout = child.stdout.take().context("server stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let base = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await? {
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                return Ok::<_, anyhow::Error>(rest.split_whitespace().next().unwrap_or_default().to_owned());
+            }
+        }
+        anyhow::bail!("the server exited before listening")
+    })
+    .await
+    .context("waiting for the server to listen")??;
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok(Server { child: Some(child), base, pid, _dir: Some(tempfile_dir::TempDir(dir)) })
+}
+
+/// Peak and current resident memory of a process, in MiB (Linux).
+fn rss_mib(pid: u32) -> Option<(f64, f64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .map(|kb| kb / 1024.0)
+    };
+    Some((field("VmHWM:")?, field("VmRSS:")?))
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+async fn visitor(client: reqwest::Client, base: Arc<String>, n: usize, deadline: Instant) -> anyhow::Result<(Vec<Duration>, usize)> {
+    let s: Value = client.post(format!("{base}/api/v1/chat/sessions")).json(&json!({})).send().await?.error_for_status()?.json().await?;
+    let id = s["conversation_id"].as_i64().context("conversation_id")?;
+    let token = s["visitor_token"].as_str().context("visitor_token")?.to_owned();
+    let url = format!("{base}/api/v1/chat/conversations/{id}/messages");
+    let mut latencies = Vec::new();
+    let mut answered = 0;
+    let mut i = n;
+    while Instant::now() < deadline {
+        let q = QUESTIONS[i % QUESTIONS.len()];
+        i += 1;
+        let t = Instant::now();
+        let r = client.post(&url).bearer_auth(&token).json(&json!({"text": q})).send().await?;
+        anyhow::ensure!(r.status() == 201, "posting a message answered {}", r.status());
+        let created: Value = r.json().await?;
+        latencies.push(t.elapsed());
+        // Now and then, check that the agent really answered.
+        if latencies.len() % 25 == 1 {
+            let after = created["id"].as_i64().unwrap_or(0);
+            let ms: Value = client.get(format!("{url}?after={after}")).bearer_auth(&token).send().await?.json().await?;
+            if ms.as_array().is_some_and(|a| a.iter().any(|m| m["author"] == "agent")) {
+                answered += 1;
+            } else {
+                anyhow::bail!("the agent did not answer {q:?}");
+            }
+        }
+    }
+    Ok((latencies, answered))
+}
+
+pub async fn run(cmd: BenchCommand, database_url: Option<String>) -> anyhow::Result<()> {
+    let BenchCommand::Chat { visitors, seconds, url } = cmd;
+    let mut server = match url {
+        Some(u) => Server { child: None, base: u.trim_end_matches('/').to_owned(), pid: None, _dir: None },
+        None => start_server(database_url.clone()).await?,
+    };
+    let backend = match &database_url {
+        Some(u) if u.starts_with("postgres") => "postgres",
+        _ => "sqlite",
+    };
+    let client = reqwest::Client::builder().pool_max_idle_per_host(visitors).build()?;
+    let base = Arc::new(server.base.clone());
+    // Warm up: one conversation so the answer index is built.
+    visitor(client.clone(), base.clone(), 0, Instant::now() + Duration::from_millis(200)).await?;
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(seconds);
+    let tasks: Vec<_> = (0..visitors).map(|n| tokio::spawn(visitor(client.clone(), base.clone(), n, deadline))).collect();
+    let mut all = Vec::new();
+    let mut checked = 0;
+    for t in tasks {
+        let (lat, ok) = t.await??;
+        all.extend(lat);
+        checked += ok;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort();
+    println!("bench chat: backend={backend} visitors={visitors} duration={elapsed:.1}s");
+    println!("  visitor messages: {} ({:.0} messages/s), each answered by the agent ({checked} spot-checked)", all.len(), all.len() as f64 / elapsed);
+    println!(
+        "  reply latency (message in -> agent reply stored): p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        percentile(&all, 0.50).as_secs_f64() * 1e3,
+        percentile(&all, 0.90).as_secs_f64() * 1e3,
+        percentile(&all, 0.99).as_secs_f64() * 1e3,
+        all.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+    );
+    match server.pid.and_then(rss_mib) {
+        Some((peak, now)) => println!("  server memory: peak RSS {peak:.1} MiB, current RSS {now:.1} MiB"),
+        None => println!("  server memory: not measured (external server)"),
+    }
+    if let Some(mut c) = server.child.take() {
+        let _ = c.kill().await;
+    }
+    Ok(())
+}
