@@ -121,14 +121,28 @@ impl From<JsonRejection> for ApiError {
                 ApiError::new(Code::PayloadTooLarge, "the request body is too large")
             }
             JsonRejection::JsonDataError(e) => {
-                // serde's message names the field ("unknown field `x`", "missing field `text`").
                 let detail = e.body_text();
-                let field = detail.split('`').nth(1).map(str::to_owned);
+                let field = json_error_field(&detail);
                 ApiError { code: Code::ValidationFailed, message: detail, field }
             }
             r => ApiError::new(Code::InvalidRequest, r.body_text()),
         }
     }
+}
+
+/// The field a JSON data error is about. axum prefixes serde's message with
+/// the path of the offending value ("text: invalid type…"); a missing field
+/// is reported at the root (". missing field `text`").
+fn json_error_field(detail: &str) -> Option<String> {
+    let inner = detail.split_once("target type: ").map_or(detail, |(_, rest)| rest);
+    if let Some((_, rest)) = inner.split_once("missing field `") {
+        return rest.split('`').next().map(str::to_owned);
+    }
+    inner
+        .split_once(": ")
+        .map(|(path, _)| path)
+        .filter(|p| !p.is_empty() && *p != "." && !p.contains(' '))
+        .map(str::to_owned)
 }
 
 impl From<QueryRejection> for ApiError {
@@ -158,3 +172,17 @@ impl<T: Serialize> IntoResponse for ApiJson<T> {
 #[derive(Debug, Clone, Copy, Default, axum::extract::FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct ApiQuery<T>(pub T);
+
+#[cfg(test)]
+mod tests {
+    use super::json_error_field;
+
+    #[test]
+    fn json_errors_name_their_field() {
+        let f = |s: &str| json_error_field(s);
+        assert_eq!(f("Failed to deserialize the JSON body into the target type: text: invalid type: integer `5`, expected a string at line 1 column 10").as_deref(), Some("text"));
+        assert_eq!(f("Failed to deserialize the JSON body into the target type: x: unknown field `x`, expected `text` at line 1 column 15").as_deref(), Some("x"));
+        assert_eq!(f("Failed to deserialize the JSON body into the target type: missing field `text` at line 1 column 2").as_deref(), Some("text"));
+        assert_eq!(f("something else entirely"), None);
+    }
+}

@@ -57,8 +57,9 @@ pub fn build_router(state: AppState) -> Router {
         .fallback(|| async { ApiError::new(Code::NotFound, "no such route") })
         .layer(axum::middleware::from_fn_with_state(state.clone(), count_requests))
         .layer(axum::middleware::from_fn(cors_for_chat))
-        .layer(axum::middleware::from_fn(error_bodies))
         .layer(RequestBodyLimitLayer::new(state.settings.max_body_bytes))
+        // Outside the body limit, so its bare 413 gets our error body.
+        .layer(axum::middleware::from_fn(error_bodies))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

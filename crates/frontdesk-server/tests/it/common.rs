@@ -1,0 +1,281 @@
+//! The test harness: a real server on port 0 over a fresh database.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use frontdesk_core::model::Role;
+use frontdesk_server::config::Settings;
+use frontdesk_server::startup::Application;
+use frontdesk_server::state::AppState;
+use frontdesk_store::{Actor, NewUser, Store};
+use serde_json::{json, Value};
+use sqlx::Connection;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server for tests: `FRONTDESK_TEST_POSTGRES_URL`. Missing
+/// it is a failure under `CI=true`, a loud skip otherwise.
+pub fn postgres_base_url() -> Option<String> {
+    match std::env::var("FRONTDESK_TEST_POSTGRES_URL") {
+        Ok(u) if !u.trim().is_empty() => Some(u),
+        _ => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("CI=true but FRONTDESK_TEST_POSTGRES_URL is not set: PostgreSQL tests are required in CI");
+            }
+            eprintln!("SKIPPED: PostgreSQL test (set FRONTDESK_TEST_POSTGRES_URL to run it)");
+            None
+        }
+    }
+}
+
+/// A database that exists for one test.
+pub enum TestDb {
+    Sqlite(tempfile::TempDir),
+    Postgres { admin_url: String, name: String, url: String },
+}
+
+impl TestDb {
+    pub async fn create(backend: Backend) -> Option<TestDb> {
+        match backend {
+            Backend::Sqlite => Some(TestDb::Sqlite(tempfile::tempdir().expect("temp dir"))),
+            Backend::Postgres => {
+                let admin_url = postgres_base_url()?;
+                let name = format!("fdtest_{}_{}", std::process::id(), rand_suffix());
+                let mut conn = sqlx::PgConnection::connect(&admin_url).await.expect("connect to PostgreSQL");
+                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
+                let url = match admin_url.rsplit_once('/') {
+                    Some((base, _)) => format!("{base}/{name}"),
+                    None => panic!("FRONTDESK_TEST_POSTGRES_URL must end with /database"),
+                };
+                Some(TestDb::Postgres { admin_url, name, url })
+            }
+        }
+    }
+
+    pub fn url(&self) -> String {
+        match self {
+            TestDb::Sqlite(dir) => format!("sqlite://{}", dir.path().join("frontdesk.db").display()),
+            TestDb::Postgres { url, .. } => url.clone(),
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres { admin_url, name, .. } = self {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs outside async context: use a small runtime on a thread.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                rt.block_on(async {
+                    let mut conn = sqlx::PgConnection::connect(&admin_url).await.ok()?;
+                    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await.ok()
+                })
+            })
+            .join();
+        }
+    }
+}
+
+fn rand_suffix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    format!("{t}_{}", N.fetch_add(1, Ordering::Relaxed))
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    pub client: reqwest::Client,
+    pub admin_key: String,
+    pub admin_id: i64,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    pub db: Arc<TestDb>,
+}
+
+pub fn test_settings(db: &TestDb) -> Settings {
+    let data_dir = match db {
+        TestDb::Sqlite(d) => d.path().to_path_buf(),
+        TestDb::Postgres { .. } => std::env::temp_dir(),
+    };
+    Settings {
+        listen: "127.0.0.1:0".into(),
+        data_dir,
+        database_url: db.url(),
+        worker_poll_ms: 50,
+        sweep_interval_secs: 3600,
+        ..Settings::default()
+    }
+}
+
+impl TestApp {
+    /// Starts the server on a fresh database; `None` when the backend is unavailable (skipped).
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        let db = Arc::new(TestDb::create(backend).await?);
+        Some(Self::spawn_on(db, |_| {}).await)
+    }
+
+    /// Starts the server on an existing database (e.g. after a restart).
+    pub async fn spawn_on(db: Arc<TestDb>, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut settings = test_settings(&db);
+        tweak(&mut settings);
+        let app = Application::build(settings).await.expect("build the application");
+        let addr = app.local_addr().expect("bound address");
+        let state = app.state.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let handle = tokio::spawn(app.run_until(async {
+            let _ = rx.await;
+        }));
+        let admin = match state.store.find_user_by_email("admin@test.example").await.unwrap() {
+            Some((u, _)) => u,
+            None => create_user(state.store.as_ref(), "admin@test.example", Role::Admin, true).await,
+        };
+        let (admin_key, _) = frontdesk_server::api::admin::new_api_key(&state, &Actor::system("test"), admin.id, "test")
+            .await
+            .expect("api key");
+        TestApp {
+            base: format!("http://{addr}"),
+            state,
+            client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            admin_key,
+            admin_id: admin.id,
+            shutdown: Some(tx),
+            handle: Some(handle),
+            db,
+        }
+    }
+
+    /// Stops the server and waits for it to finish.
+    pub async fn stop(mut self) -> Arc<TestDb> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(10), h).await;
+        }
+        self.db.clone()
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.state.store.as_ref()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A user with `role` and an API key for them.
+    pub async fn user_with_key(&self, email: &str, role: Role, paid_seat: bool) -> (i64, String) {
+        let u = create_user(self.store(), email, role, paid_seat).await;
+        let (key, _) = frontdesk_server::api::admin::new_api_key(&self.state, &Actor::system("test"), u.id, "k").await.unwrap();
+        (u.id, key)
+    }
+
+    /// Calls the admin API with `key`; returns status and JSON body (Null when empty).
+    pub async fn api(&self, key: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut rb = self.client.request(method, self.url(path)).bearer_auth(key);
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        let r = rb.send().await.expect("request");
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub async fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        self.api(&self.admin_key.clone(), method, path, body).await
+    }
+
+    /// Starts a visitor conversation; returns (id, token).
+    pub async fn visitor(&self, body: Value) -> (i64, String) {
+        let r = self.client.post(self.url("/api/v1/chat/sessions")).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), 201);
+        let v: Value = r.json().await.unwrap();
+        (v["conversation_id"].as_i64().unwrap(), v["visitor_token"].as_str().unwrap().to_owned())
+    }
+
+    pub async fn say(&self, id: i64, token: &str, text: &str) -> (u16, Value) {
+        let r = self
+            .client
+            .post(self.url(&format!("/api/v1/chat/conversations/{id}/messages")))
+            .bearer_auth(token)
+            .json(&json!({ "text": text }))
+            .send()
+            .await
+            .unwrap();
+        let s = r.status().as_u16();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn messages(&self, id: i64, token: &str) -> Vec<Value> {
+        let r = self
+            .client
+            .get(self.url(&format!("/api/v1/chat/conversations/{id}/messages?after=0")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json::<Vec<Value>>().await.unwrap()
+    }
+
+    /// Seeds the agent "Luma" and a few short answers through the API.
+    pub async fn seed_agent(&self) {
+        let (s, _) = self.admin(reqwest::Method::PUT, "/api/v1/agent", Some(json!({"name": "Luma", "personality": "friendly"}))).await;
+        assert_eq!(s, 200);
+        for (q, a) in [
+            ("What are your opening hours?", "We are open from 9:00 to 18:00, Monday to Friday."),
+            ("How much does the Pro plan cost?", "The Pro plan costs 12 euros per user per month."),
+            ("How do I reset my password?", "Click 'Forgot password' on the sign-in page."),
+        ] {
+            let (s, _) = self.admin(reqwest::Method::POST, "/api/v1/short-answers", Some(json!({"question": q, "answer": a}))).await;
+            assert_eq!(s, 201);
+        }
+    }
+}
+
+pub async fn create_user(store: &dyn Store, email: &str, role: Role, paid_seat: bool) -> frontdesk_store::User {
+    store
+        .create_user(
+            &Actor::system("test"),
+            NewUser {
+                email: email.into(),
+                name: email.split('@').next().unwrap().into(),
+                // A fixed hash of "password123" keeps tests fast.
+                password_hash: frontdesk_server::auth::hash_password("password123").unwrap(),
+                role,
+                paid_seat,
+            },
+        )
+        .await
+        .expect("create user")
+}
+
+/// Runs an async story against SQLite and PostgreSQL as two tests.
+#[macro_export]
+macro_rules! both_backends {
+    ($story:ident) => {
+        mod $story {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                if let Some(app) = $crate::common::TestApp::spawn($crate::common::Backend::Sqlite).await {
+                    super::$story(app).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = $crate::common::TestApp::spawn($crate::common::Backend::Postgres).await {
+                    super::$story(app).await;
+                }
+            }
+        }
+    };
+}
