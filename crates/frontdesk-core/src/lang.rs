@@ -34,33 +34,62 @@ const MARKERS: &[(Lang, &[&str])] = &[
     (
         Lang::En,
         &[
-            "the", "is", "are", "my", "i", "you", "what", "how", "can", "do", "does", "with",
-            "and", "to", "of", "it", "this", "please", "want", "need", "where", "when", "have",
-            "talk", "speak", "account", "hello", "hi", "thanks",
+            "the", "is", "are", "my", "i", "you", "what", "how", "can", "do", "does", "with", "and", "to", "of", "it",
+            "this", "please", "want", "need", "where", "when", "have", "talk", "speak", "account", "hello", "hi",
+            "thanks",
         ],
     ),
     (
         Lang::It,
         &[
-            "il", "lo", "gli", "di", "che", "non", "sono", "mio", "mia", "come", "posso", "vorrei",
-            "per", "con", "della", "del", "una", "un", "ho", "perche", "grazie", "ciao", "parlare",
-            "cosa", "quanto", "dove", "voglio", "mi", "ci", "e", "buongiorno", "operatore",
+            "il",
+            "lo",
+            "gli",
+            "di",
+            "che",
+            "non",
+            "sono",
+            "mio",
+            "mia",
+            "come",
+            "posso",
+            "vorrei",
+            "per",
+            "con",
+            "della",
+            "del",
+            "una",
+            "un",
+            "ho",
+            "perche",
+            "grazie",
+            "ciao",
+            "parlare",
+            "cosa",
+            "quanto",
+            "dove",
+            "voglio",
+            "mi",
+            "ci",
+            "e",
+            "buongiorno",
+            "operatore",
         ],
     ),
     (
         Lang::Es,
         &[
-            "el", "los", "las", "de", "que", "mi", "como", "puedo", "quiero", "para", "con", "una",
-            "un", "es", "por", "hola", "gracias", "donde", "cuanto", "hablar", "tengo", "esta",
-            "y", "del", "se", "necesito", "cual", "persona", "usted",
+            "el", "los", "las", "de", "que", "mi", "como", "puedo", "quiero", "para", "con", "una", "un", "es", "por",
+            "hola", "gracias", "donde", "cuanto", "hablar", "tengo", "esta", "y", "del", "se", "necesito", "cual",
+            "persona", "usted",
         ],
     ),
     (
         Lang::Fr,
         &[
-            "le", "les", "des", "de", "je", "est", "mon", "ma", "mes", "comment", "pour", "avec",
-            "une", "un", "et", "vous", "bonjour", "merci", "ou", "quoi", "parler", "puis", "ai",
-            "pas", "ne", "du", "au", "quel", "quelle", "suis", "j", "d", "l", "c", "qu",
+            "le", "les", "des", "de", "je", "est", "mon", "ma", "mes", "comment", "pour", "avec", "une", "un", "et",
+            "vous", "bonjour", "merci", "ou", "quoi", "parler", "puis", "ai", "pas", "ne", "du", "au", "quel",
+            "quelle", "suis", "j", "d", "l", "c", "qu",
         ],
     ),
 ];
@@ -76,7 +105,9 @@ pub fn detect(text: &str, default: Lang) -> Lang {
         // Characters that only some of these languages use.
         score += match lang {
             Lang::Es => raw.chars().filter(|c| matches!(c, 'ñ' | '¿' | '¡')).count() as f32 * 2.0,
-            Lang::Fr => raw.chars().filter(|c| matches!(c, 'ç' | 'ê' | 'è' | 'à' | 'û' | 'ô' | 'î')).count() as f32 * 0.7,
+            Lang::Fr => {
+                raw.chars().filter(|c| matches!(c, 'ç' | 'ê' | 'è' | 'à' | 'û' | 'ô' | 'î')).count() as f32 * 0.7
+            }
             Lang::It => raw.chars().filter(|c| matches!(c, 'ò' | 'ù' | 'ì')).count() as f32 * 1.5,
             Lang::En => 0.0,
         };

@@ -75,7 +75,9 @@ fn table(p: Personality, lang: Lang, which: Phrase) -> &'static str {
         (AnswerIntro, _, _) => "",
 
         (HandoffRequested, En, Casual) => "No problem, grabbing someone from the team for you now.",
-        (HandoffRequested, En, Empathetic) => "Of course. I'm bringing in a member of our team who can help you personally.",
+        (HandoffRequested, En, Empathetic) => {
+            "Of course. I'm bringing in a member of our team who can help you personally."
+        }
         (HandoffRequested, En, Witty) => "Say no more: summoning a genuine human now.",
         (HandoffRequested, En, _) => "Of course. I'm connecting you with a member of our team.",
         (HandoffRequested, It, Casual) => "Nessun problema, chiamo subito qualcuno del team.",
@@ -86,12 +88,16 @@ fn table(p: Personality, lang: Lang, which: Phrase) -> &'static str {
         (HandoffRequested, Fr, _) => "Bien sûr. Je vous mets en relation avec un membre de notre équipe.",
 
         (CannotAnswer, En, Casual) => "Hmm, I don't have that one. Let me get someone from the team who does.",
-        (CannotAnswer, En, Empathetic) => "I'm sorry, I don't have an answer for that. I'm bringing in a member of our team to help you.",
+        (CannotAnswer, En, Empathetic) => {
+            "I'm sorry, I don't have an answer for that. I'm bringing in a member of our team to help you."
+        }
         (CannotAnswer, En, Witty) => "That one's beyond my notes. Calling in a human expert.",
         (CannotAnswer, En, _) => "I can't answer that. I'm passing your question to a member of our team.",
         (CannotAnswer, It, _) => "Non posso rispondere a questa domanda. La passo a un membro del nostro team.",
         (CannotAnswer, Es, _) => "No puedo responder a eso. Paso su pregunta a un miembro de nuestro equipo.",
-        (CannotAnswer, Fr, _) => "Je ne peux pas répondre à cette question. Je la transmets à un membre de notre équipe.",
+        (CannotAnswer, Fr, _) => {
+            "Je ne peux pas répondre à cette question. Je la transmets à un membre de notre équipe."
+        }
 
         (Thanks, En, Casual) => "Anytime!",
         (Thanks, En, Witty) => "My pleasure. I'll be here, answering things.",

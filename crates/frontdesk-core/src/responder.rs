@@ -170,7 +170,14 @@ impl ShortAnswerResponder {
                 SmallTalk::Greeting => say(Phrase::Greeting),
                 SmallTalk::Thanks => say(Phrase::Thanks),
             };
-            return Reply { text, citations: vec![], actions: vec![], confidence: 1.0, outcome: Outcome::SmallTalk, trace };
+            return Reply {
+                text,
+                citations: vec![],
+                actions: vec![],
+                confidence: 1.0,
+                outcome: Outcome::SmallTalk,
+                trace,
+            };
         }
         trace.decision = match matches.first() {
             Some(m) => format!("best score {:.2} is below the threshold {:.2}", m.score, self.threshold),
@@ -202,14 +209,34 @@ enum SmallTalk {
 /// A message that is only a greeting or only thanks.
 fn small_talk(text: &str) -> Option<SmallTalk> {
     const GREETINGS: &[&str] = &[
-        "hi", "hello", "hey", "hiya", "morning", "good", "afternoon", "evening", "ciao", "salve",
-        "buongiorno", "buonasera", "hola", "buenas", "buenos", "dias", "tardes", "bonjour",
-        "bonsoir", "salut", "coucou", "there", "all", "everyone",
+        "hi",
+        "hello",
+        "hey",
+        "hiya",
+        "morning",
+        "good",
+        "afternoon",
+        "evening",
+        "ciao",
+        "salve",
+        "buongiorno",
+        "buonasera",
+        "hola",
+        "buenas",
+        "buenos",
+        "dias",
+        "tardes",
+        "bonjour",
+        "bonsoir",
+        "salut",
+        "coucou",
+        "there",
+        "all",
+        "everyone",
     ];
     const THANKS: &[&str] = &[
-        "thanks", "thank", "you", "thx", "ty", "much", "so", "very", "grazie", "mille", "tante",
-        "gracias", "muchas", "merci", "beaucoup", "great", "perfect", "ok", "okay", "cool",
-        "perfetto", "perfecto", "parfait", "a", "lot",
+        "thanks", "thank", "you", "thx", "ty", "much", "so", "very", "grazie", "mille", "tante", "gracias", "muchas",
+        "merci", "beaucoup", "great", "perfect", "ok", "okay", "cool", "perfetto", "perfecto", "parfait", "a", "lot",
     ];
     let ws = words(text);
     if ws.is_empty() || ws.len() > 5 {
@@ -230,7 +257,11 @@ mod tests {
 
     fn responder() -> ShortAnswerResponder {
         ShortAnswerResponder::new(
-            [ShortAnswer { id: 7, question: "What are your opening hours?".into(), answer: "We are open 9:00 to 18:00, Monday to Friday.".into() }],
+            [ShortAnswer {
+                id: 7,
+                question: "What are your opening hours?".into(),
+                answer: "We are open 9:00 to 18:00, Monday to Friday.".into(),
+            }],
             ShortAnswerResponder::DEFAULT_THRESHOLD,
         )
     }

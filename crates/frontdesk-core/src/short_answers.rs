@@ -88,11 +88,8 @@ impl ShortAnswerIndex {
                     let ms = matched(&e.question_terms, &q) as f32;
                     (mq + ms) / (q.len() + e.question_terms.len()) as f32
                 };
-                let in_answer = if q.len() >= 2 {
-                    0.75 * matched(&q, &e.answer_terms) as f32 / q.len() as f32
-                } else {
-                    0.0
-                };
+                let in_answer =
+                    if q.len() >= 2 { 0.75 * matched(&q, &e.answer_terms) as f32 / q.len() as f32 } else { 0.0 };
                 let score = dice.max(in_answer);
                 (score > 0.0).then_some(Match { id: e.answer.id, score })
             })
@@ -109,9 +106,21 @@ mod tests {
 
     fn index() -> ShortAnswerIndex {
         ShortAnswerIndex::new([
-            ShortAnswer { id: 1, question: "How much does the Pro plan cost?".into(), answer: "Pro costs 12 euros per user per month.".into() },
-            ShortAnswer { id: 2, question: "How do I reset my password?".into(), answer: "Use 'Forgot password' on the sign-in page.".into() },
-            ShortAnswer { id: 3, question: "Dove si trovano le fatture?".into(), answer: "In Impostazioni > Fatturazione.".into() },
+            ShortAnswer {
+                id: 1,
+                question: "How much does the Pro plan cost?".into(),
+                answer: "Pro costs 12 euros per user per month.".into(),
+            },
+            ShortAnswer {
+                id: 2,
+                question: "How do I reset my password?".into(),
+                answer: "Use 'Forgot password' on the sign-in page.".into(),
+            },
+            ShortAnswer {
+                id: 3,
+                question: "Dove si trovano le fatture?".into(),
+                answer: "In Impostazioni > Fatturazione.".into(),
+            },
         ])
     }
 

@@ -37,28 +37,22 @@ pub fn words(s: &str) -> Vec<String> {
 /// Function words of English, Italian, Spanish and French that carry no topic.
 const STOPWORDS: &[&str] = &[
     // English
-    "a", "an", "the", "is", "are", "was", "were", "be", "been", "am", "do", "does", "did", "i",
-    "me", "my", "we", "our", "you", "your", "it", "its", "to", "of", "in", "on", "for", "and",
-    "or", "with", "at", "by", "from", "as", "that", "this", "there", "can", "could", "would",
-    "should", "will", "what", "how", "when", "where", "which", "who", "why", "if", "so", "any",
-    "have", "has", "had", "please", "hi", "hello", "hey", "thanks", "thank", "about", "get",
-    "s", "t", "m", "re", "ve", "d", "ll", "not", "no", "yes", "need", "want", "some", "just",
-    // Italian
-    "il", "lo", "la", "le", "li", "gli", "un", "uno", "una", "di", "da", "del", "della", "dei",
-    "delle", "al", "alla", "ai", "alle", "nel", "nella", "che", "chi", "e", "ed", "o", "per",
-    "con", "su", "sul", "sulla", "mi", "ti", "si", "ci", "vi", "non", "come", "cosa", "quando",
-    "dove", "quale", "quali", "quanto", "sono", "ho", "ha", "hanno", "mio", "mia", "miei",
-    "posso", "puo", "vorrei", "ciao", "grazie", "l", "un", "c", "e", "anche",
+    "a", "an", "the", "is", "are", "was", "were", "be", "been", "am", "do", "does", "did", "i", "me", "my", "we", "our",
+    "you", "your", "it", "its", "to", "of", "in", "on", "for", "and", "or", "with", "at", "by", "from", "as", "that",
+    "this", "there", "can", "could", "would", "should", "will", "what", "how", "when", "where", "which", "who", "why",
+    "if", "so", "any", "have", "has", "had", "please", "hi", "hello", "hey", "thanks", "thank", "about", "get", "s",
+    "t", "m", "re", "ve", "d", "ll", "not", "no", "yes", "need", "want", "some", "just", // Italian
+    "il", "lo", "la", "le", "li", "gli", "un", "uno", "una", "di", "da", "del", "della", "dei", "delle", "al", "alla",
+    "ai", "alle", "nel", "nella", "che", "chi", "e", "ed", "o", "per", "con", "su", "sul", "sulla", "mi", "ti", "si",
+    "ci", "vi", "non", "come", "cosa", "quando", "dove", "quale", "quali", "quanto", "sono", "ho", "ha", "hanno",
+    "mio", "mia", "miei", "posso", "puo", "vorrei", "ciao", "grazie", "l", "un", "c", "e", "anche",
     // Spanish
-    "el", "los", "las", "uno", "unos", "unas", "de", "del", "y", "en", "por", "para", "con",
-    "que", "como", "cuando", "donde", "cual", "cuanto", "es", "son", "mi", "mis", "tu", "tus",
-    "su", "sus", "me", "te", "se", "nos", "hola", "gracias", "puedo", "quiero", "esta", "estoy",
-    "hay", "lo", "al", "yo",
-    // French
-    "le", "les", "des", "du", "au", "aux", "et", "ou", "pour", "avec", "sur", "dans", "que",
-    "qui", "quoi", "comment", "quand", "est", "sont", "je", "j", "tu", "il", "elle", "nous",
-    "vous", "mon", "ma", "mes", "ton", "votre", "vos", "ce", "cette", "ces", "ne", "pas",
-    "bonjour", "merci", "puis", "peux", "peut", "qu", "n", "d", "est", "suis", "ai",
+    "el", "los", "las", "uno", "unos", "unas", "de", "del", "y", "en", "por", "para", "con", "que", "como", "cuando",
+    "donde", "cual", "cuanto", "es", "son", "mi", "mis", "tu", "tus", "su", "sus", "me", "te", "se", "nos", "hola",
+    "gracias", "puedo", "quiero", "esta", "estoy", "hay", "lo", "al", "yo", // French
+    "le", "les", "des", "du", "au", "aux", "et", "ou", "pour", "avec", "sur", "dans", "que", "qui", "quoi", "comment",
+    "quand", "est", "sont", "je", "j", "tu", "il", "elle", "nous", "vous", "mon", "ma", "mes", "ton", "votre", "vos",
+    "ce", "cette", "ces", "ne", "pas", "bonjour", "merci", "puis", "peux", "peut", "qu", "n", "d", "est", "suis", "ai",
 ];
 
 pub fn is_stopword(w: &str) -> bool {
@@ -85,11 +79,7 @@ pub fn stem(w: &str) -> String {
 
 /// Content terms of `s`: folded, stopwords removed, stemmed.
 pub fn terms(s: &str) -> Vec<String> {
-    words(s)
-        .into_iter()
-        .filter(|w| !is_stopword(w))
-        .map(|w| stem(&w))
-        .collect()
+    words(s).into_iter().filter(|w| !is_stopword(w)).map(|w| stem(&w)).collect()
 }
 
 /// Levenshtein distance, bounded: returns `None` as soon as it exceeds `max`.

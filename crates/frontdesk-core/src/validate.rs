@@ -116,7 +116,8 @@ mod tests {
     #[test]
     fn email_parsing() {
         assert_eq!(EmailAddress::parse("email", "Ann@Example.COM").unwrap().as_str(), "Ann@example.com");
-        for bad in ["", "ann", "ann@", "@example.com", "ann@example", "a b@example.com", "ann@@example.com", "ann@.com"] {
+        for bad in ["", "ann", "ann@", "@example.com", "ann@example", "a b@example.com", "ann@@example.com", "ann@.com"]
+        {
             let e = EmailAddress::parse("email", bad).unwrap_err();
             assert_eq!(e.field, "email", "{bad}");
         }

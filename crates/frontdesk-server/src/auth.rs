@@ -127,7 +127,16 @@ pub async fn require(State((state, perm)): State<(AppState, Permission)>, req: R
         Ok(Some(a)) => a,
         Ok(None) if console => {
             let next_path = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/console");
-            let next_q: String = next_path.bytes().map(|b| if b.is_ascii_alphanumeric() || b"/-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+            let next_q: String = next_path
+                .bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() || b"/-_.".contains(&b) {
+                        (b as char).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect();
             return Redirect::to(&format!("/login?next={next_q}")).into_response();
         }
         Ok(None) => return ApiError::unauthenticated().into_response(),
@@ -157,7 +166,9 @@ pub async fn require(State((state, perm)): State<(AppState, Permission)>, req: R
             let bytes = if is_form {
                 match to_bytes(body, state.settings.max_body_bytes).await {
                     Ok(b) => b,
-                    Err(_) => return ApiError::new(Code::PayloadTooLarge, "the request body is too large").into_response(),
+                    Err(_) => {
+                        return ApiError::new(Code::PayloadTooLarge, "the request body is too large").into_response()
+                    }
                 }
             } else {
                 Default::default()

@@ -61,7 +61,10 @@ impl Settings {
     /// Settings from an optional TOML text, then `FRONTDESK_<FIELD>`
     /// variables from `env` (each parsed as its field's type). Flags are
     /// applied by the caller on the result.
-    pub fn layered(toml_text: Option<&str>, env: impl IntoIterator<Item = (String, String)>) -> anyhow::Result<Settings> {
+    pub fn layered(
+        toml_text: Option<&str>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> anyhow::Result<Settings> {
         let base: Settings = match toml_text {
             Some(t) => toml::from_str(t).map_err(|e| anyhow::anyhow!("the settings file is invalid: {e}"))?,
             None => Settings::default(),
@@ -103,7 +106,11 @@ mod tests {
     fn file_then_environment() {
         let s = Settings::layered(
             Some("listen = \"0.0.0.0:9000\"\nsession_hours = 2\n"),
-            [("FRONTDESK_SESSION_HOURS".to_owned(), "5".to_owned()), ("FRONTDESK_SECURE_COOKIES".into(), "on".into()), ("HOME".into(), "/x".into())],
+            [
+                ("FRONTDESK_SESSION_HOURS".to_owned(), "5".to_owned()),
+                ("FRONTDESK_SECURE_COOKIES".into(), "on".into()),
+                ("HOME".into(), "/x".into()),
+            ],
         )
         .unwrap();
         assert_eq!(s.listen, "0.0.0.0:9000");

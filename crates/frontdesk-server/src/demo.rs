@@ -36,26 +36,44 @@ pub const DEMO_SHORT_ANSWERS: &[(&str, &str)] = &[
 
 /// Creates the demo workspace if it is not there yet. Returns the admin's
 /// password when it created the admin (it is only shown once).
-pub async fn seed(store: &dyn Store, password_hash: impl FnOnce() -> anyhow::Result<(String, String)>) -> anyhow::Result<Option<String>> {
+pub async fn seed(
+    store: &dyn Store,
+    password_hash: impl FnOnce() -> anyhow::Result<(String, String)>,
+) -> anyhow::Result<Option<String>> {
     let actor = Actor::system("demo");
     let mut created_password = None;
     if store.find_user_by_email(DEMO_ADMIN_EMAIL).await?.is_none() {
         let (password, hash) = password_hash()?;
         store
-            .create_user(&actor, NewUser { email: DEMO_ADMIN_EMAIL.into(), name: "Demo Admin".into(), password_hash: hash, role: Role::Admin, paid_seat: true })
+            .create_user(
+                &actor,
+                NewUser {
+                    email: DEMO_ADMIN_EMAIL.into(),
+                    name: "Demo Admin".into(),
+                    password_hash: hash,
+                    role: Role::Admin,
+                    paid_seat: true,
+                },
+            )
             .await?;
         created_password = Some(password);
     }
     let profile = store.agent_profile().await?;
     if profile.updated_at == 0 {
         store
-            .update_agent_profile(&actor, AgentProfile { name: "Luma".into(), personality: Personality::Friendly, ..AgentProfile::default() })
+            .update_agent_profile(
+                &actor,
+                AgentProfile { name: "Luma".into(), personality: Personality::Friendly, ..AgentProfile::default() },
+            )
             .await?;
     }
     if store.list_short_answers().await?.is_empty() {
         for (q, a) in DEMO_SHORT_ANSWERS {
             store
-                .create_short_answer(&actor, NewShortAnswer { question: (*q).into(), answer: (*a).into(), citations_enabled: true })
+                .create_short_answer(
+                    &actor,
+                    NewShortAnswer { question: (*q).into(), answer: (*a).into(), citations_enabled: true },
+                )
                 .await?;
         }
     }

@@ -5,7 +5,9 @@
 use frontdesk_core::lang::{detect, Lang};
 use frontdesk_core::model::{AssignCause, AssigneeKind, Author, Channel, ConversationStatus};
 use frontdesk_core::responder::{Outcome, Question};
-use frontdesk_store::{AssignChange, Assignee, Conversation, Message, NewContact, NewConversation, NewMessage, StatusChange};
+use frontdesk_store::{
+    AssignChange, Assignee, Conversation, Message, NewContact, NewConversation, NewMessage, StatusChange,
+};
 use serde_json::json;
 
 use crate::auth::{random_token, token_hash};
@@ -161,11 +163,37 @@ pub async fn human_message(state: &AppState, conversation_id: i64, user_id: i64,
 pub async fn reassign(state: &AppState, conversation_id: i64, to: Assignee, by_user: i64) -> ApiResult<Conversation> {
     Ok(state
         .store
-        .assign(AssignChange { conversation_id, to, cause: AssignCause::Manual, actor_user_id: Some(by_user), handoff: None })
+        .assign(AssignChange {
+            conversation_id,
+            to,
+            cause: AssignCause::Manual,
+            actor_user_id: Some(by_user),
+            handoff: None,
+        })
         .await?)
 }
 
-pub async fn set_status(state: &AppState, conversation_id: i64, status: ConversationStatus, by_user: Option<i64>, reason: &str) -> ApiResult<Conversation> {
+/// A person closes or reopens a conversation from the console or the API.
+pub async fn set_status_by_human(
+    state: &AppState,
+    conversation_id: i64,
+    status: ConversationStatus,
+    user_id: i64,
+) -> ApiResult<Conversation> {
+    let reason = match status {
+        ConversationStatus::Closed => "closed by a human",
+        ConversationStatus::Open => "reopened by a human",
+    };
+    set_status(state, conversation_id, status, Some(user_id), reason).await
+}
+
+pub async fn set_status(
+    state: &AppState,
+    conversation_id: i64,
+    status: ConversationStatus,
+    by_user: Option<i64>,
+    reason: &str,
+) -> ApiResult<Conversation> {
     Ok(state
         .store
         .set_status(StatusChange { conversation_id, status, actor_user_id: by_user, reason: reason.to_owned() })

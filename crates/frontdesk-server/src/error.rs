@@ -30,7 +30,9 @@ impl Code {
             Code::InvalidRequest => ("invalid_request", StatusCode::BAD_REQUEST, "invalid_request"),
             Code::ValidationFailed => ("validation_failed", StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
             Code::PayloadTooLarge => ("payload_too_large", StatusCode::PAYLOAD_TOO_LARGE, "invalid_request"),
-            Code::UnsupportedMediaType => ("unsupported_media_type", StatusCode::UNSUPPORTED_MEDIA_TYPE, "invalid_request"),
+            Code::UnsupportedMediaType => {
+                ("unsupported_media_type", StatusCode::UNSUPPORTED_MEDIA_TYPE, "invalid_request")
+            }
             Code::Unauthenticated => ("unauthenticated", StatusCode::UNAUTHORIZED, "auth"),
             Code::Forbidden => ("forbidden", StatusCode::FORBIDDEN, "auth"),
             Code::CsrfFailed => ("csrf_failed", StatusCode::FORBIDDEN, "auth"),
@@ -66,7 +68,11 @@ impl ApiError {
         Self { code, message: message.into(), field: None }
     }
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
-        Self { code: Code::ValidationFailed, message: format!("{field}: {}", message.into()), field: Some(field.to_owned()) }
+        Self {
+            code: Code::ValidationFailed,
+            message: format!("{field}: {}", message.into()),
+            field: Some(field.to_owned()),
+        }
     }
     pub fn not_found(what: &str) -> Self {
         Self::new(Code::NotFound, format!("{what} not found"))
@@ -182,7 +188,11 @@ mod tests {
         let f = |s: &str| json_error_field(s);
         assert_eq!(f("Failed to deserialize the JSON body into the target type: text: invalid type: integer `5`, expected a string at line 1 column 10").as_deref(), Some("text"));
         assert_eq!(f("Failed to deserialize the JSON body into the target type: x: unknown field `x`, expected `text` at line 1 column 15").as_deref(), Some("x"));
-        assert_eq!(f("Failed to deserialize the JSON body into the target type: missing field `text` at line 1 column 2").as_deref(), Some("text"));
+        assert_eq!(
+            f("Failed to deserialize the JSON body into the target type: missing field `text` at line 1 column 2")
+                .as_deref(),
+            Some("text")
+        );
         assert_eq!(f("something else entirely"), None);
     }
 }

@@ -20,4 +20,3 @@ pub mod startup;
 pub mod state;
 
 pub mod api;
-

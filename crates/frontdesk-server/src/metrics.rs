@@ -21,16 +21,27 @@ impl Metrics {
             registry.register(Box::new(c.clone())).expect("unique metric");
             c
         };
-        let http_requests = counter_vec("http_requests_total", "HTTP requests by method and status class", &["method", "status"]);
+        let http_requests =
+            counter_vec("http_requests_total", "HTTP requests by method and status class", &["method", "status"]);
         let messages = counter_vec("messages_total", "Messages stored, by author", &["author"]);
         let agent_replies = counter_vec("agent_replies_total", "Agent replies, by outcome", &["outcome"]);
         let handoffs = counter_vec("handoffs_total", "Handoffs to humans, by trigger", &["trigger"]);
         let jobs_run = counter_vec("jobs_run_total", "Jobs run, by kind and result", &["kind", "result"]);
         let job_queue_depth = IntGauge::new("job_queue_depth", "Jobs queued or running").expect("valid metric");
         registry.register(Box::new(job_queue_depth.clone())).expect("unique metric");
-        let conversations_created = IntCounter::new("conversations_created_total", "Conversations created").expect("valid metric");
+        let conversations_created =
+            IntCounter::new("conversations_created_total", "Conversations created").expect("valid metric");
         registry.register(Box::new(conversations_created.clone())).expect("unique metric");
-        Self { registry, http_requests, messages, agent_replies, handoffs, job_queue_depth, jobs_run, conversations_created }
+        Self {
+            registry,
+            http_requests,
+            messages,
+            agent_replies,
+            handoffs,
+            job_queue_depth,
+            jobs_run,
+            conversations_created,
+        }
     }
 
     pub fn render(&self) -> String {

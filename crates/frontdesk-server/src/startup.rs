@@ -38,7 +38,9 @@ async fn count_requests(State(state): State<AppState>, req: Request, next: Next)
 /// Turns the body-limit layer's bare 413 into our error body.
 async fn error_bodies(req: Request, next: Next) -> Response {
     let resp = next.run(req).await;
-    if resp.status() == StatusCode::PAYLOAD_TOO_LARGE && resp.headers().get(header::CONTENT_TYPE).is_none_or(|v| v != "application/json") {
+    if resp.status() == StatusCode::PAYLOAD_TOO_LARGE
+        && resp.headers().get(header::CONTENT_TYPE).is_none_or(|v| v != "application/json")
+    {
         return ApiError::new(Code::PayloadTooLarge, "the request body is too large").into_response();
     }
     resp
@@ -53,7 +55,10 @@ pub fn build_router(state: AppState) -> Router {
     let (routes, defs) = crate::routes::all(state.clone()).into_parts();
     let _ = crate::openapi::ROUTES.set(defs);
     routes
-        .merge(SwaggerUi::new("/api/docs").url("/api/docs/openapi.json", crate::openapi::document(crate::openapi::ROUTES.get().map(Vec::as_slice).unwrap_or_default())))
+        .merge(SwaggerUi::new("/api/docs").url(
+            "/api/docs/openapi.json",
+            crate::openapi::document(crate::openapi::ROUTES.get().map(Vec::as_slice).unwrap_or_default()),
+        ))
         .fallback(|| async { ApiError::new(Code::NotFound, "no such route") })
         .layer(axum::middleware::from_fn_with_state(state.clone(), count_requests))
         .layer(axum::middleware::from_fn(cors_for_chat))
@@ -73,7 +78,10 @@ async fn cors_for_chat(req: Request, next: Next) -> Response {
         let h = r.headers_mut();
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
         h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, OPTIONS"));
-        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("authorization, content-type, last-event-id"));
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("authorization, content-type, last-event-id"),
+        );
         h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
         return r;
     }
@@ -104,7 +112,10 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves; runs the job worker alongside.
-    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let worker = if self.state.settings.run_worker {
             let name = format!("{}-{}", hostname(), std::process::id());
             Some(tokio::spawn(crate::jobs::worker_loop(self.state.clone(), name)))

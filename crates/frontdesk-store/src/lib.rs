@@ -17,10 +17,7 @@ pub use sqlite::SqliteStore;
 
 /// Current time in Unix milliseconds.
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// Opens the store named by `url`: `postgres://…` or `postgresql://…` selects
@@ -85,7 +82,13 @@ pub trait Store: Send + Sync + 'static {
     async fn assign(&self, change: AssignChange) -> StoreResult<Conversation>;
     async fn set_status(&self, change: StatusChange) -> StoreResult<Conversation>;
     async fn record_feedback(&self, conversation_id: i64, message_id: i64, helpful: bool) -> StoreResult<()>;
-    async fn record_unanswered(&self, conversation_id: i64, message_id: i64, question: &str, lang: &str) -> StoreResult<()>;
+    async fn record_unanswered(
+        &self,
+        conversation_id: i64,
+        message_id: i64,
+        question: &str,
+        lang: &str,
+    ) -> StoreResult<()>;
     async fn list_unanswered(&self, limit: i64) -> StoreResult<Vec<UnansweredQuestion>>;
     async fn list_events(&self, conversation_id: i64) -> StoreResult<Vec<Event>>;
     /// Closes open conversations whose last activity is before `before`; returns their ids.

@@ -1,8 +1,8 @@
 //! What the store takes and returns. Enums come from `frontdesk_core::model`.
 
 use frontdesk_core::model::{
-    AssignCause, AssigneeKind, Author, Availability, Channel, ConversationStatus, EventKind, HandoffTrigger,
-    JobStatus, Personality, Role, View,
+    AssignCause, AssigneeKind, Author, Availability, Channel, ConversationStatus, EventKind, HandoffTrigger, JobStatus,
+    Personality, Role, View,
 };
 use frontdesk_core::responder::Citation;
 use serde::{Deserialize, Serialize};

@@ -17,11 +17,8 @@ impl PostgresStore {
     const MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
     pub async fn connect(url: &str) -> StoreResult<Self> {
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect(url)
-            .await?;
+        let pool =
+            PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
         Ok(Self { write: pool.clone(), read: pool })
     }
 }

@@ -22,9 +22,12 @@ pub(crate) fn json_or_null(s: Option<String>) -> StoreResult<Option<serde_json::
 
 pub(crate) const CONVERSATION_COLUMNS: &str = "c.id, c.channel, c.status, c.assignee_kind, c.assignee_user_id, \
     c.contact_id, c.is_preview, c.last_seq, c.created_at, c.last_activity_at, c.closed_at";
-pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, author, user_id, body, citations, trace, created_at";
-pub(crate) const JOB_COLUMNS: &str = "id, kind, payload, status, attempts, max_attempts, run_at, last_error, created_at, updated_at";
-pub(crate) const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.paid_seat, u.availability, u.disabled, u.created_at";
+pub(crate) const MESSAGE_COLUMNS: &str =
+    "id, conversation_id, seq, author, user_id, body, citations, trace, created_at";
+pub(crate) const JOB_COLUMNS: &str =
+    "id, kind, payload, status, attempts, max_attempts, run_at, last_error, created_at, updated_at";
+pub(crate) const USER_COLUMNS: &str =
+    "u.id, u.email, u.name, u.role, u.paid_seat, u.availability, u.disabled, u.created_at";
 
 macro_rules! impl_store {
     ($store:ty, $db:ty, $backend:literal, $claim_sql:literal) => {

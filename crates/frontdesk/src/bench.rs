@@ -107,8 +107,20 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[idx.min(sorted.len() - 1)]
 }
 
-async fn visitor(client: reqwest::Client, base: Arc<String>, n: usize, deadline: Instant) -> anyhow::Result<(Vec<Duration>, usize)> {
-    let s: Value = client.post(format!("{base}/api/v1/chat/sessions")).json(&json!({})).send().await?.error_for_status()?.json().await?;
+async fn visitor(
+    client: reqwest::Client,
+    base: Arc<String>,
+    n: usize,
+    deadline: Instant,
+) -> anyhow::Result<(Vec<Duration>, usize)> {
+    let s: Value = client
+        .post(format!("{base}/api/v1/chat/sessions"))
+        .json(&json!({}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
     let id = s["conversation_id"].as_i64().context("conversation_id")?;
     let token = s["visitor_token"].as_str().context("visitor_token")?.to_owned();
     let url = format!("{base}/api/v1/chat/conversations/{id}/messages");
@@ -153,7 +165,8 @@ pub async fn run(cmd: BenchCommand, database_url: Option<String>) -> anyhow::Res
     visitor(client.clone(), base.clone(), 0, Instant::now() + Duration::from_millis(200)).await?;
     let started = Instant::now();
     let deadline = started + Duration::from_secs(seconds);
-    let tasks: Vec<_> = (0..visitors).map(|n| tokio::spawn(visitor(client.clone(), base.clone(), n, deadline))).collect();
+    let tasks: Vec<_> =
+        (0..visitors).map(|n| tokio::spawn(visitor(client.clone(), base.clone(), n, deadline))).collect();
     let mut all = Vec::new();
     let mut checked = 0;
     for t in tasks {
@@ -164,7 +177,11 @@ pub async fn run(cmd: BenchCommand, database_url: Option<String>) -> anyhow::Res
     let elapsed = started.elapsed().as_secs_f64();
     all.sort();
     println!("bench chat: backend={backend} visitors={visitors} duration={elapsed:.1}s");
-    println!("  visitor messages: {} ({:.0} messages/s), each answered by the agent ({checked} spot-checked)", all.len(), all.len() as f64 / elapsed);
+    println!(
+        "  visitor messages: {} ({:.0} messages/s), each answered by the agent ({checked} spot-checked)",
+        all.len(),
+        all.len() as f64 / elapsed
+    );
     println!(
         "  reply latency (message in -> agent reply stored): p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         percentile(&all, 0.50).as_secs_f64() * 1e3,

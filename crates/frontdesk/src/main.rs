@@ -100,7 +100,9 @@ fn load_settings(g: &GlobalArgs) -> anyhow::Result<Settings> {
         p.exists().then_some(p)
     });
     let text = match &path {
-        Some(p) => Some(std::fs::read_to_string(p).with_context(|| format!("reading the settings file {}", p.display()))?),
+        Some(p) => {
+            Some(std::fs::read_to_string(p).with_context(|| format!("reading the settings file {}", p.display()))?)
+        }
         None => None,
     };
     let mut s = Settings::layered(text.as_deref(), std::env::vars())?;
@@ -118,7 +120,8 @@ fn load_settings(g: &GlobalArgs) -> anyhow::Result<Settings> {
 
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("FRONTDESK_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let filter =
+        EnvFilter::try_from_env("FRONTDESK_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
     let json = std::env::var("FRONTDESK_LOG_FORMAT").is_ok_and(|v| v == "json");
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if json {
@@ -217,7 +220,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Apikey { command: ApikeyCommand::Create { user, name } } => {
             let settings = load_settings(&cli.global)?;
             let store = open_store(&settings).await?;
-            let (u, _) = store.find_user_by_email(&user).await?.with_context(|| format!("no user with email {user}"))?;
+            let (u, _) =
+                store.find_user_by_email(&user).await?.with_context(|| format!("no user with email {user}"))?;
             let state = frontdesk_server::state::AppState::new(store, settings);
             let (secret, key) = frontdesk_server::api::admin::new_api_key(&state, &Actor::system("cli"), u.id, &name)
                 .await

@@ -67,7 +67,11 @@ pub struct LoginInput {
 }
 
 /// Checks credentials and opens a session; returns the session token and CSRF token.
-pub async fn open_session(state: &AppState, email: &str, password: &str) -> ApiResult<(String, String, frontdesk_store::User)> {
+pub async fn open_session(
+    state: &AppState,
+    email: &str,
+    password: &str,
+) -> ApiResult<(String, String, frontdesk_store::User)> {
     let wrong = || ApiError::new(Code::Unauthenticated, "wrong email or password");
     let (user, hash) = state.store.find_user_by_email(email.trim()).await?.ok_or_else(wrong)?;
     if !auth::verify_password(password, &hash) {
@@ -117,7 +121,11 @@ pub fn parse_availability(s: &str) -> ApiResult<Availability> {
     Availability::parse(s).ok_or_else(|| ApiError::invalid_field("availability", "must be 'available' or 'away'"))
 }
 
-async fn set_availability(State(state): State<AppState>, authed: Authed, ApiJson(b): ApiJson<AvailabilityInput>) -> ApiResult<ApiJson<Value>> {
+async fn set_availability(
+    State(state): State<AppState>,
+    authed: Authed,
+    ApiJson(b): ApiJson<AvailabilityInput>,
+) -> ApiResult<ApiJson<Value>> {
     let a = parse_availability(&b.availability)?;
     let u = state
         .store
@@ -149,7 +157,10 @@ impl ProfileInput {
         }
         if let Some(s) = self.personality {
             p.personality = Personality::parse(s.trim()).ok_or_else(|| {
-                ApiError::invalid_field("personality", "must be one of friendly, professional, casual, empathetic, witty, brand_voice")
+                ApiError::invalid_field(
+                    "personality",
+                    "must be one of friendly, professional, casual, empathetic, witty, brand_voice",
+                )
             })?;
         }
         if let Some(b) = self.brand_voice {
@@ -167,12 +178,18 @@ impl ProfileInput {
         }
         if let Some(m) = self.inactivity_close_minutes {
             if !(5..=60 * 24 * 30).contains(&m) {
-                return Err(ApiError::invalid_field("inactivity_close_minutes", "must be between 5 and 43200 (30 days)"));
+                return Err(ApiError::invalid_field(
+                    "inactivity_close_minutes",
+                    "must be between 5 and 43200 (30 days)",
+                ));
             }
             p.inactivity_close_minutes = m;
         }
         if p.personality == Personality::BrandVoice && p.brand_voice.trim().is_empty() {
-            return Err(ApiError::invalid_field("brand_voice", "must describe the brand voice when the personality is brand_voice"));
+            return Err(ApiError::invalid_field(
+                "brand_voice",
+                "must describe the brand voice when the personality is brand_voice",
+            ));
         }
         Ok(p)
     }
@@ -190,7 +207,11 @@ async fn get_agent(State(state): State<AppState>) -> ApiResult<ApiJson<AgentProf
     Ok(ApiJson(state.store.agent_profile().await?))
 }
 
-async fn put_agent(State(state): State<AppState>, authed: Authed, ApiJson(b): ApiJson<ProfileInput>) -> ApiResult<ApiJson<AgentProfile>> {
+async fn put_agent(
+    State(state): State<AppState>,
+    authed: Authed,
+    ApiJson(b): ApiJson<ProfileInput>,
+) -> ApiResult<ApiJson<AgentProfile>> {
     Ok(ApiJson(update_profile(&state, &authed, b).await?))
 }
 
@@ -227,7 +248,11 @@ async fn get_short_answer(State(state): State<AppState>, Path(id): Path<i64>) ->
     Ok(ApiJson(json!(state.store.get_short_answer(id).await?)))
 }
 
-async fn create_short_answer(State(state): State<AppState>, authed: Authed, ApiJson(b): ApiJson<ShortAnswerInput>) -> ApiResult<Response> {
+async fn create_short_answer(
+    State(state): State<AppState>,
+    authed: Authed,
+    ApiJson(b): ApiJson<ShortAnswerInput>,
+) -> ApiResult<Response> {
     let sa = state.store.create_short_answer(&authed.actor(), b.parse()?).await?;
     Ok((StatusCode::CREATED, ApiJson(json!(sa))).into_response())
 }
@@ -241,7 +266,11 @@ async fn update_short_answer(
     Ok(ApiJson(json!(state.store.update_short_answer(&authed.actor(), id, b.parse()?).await?)))
 }
 
-async fn delete_short_answer(State(state): State<AppState>, authed: Authed, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+async fn delete_short_answer(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
     state.store.delete_short_answer(&authed.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -261,11 +290,16 @@ struct ViewQuery {
 pub fn parse_view(v: Option<&str>) -> ApiResult<View> {
     match v {
         None | Some("") => Ok(View::AllOpen),
-        Some(v) => View::parse(v).ok_or_else(|| ApiError::invalid_field("view", "must be one of unassigned, mine, open, closed")),
+        Some(v) => View::parse(v)
+            .ok_or_else(|| ApiError::invalid_field("view", "must be one of unassigned, mine, open, closed")),
     }
 }
 
-async fn list_conversations(State(state): State<AppState>, authed: Authed, ApiQuery(q): ApiQuery<ViewQuery>) -> ApiResult<ApiJson<Value>> {
+async fn list_conversations(
+    State(state): State<AppState>,
+    authed: Authed,
+    ApiQuery(q): ApiQuery<ViewQuery>,
+) -> ApiResult<ApiJson<Value>> {
     let view = parse_view(q.view.as_deref())?;
     let list = state.store.list_conversations(ConversationFilter { view, user_id: authed.user.id, limit: 200 }).await?;
     Ok(ApiJson(json!(list)))
@@ -293,7 +327,12 @@ struct ReplyInput {
     text: String,
 }
 
-async fn reply(State(state): State<AppState>, authed: Authed, Path(id): Path<i64>, ApiJson(b): ApiJson<ReplyInput>) -> ApiResult<Response> {
+async fn reply(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<ReplyInput>,
+) -> ApiResult<Response> {
     let text = MessageText::parse(&b.text)?;
     state.store.get_conversation(id).await?;
     let m = engine::human_message(&state, id, authed.user.id, text.into_inner()).await?;
@@ -321,17 +360,22 @@ pub fn parse_assignee(input: &AssignInput, me: i64) -> ApiResult<Assignee> {
     }
 }
 
-async fn assign(State(state): State<AppState>, authed: Authed, Path(id): Path<i64>, ApiJson(b): ApiJson<AssignInput>) -> ApiResult<ApiJson<Value>> {
+async fn assign(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<AssignInput>,
+) -> ApiResult<ApiJson<Value>> {
     let to = parse_assignee(&b, authed.user.id)?;
     Ok(ApiJson(json!(engine::reassign(&state, id, to, authed.user.id).await?)))
 }
 
 async fn close(State(state): State<AppState>, authed: Authed, Path(id): Path<i64>) -> ApiResult<ApiJson<Value>> {
-    Ok(ApiJson(json!(engine::set_status(&state, id, ConversationStatus::Closed, Some(authed.user.id), "closed by a human").await?)))
+    Ok(ApiJson(json!(engine::set_status_by_human(&state, id, ConversationStatus::Closed, authed.user.id).await?)))
 }
 
 async fn reopen(State(state): State<AppState>, authed: Authed, Path(id): Path<i64>) -> ApiResult<ApiJson<Value>> {
-    Ok(ApiJson(json!(engine::set_status(&state, id, ConversationStatus::Open, Some(authed.user.id), "reopened by a human").await?)))
+    Ok(ApiJson(json!(engine::set_status_by_human(&state, id, ConversationStatus::Open, authed.user.id).await?)))
 }
 
 async fn list_contacts(State(state): State<AppState>) -> ApiResult<ApiJson<Value>> {
@@ -373,7 +417,11 @@ async fn list_users(State(state): State<AppState>) -> ApiResult<ApiJson<Value>> 
     Ok(ApiJson(json!(state.store.list_users().await?)))
 }
 
-async fn create_user(State(state): State<AppState>, authed: Authed, ApiJson(b): ApiJson<UserInput>) -> ApiResult<Response> {
+async fn create_user(
+    State(state): State<AppState>,
+    authed: Authed,
+    ApiJson(b): ApiJson<UserInput>,
+) -> ApiResult<Response> {
     let u = state.store.create_user(&authed.actor(), b.parse()?).await?;
     Ok((StatusCode::CREATED, ApiJson(json!(u))).into_response())
 }
@@ -399,17 +447,32 @@ impl UserPatchInput {
             disabled: self.disabled,
             password_hash: self
                 .password
-                .map(|p| password("password", &p).map_err(ApiError::from).and_then(|p| auth::hash_password(&p).map_err(ApiError::internal)))
+                .map(|p| {
+                    password("password", &p)
+                        .map_err(ApiError::from)
+                        .and_then(|p| auth::hash_password(&p).map_err(ApiError::internal))
+                })
                 .transpose()?,
         })
     }
 }
 
-async fn patch_user(State(state): State<AppState>, authed: Authed, Path(id): Path<i64>, ApiJson(b): ApiJson<UserPatchInput>) -> ApiResult<ApiJson<Value>> {
-    let patch = b.parse()?;
-    if id == authed.user.id && (patch.disabled == Some(true) || patch.role.is_some_and(|r| r != Role::Admin)) {
+/// Nobody can lock themselves out: no disabling yourself, no dropping your own admin role.
+pub fn check_self_lockout(target_id: i64, me: i64, patch: &UserPatch) -> ApiResult<()> {
+    if target_id == me && (patch.disabled == Some(true) || patch.role.is_some_and(|r| r != Role::Admin)) {
         return Err(ApiError::invalid_field("role", "you cannot disable yourself or remove your own admin role"));
     }
+    Ok(())
+}
+
+async fn patch_user(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<UserPatchInput>,
+) -> ApiResult<ApiJson<Value>> {
+    let patch = b.parse()?;
+    check_self_lockout(id, authed.user.id, &patch)?;
     Ok(ApiJson(json!(state.store.update_user(&authed.actor(), id, patch).await?)))
 }
 
@@ -423,8 +486,17 @@ struct TeamInput {
     name: String,
 }
 
-async fn create_team(State(state): State<AppState>, authed: Authed, ApiJson(b): ApiJson<TeamInput>) -> ApiResult<Response> {
-    let name = bounded_text("name", &b.name, 1, 100)?;
+/// A team's name: 1 to 100 characters.
+pub fn parse_team_name(name: &str) -> ApiResult<String> {
+    Ok(bounded_text("name", name, 1, 100)?)
+}
+
+async fn create_team(
+    State(state): State<AppState>,
+    authed: Authed,
+    ApiJson(b): ApiJson<TeamInput>,
+) -> ApiResult<Response> {
+    let name = parse_team_name(&b.name)?;
     let t = state.store.create_team(&authed.actor(), &name).await?;
     Ok((StatusCode::CREATED, ApiJson(json!(t))).into_response())
 }
@@ -435,7 +507,12 @@ struct MembersInput {
     user_ids: Vec<i64>,
 }
 
-async fn set_team_members(State(state): State<AppState>, authed: Authed, Path(id): Path<i64>, ApiJson(b): ApiJson<MembersInput>) -> ApiResult<ApiJson<Value>> {
+async fn set_team_members(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<MembersInput>,
+) -> ApiResult<ApiJson<Value>> {
     Ok(ApiJson(json!(state.store.set_team_members(&authed.actor(), id, &b.user_ids).await?)))
 }
 
@@ -455,12 +532,20 @@ struct ApiKeyInput {
 }
 
 /// Creates an API key; the secret is returned once and only its hash is kept.
-pub async fn new_api_key(state: &AppState, actor: &frontdesk_store::Actor, user_id: i64, name: &str) -> ApiResult<(String, frontdesk_store::ApiKey)> {
+pub async fn new_api_key(
+    state: &AppState,
+    actor: &frontdesk_store::Actor,
+    user_id: i64,
+    name: &str,
+) -> ApiResult<(String, frontdesk_store::ApiKey)> {
     let name = bounded_text("name", name, 1, 100)?;
     let secret = auth::random_token(auth::API_KEY_PREFIX);
     let key = state
         .store
-        .create_api_key(actor, NewApiKey { user_id, name, prefix: secret[..12].to_owned(), key_hash: auth::token_hash(&secret) })
+        .create_api_key(
+            actor,
+            NewApiKey { user_id, name, prefix: secret[..12].to_owned(), key_hash: auth::token_hash(&secret) },
+        )
         .await?;
     Ok((secret, key))
 }
@@ -469,7 +554,11 @@ async fn list_api_keys(State(state): State<AppState>) -> ApiResult<ApiJson<Value
     Ok(ApiJson(json!(state.store.list_api_keys().await?)))
 }
 
-async fn create_api_key(State(state): State<AppState>, authed: Authed, ApiJson(b): ApiJson<ApiKeyInput>) -> ApiResult<Response> {
+async fn create_api_key(
+    State(state): State<AppState>,
+    authed: Authed,
+    ApiJson(b): ApiJson<ApiKeyInput>,
+) -> ApiResult<Response> {
     let (secret, key) = new_api_key(&state, &authed.actor(), b.user_id.unwrap_or(authed.user.id), &b.name).await?;
     Ok((StatusCode::CREATED, ApiJson(json!({"key": secret, "api_key": key}))).into_response())
 }
@@ -515,7 +604,10 @@ struct JobsQuery {
 async fn list_jobs(State(state): State<AppState>, ApiQuery(q): ApiQuery<JobsQuery>) -> ApiResult<ApiJson<Value>> {
     let status = match q.status.as_deref() {
         None | Some("") => None,
-        Some(s) => Some(JobStatus::parse(s).ok_or_else(|| ApiError::invalid_field("status", "must be one of queued, running, done, dead"))?),
+        Some(s) => Some(
+            JobStatus::parse(s)
+                .ok_or_else(|| ApiError::invalid_field("status", "must be one of queued, running, done, dead"))?,
+        ),
     };
     Ok(ApiJson(json!(state.store.list_jobs(status, 200).await?)))
 }

@@ -73,7 +73,10 @@ pub struct SessionCreated {
 /// Starts a conversation for a visitor.
 #[utoipa::path(post, path = "/api/v1/chat/sessions", tag = "chat", request_body = NewSession,
     responses((status = 201, body = SessionCreated), (status = 422, body = crate::openapi::ErrorDoc)))]
-pub async fn create_session(State(state): State<AppState>, ApiJson(body): ApiJson<NewSession>) -> ApiResult<impl IntoResponse> {
+pub async fn create_session(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<NewSession>,
+) -> ApiResult<impl IntoResponse> {
     let name = body.name.filter(|n| !n.trim().is_empty()).map(|n| bounded_text("name", &n, 1, 200)).transpose()?;
     let email = body
         .email
@@ -94,7 +97,12 @@ pub struct TokenQuery {
 }
 
 /// The conversation this visitor token opens; any other gets 404.
-async fn visitor_conversation(state: &AppState, id: i64, headers: &HeaderMap, query_token: Option<&str>) -> ApiResult<Conversation> {
+async fn visitor_conversation(
+    state: &AppState,
+    id: i64,
+    headers: &HeaderMap,
+    query_token: Option<&str>,
+) -> ApiResult<Conversation> {
     let token = bearer(headers).or(query_token).ok_or_else(|| {
         ApiError::new(Code::Unauthenticated, "send the visitor token as 'Authorization: Bearer <visitor_token>'")
     })?;
@@ -181,7 +189,9 @@ pub async fn list_messages(
     let conversation = visitor_conversation(&state, id, &headers, q.token.as_deref()).await?;
     let after_seq = seq_after(&state, conversation.id, q.after).await?;
     let messages = state.store.messages_after(conversation.id, after_seq, 1000).await?;
-    Ok(ApiJson(messages.iter().filter(|m| m.author != Author::System || !m.text.is_empty()).map(MessageOut::from).collect()))
+    Ok(ApiJson(
+        messages.iter().filter(|m| m.author != Author::System || !m.text.is_empty()).map(MessageOut::from).collect(),
+    ))
 }
 
 /// Translates "after message id" into the conversation's sequence number.
@@ -225,14 +235,8 @@ pub async fn stream(
         config_rx: tokio::sync::watch::Receiver<u64>,
         pending: std::collections::VecDeque<SseEvent>,
     }
-    let cursor = Cursor {
-        state,
-        conversation_id: conversation.id,
-        seq: start_seq,
-        rx,
-        config_rx,
-        pending: Default::default(),
-    };
+    let cursor =
+        Cursor { state, conversation_id: conversation.id, seq: start_seq, rx, config_rx, pending: Default::default() };
     let events = futures::stream::unfold(cursor, |mut c| async move {
         loop {
             if let Some(e) = c.pending.pop_front() {

@@ -21,7 +21,8 @@ async fn a_human_takes_over_replies_and_closes(app: TestApp) {
     let (_, unassigned) = app.api(&key, Method::GET, "/api/v1/conversations?view=unassigned", None).await;
     assert_eq!(ids(&unassigned), vec![id]);
     assert_eq!(unassigned[0]["contact_name"], "Lee");
-    let (s, _) = app.api(&key, Method::POST, &format!("/api/v1/conversations/{id}/assign"), Some(json!({"to": "me"}))).await;
+    let (s, _) =
+        app.api(&key, Method::POST, &format!("/api/v1/conversations/{id}/assign"), Some(json!({"to": "me"}))).await;
     assert_eq!(s, 200);
     let (_, mine) = app.api(&key, Method::GET, "/api/v1/conversations?view=mine", None).await;
     assert_eq!(ids(&mine), vec![id]);
@@ -31,7 +32,14 @@ async fn a_human_takes_over_replies_and_closes(app: TestApp) {
     let (_, admin_mine) = app.admin(Method::GET, "/api/v1/conversations?view=mine", None).await;
     assert!(ids(&admin_mine).is_empty());
 
-    let (s, _) = app.api(&key, Method::POST, &format!("/api/v1/conversations/{id}/messages"), Some(json!({"text": "Hi Lee, Marta here."}))).await;
+    let (s, _) = app
+        .api(
+            &key,
+            Method::POST,
+            &format!("/api/v1/conversations/{id}/messages"),
+            Some(json!({"text": "Hi Lee, Marta here."})),
+        )
+        .await;
     assert_eq!(s, 201);
     let ms = app.messages(id, &token).await;
     assert_eq!(ms.last().unwrap()["author"], "human");
@@ -51,7 +59,8 @@ async fn a_human_takes_over_replies_and_closes(app: TestApp) {
     // Every assignment change is an event with its cause and actor.
     let (_, detail) = app.admin(Method::GET, &format!("/api/v1/conversations/{id}"), None).await;
     let events = detail["events"].as_array().unwrap();
-    let causes: Vec<&str> = events.iter().filter(|e| e["kind"] == "assigned").map(|e| e["data"]["cause"].as_str().unwrap()).collect();
+    let causes: Vec<&str> =
+        events.iter().filter(|e| e["kind"] == "assigned").map(|e| e["data"]["cause"].as_str().unwrap()).collect();
     assert_eq!(causes, ["initial", "agent", "manual"]);
     let manual = events.iter().find(|e| e["kind"] == "assigned" && e["data"]["cause"] == "manual").unwrap();
     assert_eq!(manual["actor_user_id"], agent_user);
@@ -101,7 +110,11 @@ both_backends!(the_agent_switch);
 
 async fn short_answers_are_managed_audited_and_used_at_once(app: TestApp) {
     let (s, created) = app
-        .admin(Method::POST, "/api/v1/short-answers", Some(json!({"question": "Do you ship to Canada?", "answer": "Yes, in 5 to 7 days."})))
+        .admin(
+            Method::POST,
+            "/api/v1/short-answers",
+            Some(json!({"question": "Do you ship to Canada?", "answer": "Yes, in 5 to 7 days."})),
+        )
         .await;
     assert_eq!(s, 201);
     let sa = created["id"].as_i64().unwrap();
@@ -110,7 +123,13 @@ async fn short_answers_are_managed_audited_and_used_at_once(app: TestApp) {
     assert!(app.messages(id, &token).await[1]["text"].as_str().unwrap().contains("5 to 7 days"));
 
     let (s, updated) = app
-        .admin(Method::PUT, &format!("/api/v1/short-answers/{sa}"), Some(json!({"question": "Do you ship to Canada?", "answer": "Yes, in 3 days.", "citations_enabled": false})))
+        .admin(
+            Method::PUT,
+            &format!("/api/v1/short-answers/{sa}"),
+            Some(
+                json!({"question": "Do you ship to Canada?", "answer": "Yes, in 3 days.", "citations_enabled": false}),
+            ),
+        )
         .await;
     assert_eq!(s, 200);
     assert_eq!(updated["citations_enabled"], false);
@@ -120,7 +139,13 @@ async fn short_answers_are_managed_audited_and_used_at_once(app: TestApp) {
     assert!(reply["text"].as_str().unwrap().contains("3 days"));
     assert_eq!(reply["citations"], json!([]), "citations off: used but not linked");
     let (_, d) = app.admin(Method::GET, &format!("/api/v1/conversations/{id2}"), None).await;
-    let ev = d["events"].as_array().unwrap().iter().find(|e| e["kind"] == "message" && e["data"]["author"] == "agent").unwrap().clone();
+    let ev = d["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "message" && e["data"]["author"] == "agent")
+        .unwrap()
+        .clone();
     assert_eq!(ev["data"]["cited"], true, "the event still records the source used");
 
     let (s, _) = app.admin(Method::DELETE, &format!("/api/v1/short-answers/{sa}"), None).await;
@@ -143,7 +168,9 @@ async fn short_answers_are_managed_audited_and_used_at_once(app: TestApp) {
     let (s, e) = app.admin(Method::POST, "/api/v1/short-answers", Some(json!({"question": "  ", "answer": "x"}))).await;
     assert_eq!(s, 422);
     assert_eq!(e["field"], "question");
-    let (s, e) = app.admin(Method::POST, "/api/v1/short-answers", Some(json!({"question": "q", "answer": "x".repeat(5001)}))).await;
+    let (s, e) = app
+        .admin(Method::POST, "/api/v1/short-answers", Some(json!({"question": "q", "answer": "x".repeat(5001)})))
+        .await;
     assert_eq!(s, 422);
     assert_eq!(e["field"], "answer");
     let (_, all) = app.admin(Method::GET, "/api/v1/short-answers", None).await;
@@ -155,34 +182,63 @@ both_backends!(short_answers_are_managed_audited_and_used_at_once);
 
 async fn users_teams_and_keys(app: TestApp) {
     let (s, u) = app
-        .admin(Method::POST, "/api/v1/users", Some(json!({"email": "sam@test.example", "name": "Sam", "password": "longenough", "role": "editor"})))
+        .admin(
+            Method::POST,
+            "/api/v1/users",
+            Some(json!({"email": "sam@test.example", "name": "Sam", "password": "longenough", "role": "editor"})),
+        )
         .await;
     assert_eq!(s, 201, "{u}");
     assert_eq!(u["paid_seat"], true);
     assert!(u.get("password_hash").is_none());
     let uid = u["id"].as_i64().unwrap();
     let (s, e) = app
-        .admin(Method::POST, "/api/v1/users", Some(json!({"email": "sam@test.example", "name": "Sam", "password": "longenough", "role": "editor"})))
+        .admin(
+            Method::POST,
+            "/api/v1/users",
+            Some(json!({"email": "sam@test.example", "name": "Sam", "password": "longenough", "role": "editor"})),
+        )
         .await;
     assert_eq!(s, 409, "{e}");
-    let (s, e) = app.admin(Method::POST, "/api/v1/users", Some(json!({"email": "x@test.example", "name": "X", "password": "short", "role": "editor"}))).await;
+    let (s, e) = app
+        .admin(
+            Method::POST,
+            "/api/v1/users",
+            Some(json!({"email": "x@test.example", "name": "X", "password": "short", "role": "editor"})),
+        )
+        .await;
     assert_eq!((s, e["field"].as_str()), (422, Some("password")));
-    let (s, e) = app.admin(Method::POST, "/api/v1/users", Some(json!({"email": "x@test.example", "name": "X", "password": "longenough", "role": "boss"}))).await;
+    let (s, e) = app
+        .admin(
+            Method::POST,
+            "/api/v1/users",
+            Some(json!({"email": "x@test.example", "name": "X", "password": "longenough", "role": "boss"})),
+        )
+        .await;
     assert_eq!((s, e["field"].as_str()), (422, Some("role")));
 
     let (s, t) = app.admin(Method::POST, "/api/v1/teams", Some(json!({"name": "Billing"}))).await;
     assert_eq!(s, 201);
     let tid = t["id"].as_i64().unwrap();
-    let (s, t) = app.admin(Method::PUT, &format!("/api/v1/teams/{tid}/members"), Some(json!({"user_ids": [uid, app.admin_id]}))).await;
+    let (s, t) = app
+        .admin(Method::PUT, &format!("/api/v1/teams/{tid}/members"), Some(json!({"user_ids": [uid, app.admin_id]})))
+        .await;
     assert_eq!(s, 200);
     assert_eq!(t["member_ids"].as_array().unwrap().len(), 2);
-    let (s, _) = app.admin(Method::PUT, &format!("/api/v1/teams/{tid}/members"), Some(json!({"user_ids": [424242]}))).await;
+    let (s, _) =
+        app.admin(Method::PUT, &format!("/api/v1/teams/{tid}/members"), Some(json!({"user_ids": [424242]}))).await;
     assert_eq!(s, 404);
     let (_, teams) = app.admin(Method::GET, "/api/v1/teams", None).await;
     assert_eq!(teams[0]["member_ids"].as_array().unwrap().len(), 2, "a failed update changes nothing");
 
     // Availability and seat.
-    let (s, u) = app.admin(Method::PATCH, &format!("/api/v1/users/{uid}"), Some(json!({"availability": "away", "paid_seat": false}))).await;
+    let (s, u) = app
+        .admin(
+            Method::PATCH,
+            &format!("/api/v1/users/{uid}"),
+            Some(json!({"availability": "away", "paid_seat": false})),
+        )
+        .await;
     assert_eq!(s, 200);
     assert_eq!(u["availability"], "away");
     assert_eq!(u["paid_seat"], false);

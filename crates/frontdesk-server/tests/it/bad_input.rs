@@ -10,7 +10,9 @@ async fn bad_input_is_refused_cleanly(app: TestApp) {
     app.seed_agent().await;
     let (id, token) = app.visitor(json!({})).await;
     let url = app.url(&format!("/api/v1/chat/conversations/{id}/messages"));
-    let send_raw = |body: String, ct: &'static str| app.client.post(&url).bearer_auth(&token).header("content-type", ct).body(body).send();
+    let send_raw = |body: String, ct: &'static str| {
+        app.client.post(&url).bearer_auth(&token).header("content-type", ct).body(body).send()
+    };
 
     let check = |r: reqwest::Response, status: u16, code: &'static str, field: Option<&'static str>| async move {
         assert_eq!(r.status().as_u16(), status);
@@ -21,13 +23,39 @@ async fn bad_input_is_refused_cleanly(app: TestApp) {
         assert_eq!(b["field"].as_str(), field, "{b}");
     };
     check(send_raw("{not json".into(), "application/json").await.unwrap(), 400, "invalid_request", None).await;
-    check(send_raw("{\"text\": \"hi\"}".into(), "text/plain").await.unwrap(), 415, "unsupported_media_type", None).await;
-    check(send_raw("{\"text\": \"hi\", \"admin\": true}".into(), "application/json").await.unwrap(), 422, "validation_failed", Some("admin")).await;
+    check(send_raw("{\"text\": \"hi\"}".into(), "text/plain").await.unwrap(), 415, "unsupported_media_type", None)
+        .await;
+    check(
+        send_raw("{\"text\": \"hi\", \"admin\": true}".into(), "application/json").await.unwrap(),
+        422,
+        "validation_failed",
+        Some("admin"),
+    )
+    .await;
     check(send_raw("{}".into(), "application/json").await.unwrap(), 422, "validation_failed", Some("text")).await;
-    check(send_raw("{\"text\": 5}".into(), "application/json").await.unwrap(), 422, "validation_failed", Some("text")).await;
-    check(send_raw(json!({"text": "   "}).to_string(), "application/json").await.unwrap(), 422, "validation_failed", Some("text")).await;
-    check(send_raw(json!({"text": "x".repeat(20_000)}).to_string(), "application/json").await.unwrap(), 422, "validation_failed", Some("text")).await;
-    check(send_raw(json!({"text": "x".repeat(300_000)}).to_string(), "application/json").await.unwrap(), 413, "payload_too_large", None).await;
+    check(send_raw("{\"text\": 5}".into(), "application/json").await.unwrap(), 422, "validation_failed", Some("text"))
+        .await;
+    check(
+        send_raw(json!({"text": "   "}).to_string(), "application/json").await.unwrap(),
+        422,
+        "validation_failed",
+        Some("text"),
+    )
+    .await;
+    check(
+        send_raw(json!({"text": "x".repeat(20_000)}).to_string(), "application/json").await.unwrap(),
+        422,
+        "validation_failed",
+        Some("text"),
+    )
+    .await;
+    check(
+        send_raw(json!({"text": "x".repeat(300_000)}).to_string(), "application/json").await.unwrap(),
+        413,
+        "payload_too_large",
+        None,
+    )
+    .await;
     // Unicode, emoji and markup are just text.
     let (s, _) = app.say(id, &token, "<script>alert(1)</script> 🙂 ¿qué?").await;
     assert_eq!(s, 201);
@@ -36,12 +64,14 @@ async fn bad_input_is_refused_cleanly(app: TestApp) {
     assert_eq!(ms[0]["text"], "<script>alert(1)</script> 🙂 ¿qué?");
 
     // Sessions: invalid email, unknown fields.
-    let r = app.client.post(app.url("/api/v1/chat/sessions")).json(&json!({"email": "not-an-email"})).send().await.unwrap();
+    let r =
+        app.client.post(app.url("/api/v1/chat/sessions")).json(&json!({"email": "not-an-email"})).send().await.unwrap();
     check(r, 422, "validation_failed", Some("email")).await;
     let r = app.client.post(app.url("/api/v1/chat/sessions")).json(&json!({"nmae": "typo"})).send().await.unwrap();
     check(r, 422, "validation_failed", Some("nmae")).await;
     // Ids that are not numbers, unknown routes, unknown views.
-    let r = app.client.get(app.url("/api/v1/chat/conversations/abc/messages")).bearer_auth(&token).send().await.unwrap();
+    let r =
+        app.client.get(app.url("/api/v1/chat/conversations/abc/messages")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(r.status(), 400);
     let r = app.client.get(app.url("/api/v1/nope")).send().await.unwrap();
     check(r, 404, "not_found", None).await;
@@ -49,7 +79,8 @@ async fn bad_input_is_refused_cleanly(app: TestApp) {
     assert_eq!((s, e["field"].as_str()), (422, Some("view")));
     let (s, e) = app.admin(Method::PUT, "/api/v1/agent", Some(json!({"personality": "grumpy"}))).await;
     assert_eq!((s, e["field"].as_str()), (422, Some("personality")));
-    let (s, e) = app.admin(Method::PUT, "/api/v1/agent", Some(json!({"personality": "brand_voice", "brand_voice": ""}))).await;
+    let (s, e) =
+        app.admin(Method::PUT, "/api/v1/agent", Some(json!({"personality": "brand_voice", "brand_voice": ""}))).await;
     assert_eq!((s, e["field"].as_str()), (422, Some("brand_voice")));
     let (s, e) = app.admin(Method::PUT, "/api/v1/agent", Some(json!({"name": ""}))).await;
     assert_eq!((s, e["field"].as_str()), (422, Some("name")));

@@ -46,15 +46,11 @@ impl Browser {
             return Ok(None);
         }
 
-        let profile = tempfile::Builder::new()
-            .prefix("frontdesk-chromium-")
-            .tempdir()?;
+        let profile = tempfile::Builder::new().prefix("frontdesk-chromium-").tempdir()?;
         let user_data_dir = profile.path().join("profile");
         std::fs::create_dir_all(&user_data_dir)?;
         let log_path = profile.path().join("chromedriver.log");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
 
         let driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
@@ -64,18 +60,9 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .with_context(|| format!("spawning {CHROMEDRIVER}"))?;
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .timeout(Duration::from_secs(60))
-            .build()?;
+        let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(60)).build()?;
         // From here on, Drop cleans up the driver even if we fail.
-        let mut browser = Browser {
-            driver,
-            port,
-            session_id: String::new(),
-            http,
-            profile,
-        };
+        let mut browser = Browser { driver, port, session_id: String::new(), http, profile };
 
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -87,16 +74,10 @@ impl Browser {
                 }
             }
             if let Some(status) = browser.driver.try_wait()? {
-                bail!(
-                    "chromedriver exited early ({status}); log:\n{}",
-                    browser.driver_log()
-                );
+                bail!("chromedriver exited early ({status}); log:\n{}", browser.driver_log());
             }
             if Instant::now() > deadline {
-                bail!(
-                    "chromedriver did not become ready on port {port}; log:\n{}",
-                    browser.driver_log()
-                );
+                bail!("chromedriver did not become ready on port {port}; log:\n{}", browser.driver_log());
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -144,30 +125,21 @@ impl Browser {
     /// Runs `script` as a function body (use `return`); `args` must be a JSON array (or null).
     pub async fn execute(&self, script: &str, args: Value) -> anyhow::Result<Value> {
         let args = if args.is_null() { json!([]) } else { args };
-        self.session_cmd(
-            reqwest::Method::POST,
-            "/execute/sync",
-            Some(json!({ "script": script, "args": args })),
-        )
-        .await
+        self.session_cmd(reqwest::Method::POST, "/execute/sync", Some(json!({ "script": script, "args": args }))).await
     }
 
     /// Like [`execute`](Self::execute) but the script signals completion by calling
     /// `arguments[arguments.length - 1](result)`.
     pub async fn execute_async(&self, script: &str, args: Value) -> anyhow::Result<Value> {
         let args = if args.is_null() { json!([]) } else { args };
-        self.session_cmd(
-            reqwest::Method::POST,
-            "/execute/async",
-            Some(json!({ "script": script, "args": args })),
-        )
-        .await
+        self.session_cmd(reqwest::Method::POST, "/execute/async", Some(json!({ "script": script, "args": args }))).await
     }
 
     /// Clicks the first element matching `css`, looking inside the widget's shadow root first.
     /// Waits up to 5 s for the element to exist.
     pub async fn click(&self, css: &str) -> anyhow::Result<()> {
-        let script = format!("{FIND_JS} const el = __find(arguments[0]); if (!el) return false; el.click(); return true;");
+        let script =
+            format!("{FIND_JS} const el = __find(arguments[0]); if (!el) return false; el.click(); return true;");
         self.retry_on_element(css, &script, json!([css])).await
     }
 
@@ -178,8 +150,7 @@ impl Browser {
             "{FIND_JS} const el = __find(arguments[0]); if (!el) return false; el.focus(); el.value = arguments[1];\
              el.dispatchEvent(new Event('input', {{ bubbles: true, composed: true }})); return true;"
         );
-        self.retry_on_element(css, &script, json!([css, text]))
-            .await
+        self.retry_on_element(css, &script, json!([css, text])).await
     }
 
     /// Polls the JS expression `js_condition` until it evaluates to a truthy value and returns it.
@@ -201,12 +172,8 @@ impl Browser {
     }
 
     pub async fn screenshot_png(&self) -> anyhow::Result<Vec<u8>> {
-        let value = self
-            .session_cmd(reqwest::Method::GET, "/screenshot", None)
-            .await?;
-        let b64 = value
-            .as_str()
-            .ok_or_else(|| anyhow!("screenshot value is not a string"))?;
+        let value = self.session_cmd(reqwest::Method::GET, "/screenshot", None).await?;
+        let b64 = value.as_str().ok_or_else(|| anyhow!("screenshot value is not a string"))?;
         base64_decode(b64)
     }
 
@@ -226,42 +193,27 @@ impl Browser {
     }
 
     fn driver_log(&self) -> String {
-        let log = std::fs::read_to_string(self.profile.path().join("chromedriver.log"))
-            .unwrap_or_default();
+        let log = std::fs::read_to_string(self.profile.path().join("chromedriver.log")).unwrap_or_default();
         let tail: Vec<&str> = log.lines().rev().take(40).collect();
         tail.into_iter().rev().collect::<Vec<_>>().join("\n")
     }
 
-    async fn session_cmd(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> anyhow::Result<Value> {
+    async fn session_cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
         let path = format!("/session/{}{}", self.session_id, path);
         self.command(method, &path, body).await
     }
 
     /// Sends one WebDriver command and returns the response's `value`.
-    async fn command(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> anyhow::Result<Value> {
+    async fn command(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
         let mut req = self.http.request(method.clone(), self.url(path));
         if let Some(body) = body {
             req = req.json(&body);
         }
-        let resp = req
-            .send()
-            .await
-            .with_context(|| format!("webdriver {method} {path}"))?;
+        let resp = req.send().await.with_context(|| format!("webdriver {method} {path}"))?;
         let status = resp.status();
         let text = resp.text().await?;
-        let body: Value = serde_json::from_str(&text).with_context(|| {
-            format!("webdriver {method} {path}: non-JSON response ({status}): {text}")
-        })?;
+        let body: Value = serde_json::from_str(&text)
+            .with_context(|| format!("webdriver {method} {path}: non-JSON response ({status}): {text}"))?;
         let value = body.get("value").cloned().unwrap_or(Value::Null);
         if !status.is_success() {
             bail!(
@@ -332,10 +284,7 @@ fn base64_decode(s: &str) -> anyhow::Result<Vec<u8>> {
             _ => return None,
         } as u32)
     }
-    let clean: Vec<u8> = s
-        .bytes()
-        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
-        .collect();
+    let clean: Vec<u8> = s.bytes().filter(|c| !c.is_ascii_whitespace() && *c != b'=').collect();
     let mut out = Vec::with_capacity(clean.len() * 3 / 4);
     for chunk in clean.chunks(4) {
         let mut acc = 0u32;
@@ -364,10 +313,7 @@ pub async fn widget_conversation(
     let base = base_url.trim_end_matches('/');
     browser.goto(&format!("{base}/demo")).await?;
     browser
-        .wait_for(
-            "!!(window.FrontdeskWidget && __host && __host.shadowRoot)",
-            Duration::from_secs(10),
-        )
+        .wait_for("!!(window.FrontdeskWidget && __host && __host.shadowRoot)", Duration::from_secs(10))
         .await
         .context("widget script did not load on the demo page")?;
 
@@ -387,19 +333,14 @@ pub async fn widget_conversation(
         )
         .await?;
     anyhow::ensure!(
-        powered
-            .as_str()
-            .is_some_and(|t| t.contains("Powered by AI")),
+        powered.as_str().is_some_and(|t| t.contains("Powered by AI")),
         "widget header does not show \"Powered by AI\" (got {powered})"
     );
 
     // Open the panel the way a visitor would, then type and send.
     browser.click("[data-fd=\"launcher\"]").await?;
     browser
-        .wait_for(
-            "!__find('[data-fd=\"panel\"]').hidden",
-            Duration::from_secs(5),
-        )
+        .wait_for("!__find('[data-fd=\"panel\"]').hidden", Duration::from_secs(5))
         .await
         .context("chat panel did not open")?;
     // Newest message id already shown (a resumed conversation has history), so an answer to

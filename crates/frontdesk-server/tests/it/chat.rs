@@ -173,9 +173,15 @@ async fn widget_in_a_real_browser() {
     let Some(browser) = crate::browser::Browser::start().await.expect("start the browser") else { return };
     let app = TestApp::spawn(crate::common::Backend::Sqlite).await.unwrap();
     app.seed_agent().await;
-    let text = crate::browser::widget_conversation(&browser, &app.base, "Luma", "what are your opening hours?", "9:00 to 18:00")
-        .await
-        .expect("the widget shows the agent's answer");
+    let text = crate::browser::widget_conversation(
+        &browser,
+        &app.base,
+        "Luma",
+        "what are your opening hours?",
+        "9:00 to 18:00",
+    )
+    .await
+    .expect("the widget shows the agent's answer");
     assert!(text.contains("Monday to Friday"), "{text}");
     // Switching the agent off removes "Powered by AI" from the header live.
     app.admin(Method::PUT, "/api/v1/agent", Some(json!({"enabled": false}))).await;

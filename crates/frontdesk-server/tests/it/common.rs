@@ -137,9 +137,10 @@ impl TestApp {
             Some((u, _)) => u,
             None => create_user(state.store.as_ref(), "admin@test.example", Role::Admin, true).await,
         };
-        let (admin_key, _) = frontdesk_server::api::admin::new_api_key(&state, &Actor::system("test"), admin.id, "test")
-            .await
-            .expect("api key");
+        let (admin_key, _) =
+            frontdesk_server::api::admin::new_api_key(&state, &Actor::system("test"), admin.id, "test")
+                .await
+                .expect("api key");
         TestApp {
             base: format!("http://{addr}"),
             state,
@@ -174,7 +175,8 @@ impl TestApp {
     /// A user with `role` and an API key for them.
     pub async fn user_with_key(&self, email: &str, role: Role, paid_seat: bool) -> (i64, String) {
         let u = create_user(self.store(), email, role, paid_seat).await;
-        let (key, _) = frontdesk_server::api::admin::new_api_key(&self.state, &Actor::system("test"), u.id, "k").await.unwrap();
+        let (key, _) =
+            frontdesk_server::api::admin::new_api_key(&self.state, &Actor::system("test"), u.id, "k").await.unwrap();
         (u.id, key)
     }
 
@@ -229,14 +231,18 @@ impl TestApp {
 
     /// Seeds the agent "Luma" and a few short answers through the API.
     pub async fn seed_agent(&self) {
-        let (s, _) = self.admin(reqwest::Method::PUT, "/api/v1/agent", Some(json!({"name": "Luma", "personality": "friendly"}))).await;
+        let (s, _) = self
+            .admin(reqwest::Method::PUT, "/api/v1/agent", Some(json!({"name": "Luma", "personality": "friendly"})))
+            .await;
         assert_eq!(s, 200);
         for (q, a) in [
             ("What are your opening hours?", "We are open from 9:00 to 18:00, Monday to Friday."),
             ("How much does the Pro plan cost?", "The Pro plan costs 12 euros per user per month."),
             ("How do I reset my password?", "Click 'Forgot password' on the sign-in page."),
         ] {
-            let (s, _) = self.admin(reqwest::Method::POST, "/api/v1/short-answers", Some(json!({"question": q, "answer": a}))).await;
+            let (s, _) = self
+                .admin(reqwest::Method::POST, "/api/v1/short-answers", Some(json!({"question": q, "answer": a})))
+                .await;
             assert_eq!(s, 201);
         }
     }

@@ -59,13 +59,17 @@ async fn claims_are_exclusive_and_failures_end_dead(app: TestApp) {
 
     // An unknown kind fails; with attempts used up it is dead and visible.
     let id = store.enqueue_job(job("no_such_kind", 0, 1, None)).await.unwrap().unwrap();
-    let dead = wait_for(&app, "/api/v1/jobs?status=dead", |v| v.as_array().unwrap().iter().any(|j| j["id"] == id)).await;
+    let dead =
+        wait_for(&app, "/api/v1/jobs?status=dead", |v| v.as_array().unwrap().iter().any(|j| j["id"] == id)).await;
     let j = dead.as_array().unwrap().iter().find(|j| j["id"] == id).unwrap();
     assert!(j["last_error"].as_str().unwrap().contains("unknown job kind"));
     assert_eq!(j["attempts"], 1);
     let (s, _) = app.admin(Method::POST, &format!("/api/v1/jobs/{id}/retry"), None).await;
     assert_eq!(s, 202);
-    wait_for(&app, "/api/v1/jobs?status=dead", |v| v.as_array().unwrap().iter().any(|j| j["id"] == id && j["attempts"] == 1)).await;
+    wait_for(&app, "/api/v1/jobs?status=dead", |v| {
+        v.as_array().unwrap().iter().any(|j| j["id"] == id && j["attempts"] == 1)
+    })
+    .await;
     let (s, _) = app.admin(Method::POST, "/api/v1/jobs/424242/retry", None).await;
     assert_eq!(s, 404);
     let (_, audit) = app.admin(Method::GET, "/api/v1/audit?entity_type=job", None).await;
@@ -73,7 +77,10 @@ async fn claims_are_exclusive_and_failures_end_dead(app: TestApp) {
 
     // A failure with attempts left is retried later, with backoff.
     let id = store.enqueue_job(job("no_such_kind", 0, 5, None)).await.unwrap().unwrap();
-    let queued = wait_for(&app, "/api/v1/jobs?status=queued", |v| v.as_array().unwrap().iter().any(|j| j["id"] == id && j["attempts"] == 1)).await;
+    let queued = wait_for(&app, "/api/v1/jobs?status=queued", |v| {
+        v.as_array().unwrap().iter().any(|j| j["id"] == id && j["attempts"] == 1)
+    })
+    .await;
     let j = queued.as_array().unwrap().iter().find(|j| j["id"] == id).unwrap();
     assert!(j["run_at"].as_i64().unwrap() > frontdesk_store::now_ms(), "retried later, not at once");
 }

@@ -7,6 +7,7 @@ mod common;
 mod admin;
 mod bad_input;
 mod chat;
+mod console;
 mod jobs;
 mod permissions;
 mod restart;

@@ -22,9 +22,16 @@ async fn every_route_with_every_role(app: TestApp) {
     let defs = frontdesk_server::routes::all(app.state.clone()).into_parts().1;
     assert!(defs.len() > 30, "the route table is complete");
     let mut checked = 0;
-    for (i, (role, seat)) in [(Role::Viewer, true), (Role::Agent, true), (Role::Agent, false), (Role::Editor, false), (Role::Editor, true), (Role::Admin, true)]
-        .into_iter()
-        .enumerate()
+    for (i, (role, seat)) in [
+        (Role::Viewer, true),
+        (Role::Agent, true),
+        (Role::Agent, false),
+        (Role::Editor, false),
+        (Role::Editor, true),
+        (Role::Admin, true),
+    ]
+    .into_iter()
+    .enumerate()
     {
         let (_, key) = app.user_with_key(&format!("u{i}@perm.example"), role, seat).await;
         for def in &defs {
@@ -42,7 +49,10 @@ async fn every_route_with_every_role(app: TestApp) {
             let status = rb.send().await.unwrap().status().as_u16();
             let expected = allows(role, seat, perm);
             if expected {
-                assert!(status != 401 && status != 403, "{role:?} seat={seat} {method} {path}: allowed but got {status}");
+                assert!(
+                    status != 401 && status != 403,
+                    "{role:?} seat={seat} {method} {path}: allowed but got {status}"
+                );
             } else {
                 assert_eq!(status, 403, "{role:?} seat={seat} {method} {path}: forbidden but got {status}");
             }
@@ -68,9 +78,21 @@ both_backends!(every_route_with_every_role);
 
 async fn sessions_need_csrf_and_disabled_users_are_locked_out(app: TestApp) {
     let (uid, _) = app.user_with_key("eve@test.example", Role::Editor, true).await;
-    let r = app.client.post(app.url("/api/v1/auth/login")).json(&json!({"email": "eve@test.example", "password": "wrong-one"})).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": "eve@test.example", "password": "wrong-one"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
-    let r = app.client.post(app.url("/api/v1/auth/login")).json(&json!({"email": "eve@test.example", "password": "password123"})).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": "eve@test.example", "password": "password123"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
@@ -99,11 +121,25 @@ async fn sessions_need_csrf_and_disabled_users_are_locked_out(app: TestApp) {
 
     // Disabling the user ends their session: a clear 401 and no change.
     app.admin(Method::PATCH, &format!("/api/v1/users/{uid}"), Some(json!({"disabled": true}))).await;
-    let r = app.client.put(app.url("/api/v1/agent")).header("cookie", &session).header("x-csrf-token", &csrf).json(&json!({"name": "Evil"})).send().await.unwrap();
+    let r = app
+        .client
+        .put(app.url("/api/v1/agent"))
+        .header("cookie", &session)
+        .header("x-csrf-token", &csrf)
+        .json(&json!({"name": "Evil"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     let (_, p) = app.admin(Method::GET, "/api/v1/agent", None).await;
     assert_eq!(p["name"], "Nova");
-    let r = app.client.post(app.url("/api/v1/auth/login")).json(&json!({"email": "eve@test.example", "password": "password123"})).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": "eve@test.example", "password": "password123"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
 }
 both_backends!(sessions_need_csrf_and_disabled_users_are_locked_out);

@@ -16,7 +16,11 @@ async fn read_events(resp: reqwest::Response, want: usize) -> Vec<(i64, Value)> 
     let mut out = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     while out.len() < want {
-        let chunk = tokio::time::timeout_at(deadline, stream.next()).await.expect("events arrive in time").expect("stream open").unwrap();
+        let chunk = tokio::time::timeout_at(deadline, stream.next())
+            .await
+            .expect("events arrive in time")
+            .expect("stream open")
+            .unwrap();
         buf.push_str(&String::from_utf8_lossy(&chunk));
         while let Some(end) = buf.find("\n\n") {
             let frame: String = buf.drain(..end + 2).collect();
@@ -63,7 +67,11 @@ async fn reconnecting_loses_and_repeats_nothing(app: TestApp) {
     // While disconnected, more messages arrive, from the visitor, the agent and a human.
     app.say(id, &token, "How much does the Pro plan cost?").await;
     let (s, _) = app
-        .admin(reqwest::Method::POST, &format!("/api/v1/conversations/{id}/messages"), Some(json!({"text": "Hi, Marta from the team here."})))
+        .admin(
+            reqwest::Method::POST,
+            &format!("/api/v1/conversations/{id}/messages"),
+            Some(json!({"text": "Hi, Marta from the team here."})),
+        )
         .await;
     assert_eq!(s, 201);
 

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs every test of Frontdesk: unit tests, the integration stories on SQLite
+# and PostgreSQL, the CLI tests and the real-browser widget test.
+#
+# PostgreSQL: FRONTDESK_TEST_POSTGRES_URL when set, else the server on
+# 127.0.0.1:5432 (database "test") if one answers. Without either, the
+# PostgreSQL tests are skipped loudly; with CI=true that is a failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\n==> %s\n' "$*"; }
+
+# Debian packages the tests need: Chromium and its WebDriver for the browser test.
+if ! command -v chromedriver >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing chromium and chromium-driver (browser test)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    say "WARNING: chromium-driver is not installed and cannot be installed here: the browser test will be SKIPPED"
+  fi
+fi
+
+postgres_answers() {
+  (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null
+}
+
+if [ -z "${FRONTDESK_TEST_POSTGRES_URL:-}" ] && postgres_answers; then
+  export FRONTDESK_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:5432/test"
+fi
+if [ -z "${FRONTDESK_TEST_POSTGRES_URL:-}" ]; then
+  if [ "${CI:-}" = "true" ]; then
+    echo "ERROR: CI=true but no PostgreSQL: set FRONTDESK_TEST_POSTGRES_URL or run one on 127.0.0.1:5432" >&2
+    exit 1
+  fi
+  printf '\n%s\n%s\n%s\n\n' \
+    "################################################################" \
+    "  NO POSTGRESQL: every PostgreSQL test is SKIPPED (SQLite only)  " \
+    "################################################################"
+else
+  say "PostgreSQL tests use ${FRONTDESK_TEST_POSTGRES_URL}"
+fi
+
+say "cargo test --workspace"
+cargo test --workspace --locked
