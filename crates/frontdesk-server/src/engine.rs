@@ -3,10 +3,11 @@
 //! responder (pure) and the store, and wakes the live streams.
 
 use frontdesk_core::lang::{detect, Lang};
-use frontdesk_core::model::{AssignCause, AssigneeKind, Author, Channel, ConversationStatus};
+use frontdesk_core::model::{AssignCause, AssigneeKind, Author, Channel, ConversationStatus, HandoffTrigger};
 use frontdesk_core::responder::{Outcome, Question};
 use frontdesk_store::{
-    AssignChange, Assignee, Conversation, Message, NewContact, NewConversation, NewMessage, StatusChange,
+    AssignChange, Assignee, Conversation, Message, NewContact, NewConversation, NewMessage, StatusChange, Turn,
+    TurnReply,
 };
 use serde_json::json;
 
@@ -33,7 +34,7 @@ pub async fn start_conversation(
     } else {
         None
     };
-    let profile = state.store.agent_profile().await?;
+    let profile = &state.agent().await?.profile;
     let visitor_token = random_token("fdv_");
     let conversation = state
         .store
@@ -57,89 +58,88 @@ async fn store_message(state: &AppState, new: NewMessage) -> ApiResult<Message> 
     Ok(m)
 }
 
-/// Handles a visitor's message: stores it, and if the agent owns the
-/// conversation, answers or hands off. Returns the visitor's message.
+/// Handles a visitor's message: if the agent owns the conversation it
+/// answers or hands off; the message, the reply and the handoff are stored
+/// in one transaction. Returns the visitor's message.
 pub async fn visitor_message(state: &AppState, conversation: &Conversation, text: String) -> ApiResult<Message> {
-    let visitor = store_message(
-        state,
-        NewMessage {
-            conversation_id: conversation.id,
-            author: Author::Visitor,
-            user_id: None,
-            text: text.clone(),
-            citations: vec![],
-            trace: None,
-            event_data: json!({}),
-        },
-    )
-    .await?;
-    // A closed conversation that the visitor reopens stays with its assignee;
-    // the agent answers only conversations it owns.
-    if conversation.assignee_kind == AssigneeKind::Agent {
-        agent_turn(state, conversation.id, &visitor, &text).await?;
+    let reply = if conversation.assignee_kind == AssigneeKind::Agent {
+        Some(agent_reply(state, conversation.id, &text).await?)
+    } else {
+        None
+    };
+    let visitor = NewMessage {
+        conversation_id: conversation.id,
+        author: Author::Visitor,
+        user_id: None,
+        text,
+        citations: vec![],
+        trace: None,
+        event_data: json!({}),
+    };
+    let (visitor, agent) = state.store.append_turn(Turn { visitor, reply: reply.clone() }).await?;
+    state.metrics.messages.with_label_values(&[Author::Visitor.as_str()]).inc();
+    let mut seq = visitor.seq;
+    if let (Some(agent), Some(r)) = (agent, reply) {
+        seq = agent.seq;
+        state.metrics.messages.with_label_values(&[Author::Agent.as_str()]).inc();
+        let outcome = if r.handoff.is_some() {
+            "handoff"
+        } else {
+            r.message.event_data["outcome"].as_str().unwrap_or("answered")
+        };
+        state.metrics.agent_replies.with_label_values(&[outcome]).inc();
+        if let Some(trigger) = r.handoff {
+            state.metrics.handoffs.with_label_values(&[trigger.as_str()]).inc();
+            tracing::info!(conversation_id = conversation.id, trigger = %trigger, message_id = agent.id, "handed off to humans");
+        }
     }
+    state.hub.notify(conversation.id, seq);
     Ok(visitor)
 }
 
-async fn agent_turn(state: &AppState, conversation_id: i64, visitor: &Message, text: &str) -> ApiResult<()> {
-    let profile = state.store.agent_profile().await?;
-    let (responder, uncited) = state.responder().await?;
-    let question = Question { text: text.to_owned(), persona: persona(&profile) };
-    let reply = responder.reply(&question);
+/// The agent's reply to `text`, ready to store (the responder does no I/O).
+async fn agent_reply(state: &AppState, conversation_id: i64, text: &str) -> ApiResult<TurnReply> {
+    let agent = state.agent().await?;
+    let question = Question { text: text.to_owned(), persona: persona(&agent.profile) };
+    let reply = agent.responder.reply(&question);
     let used = reply.citations.clone();
     // Sources whose citations are off are used but not shown (B7).
     let shown: Vec<_> = reply
         .citations
         .iter()
-        .filter(|c| !(c.source_kind == "short_answer" && uncited.contains(&c.source_id)))
+        .filter(|c| !(c.source_kind == "short_answer" && agent.uncited.contains(&c.source_id)))
         .cloned()
         .collect();
-    let outcome_label = match reply.outcome {
+    let outcome = match reply.outcome {
         Outcome::Answered => "answered",
         Outcome::SmallTalk => "small_talk",
         Outcome::Handoff(_) => "handoff",
     };
-    state.metrics.agent_replies.with_label_values(&[outcome_label]).inc();
-    let trace = serde_json::to_value(&reply.trace).ok();
-    let agent_msg = store_message(
-        state,
-        NewMessage {
+    let handoff = match reply.outcome {
+        Outcome::Handoff(t) => Some(t),
+        _ => None,
+    };
+    let unanswered_lang = (handoff == Some(HandoffTrigger::CannotAnswer))
+        .then(|| detect(text, Lang::from_code(&agent.profile.default_lang).unwrap_or(Lang::En)).code().to_owned());
+    Ok(TurnReply {
+        message: NewMessage {
             conversation_id,
             author: Author::Agent,
             user_id: None,
             text: reply.text.clone(),
             citations: shown,
-            trace,
+            trace: serde_json::to_value(&reply.trace).ok(),
             event_data: json!({
-                "outcome": reply.outcome,
+                "outcome": outcome,
                 "confidence": reply.confidence,
                 "cited": !used.is_empty(),
                 "sources": used.iter().map(|c| json!({"kind": c.source_kind, "id": c.source_id})).collect::<Vec<_>>(),
                 "actions": reply.actions,
-                "in_reply_to": visitor.id,
             }),
         },
-    )
-    .await?;
-    if let Outcome::Handoff(trigger) = reply.outcome {
-        if trigger == frontdesk_core::model::HandoffTrigger::CannotAnswer {
-            let lang = detect(text, Lang::from_code(&profile.default_lang).unwrap_or(Lang::En));
-            state.store.record_unanswered(conversation_id, visitor.id, text, lang.code()).await?;
-        }
-        state
-            .store
-            .assign(AssignChange {
-                conversation_id,
-                to: Assignee::Nobody,
-                cause: AssignCause::Agent,
-                actor_user_id: None,
-                handoff: Some(trigger),
-            })
-            .await?;
-        state.metrics.handoffs.with_label_values(&[trigger.as_str()]).inc();
-        tracing::info!(conversation_id, trigger = %trigger, message_id = agent_msg.id, "handed off to humans");
-    }
-    Ok(())
+        handoff,
+        unanswered_lang,
+    })
 }
 
 /// A human's reply from the console; the visitor sees it live.

@@ -20,10 +20,17 @@ pub struct Inner {
     pub settings: Settings,
     pub hub: Hub,
     pub metrics: Metrics,
-    /// The answer index, rebuilt when the store's content version moves.
-    responder: RwLock<(i64, Arc<ShortAnswerResponder>)>,
+    /// The agent's profile and answer index, rebuilt when the store's
+    /// content version moves (here or on another replica).
+    agent: RwLock<(i64, Arc<AgentSnapshot>)>,
+}
+
+/// What the agent needs to answer, consistent with one content version.
+pub struct AgentSnapshot {
+    pub profile: AgentProfile,
+    pub responder: ShortAnswerResponder,
     /// Short answers whose citations are switched off (still used, not linked).
-    uncited: RwLock<Vec<i64>>,
+    pub uncited: Vec<i64>,
 }
 
 impl std::ops::Deref for AppState {
@@ -40,30 +47,37 @@ impl AppState {
             settings,
             hub: Hub::default(),
             metrics: Metrics::new(),
-            responder: RwLock::new((-1, Arc::new(ShortAnswerResponder::default()))),
-            uncited: RwLock::new(Vec::new()),
+            agent: RwLock::new((
+                -1,
+                Arc::new(AgentSnapshot {
+                    profile: AgentProfile::default(),
+                    responder: ShortAnswerResponder::default(),
+                    uncited: Vec::new(),
+                }),
+            )),
         }))
     }
 
-    /// The responder for the current content, rebuilt if content changed
-    /// (here or on another replica).
-    pub async fn responder(&self) -> StoreResult<(Arc<ShortAnswerResponder>, Vec<i64>)> {
+    /// The agent for the current content: one cheap read of the content
+    /// version, and a rebuild only when it moved.
+    pub async fn agent(&self) -> StoreResult<Arc<AgentSnapshot>> {
         let version = self.store.content_version().await?;
         {
-            let cur = self.responder.read().await;
+            let cur = self.agent.read().await;
             if cur.0 == version {
-                return Ok((cur.1.clone(), self.uncited.read().await.clone()));
+                return Ok(cur.1.clone());
             }
         }
+        let profile = self.store.agent_profile().await?;
         let rows = self.store.list_short_answers().await?;
-        let uncited: Vec<i64> = rows.iter().filter(|r| !r.citations_enabled).map(|r| r.id).collect();
-        let responder = Arc::new(ShortAnswerResponder::new(
+        let uncited = rows.iter().filter(|r| !r.citations_enabled).map(|r| r.id).collect();
+        let responder = ShortAnswerResponder::new(
             rows.into_iter().map(|r| ShortAnswer { id: r.id, question: r.question, answer: r.answer }),
             self.settings.answer_threshold,
-        ));
-        *self.responder.write().await = (version, responder.clone());
-        *self.uncited.write().await = uncited.clone();
-        Ok((responder, uncited))
+        );
+        let snapshot = Arc::new(AgentSnapshot { profile, responder, uncited });
+        *self.agent.write().await = (version, snapshot.clone());
+        Ok(snapshot)
     }
 }
 

@@ -75,6 +75,10 @@ pub trait Store: Send + Sync + 'static {
     async fn list_conversations(&self, filter: ConversationFilter) -> StoreResult<Vec<ConversationSummary>>;
     /// Appends a message (and its event); a visitor message reopens a closed conversation.
     async fn append_message(&self, new: NewMessage) -> StoreResult<Message>;
+    /// A visitor's message and, if the agent still owns the conversation, the
+    /// agent's reply with its handoff and unanswered question: one transaction.
+    /// Returns the visitor's message and the reply when it was stored.
+    async fn append_turn(&self, turn: Turn) -> StoreResult<(Message, Option<Message>)>;
     async fn messages_after(&self, conversation_id: i64, after_seq: i64, limit: i64) -> StoreResult<Vec<Message>>;
     async fn message_seq(&self, conversation_id: i64, message_id: i64) -> StoreResult<Option<i64>>;
     async fn get_message(&self, conversation_id: i64, message_id: i64) -> StoreResult<Message>;
@@ -102,7 +106,7 @@ pub trait Store: Send + Sync + 'static {
     async fn create_short_answer(&self, actor: &Actor, new: NewShortAnswer) -> StoreResult<ShortAnswerRow>;
     async fn update_short_answer(&self, actor: &Actor, id: i64, new: NewShortAnswer) -> StoreResult<ShortAnswerRow>;
     async fn delete_short_answer(&self, actor: &Actor, id: i64) -> StoreResult<()>;
-    /// A counter that moves whenever content the agent answers from changes.
+    /// A counter that moves whenever the agent's profile or the content it answers from changes.
     async fn content_version(&self) -> StoreResult<i64>;
 
     // Audit log (I1)

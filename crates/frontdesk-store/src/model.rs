@@ -174,6 +174,22 @@ pub struct NewMessage {
     pub event_data: Value,
 }
 
+/// A visitor's message and the agent's answer to it, stored together.
+#[derive(Debug, Clone)]
+pub struct Turn {
+    pub visitor: NewMessage,
+    pub reply: Option<TurnReply>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TurnReply {
+    pub message: NewMessage,
+    /// The agent hands the conversation to humans with this trigger.
+    pub handoff: Option<HandoffTrigger>,
+    /// Record the visitor's question as unanswered, in this language.
+    pub unanswered_lang: Option<String>,
+}
+
 /// The new assignee of a conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Assignee {

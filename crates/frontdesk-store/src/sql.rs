@@ -254,6 +254,97 @@ macro_rules! impl_store {
             serde_json::to_value(s).unwrap_or(Value::Null)
         }
 
+        /// Appends a message and its event inside the caller's transaction;
+        /// returns it with the conversation's assignee kind at that moment.
+        async fn insert_message(tx: &mut Tx<'_>, new: NewMessage, now: i64) -> StoreResult<(Message, String)> {
+                // Taking the next sequence number locks the conversation row
+            // until commit, so sequence order is commit order: a reader
+            // that saw seq n never later finds a new message below n.
+            let row = sqlx::query(
+                "UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = $1 WHERE id = $2 RETURNING last_seq, status, assignee_kind",
+            )
+            .bind(now)
+            .bind(new.conversation_id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or(StoreError::NotFound("conversation"))?;
+            let seq: i64 = row.try_get("last_seq")?;
+            let status: String = row.try_get("status")?;
+            let assignee: String = row.try_get("assignee_kind")?;
+            if status == ConversationStatus::Closed.as_str() && new.author == Author::Visitor {
+                sqlx::query("UPDATE conversations SET status = 'open', closed_at = NULL WHERE id = $1")
+                    .bind(new.conversation_id)
+                    .execute(&mut **tx)
+                    .await?;
+                event(tx, new.conversation_id, EventKind::Reopened, "visitor", None, json!({"reason": "visitor wrote"}), now).await?;
+            }
+            let citations = serde_json::to_string(&new.citations)?;
+            let r = sqlx::query(&format!(
+                "INSERT INTO messages (conversation_id, seq, author, user_id, body, citations, trace, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {MESSAGE_COLUMNS}"
+            ))
+            .bind(new.conversation_id)
+            .bind(seq)
+            .bind(new.author.as_str())
+            .bind(new.user_id)
+            .bind(&new.text)
+            .bind(&citations)
+            .bind(new.trace.as_ref().map(|t| t.to_string()))
+            .bind(now)
+            .fetch_one(&mut **tx)
+            .await?;
+            let message = message_from_row(&r)?;
+            let mut data = json!({
+                "message_id": message.id,
+                "author": new.author,
+                "cited": !new.citations.is_empty(),
+                "sources": new.citations.iter().map(|c| json!({"kind": c.source_kind, "id": c.source_id})).collect::<Vec<_>>(),
+            });
+            if let (Value::Object(d), Value::Object(extra)) = (&mut data, new.event_data) {
+                d.extend(extra);
+            }
+            event(tx, new.conversation_id, EventKind::Message, new.author.as_str(), new.user_id, data, now).await?;
+            Ok((message, assignee))
+        }
+
+        /// Changes the assignee and appends the assignment (and handoff) events
+        /// inside the caller's transaction.
+        async fn apply_assign(tx: &mut Tx<'_>, change: AssignChange, now: i64) -> StoreResult<()> {
+                let (kind, user_id) = match change.to {
+                Assignee::Agent => (AssigneeKind::Agent, None),
+                Assignee::Human(uid) => {
+                    let u = fetch_user(tx, uid).await?;
+                    if u.disabled {
+                        return Err(StoreError::Invalid(format!("user {uid} is disabled")));
+                    }
+                    (AssigneeKind::Human, Some(uid))
+                }
+                Assignee::Nobody => (AssigneeKind::None, None),
+            };
+            let done = sqlx::query("UPDATE conversations SET assignee_kind = $1, assignee_user_id = $2, last_activity_at = $3 WHERE id = $4")
+                .bind(kind.as_str())
+                .bind(user_id)
+                .bind(now)
+                .bind(change.conversation_id)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+            if done == 0 {
+                return Err(StoreError::NotFound("conversation"));
+            }
+            let actor_kind = match change.cause {
+                AssignCause::Agent => "agent",
+                AssignCause::Rule | AssignCause::Initial => "system",
+                AssignCause::Manual => "human",
+            };
+            if let Some(trigger) = change.handoff {
+                event(tx, change.conversation_id, EventKind::Handoff, "agent", None, json!({"trigger": trigger}), now).await?;
+            }
+            event(tx, change.conversation_id, EventKind::Assigned, actor_kind, change.actor_user_id,
+                json!({"to": kind, "user_id": user_id, "cause": change.cause}), now).await?;
+            Ok(())
+        }
+
         #[async_trait]
         impl Store for $store {
             fn backend(&self) -> &'static str {
@@ -656,55 +747,52 @@ macro_rules! impl_store {
 
             async fn append_message(&self, new: NewMessage) -> StoreResult<Message> {
                 let mut tx = self.write.begin().await?;
-                let now = now_ms();
-                // Taking the next sequence number locks the conversation row
-                // until commit, so sequence order is commit order: a reader
-                // that saw seq n never later finds a new message below n.
-                let row = sqlx::query(
-                    "UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = $1 WHERE id = $2 RETURNING last_seq, status",
-                )
-                .bind(now)
-                .bind(new.conversation_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::NotFound("conversation"))?;
-                let seq: i64 = row.try_get("last_seq")?;
-                let status: String = row.try_get("status")?;
-                if status == ConversationStatus::Closed.as_str() && new.author == Author::Visitor {
-                    sqlx::query("UPDATE conversations SET status = 'open', closed_at = NULL WHERE id = $1")
-                        .bind(new.conversation_id)
-                        .execute(&mut *tx)
-                        .await?;
-                    event(&mut tx, new.conversation_id, EventKind::Reopened, "visitor", None, json!({"reason": "visitor wrote"}), now).await?;
-                }
-                let citations = serde_json::to_string(&new.citations)?;
-                let r = sqlx::query(&format!(
-                    "INSERT INTO messages (conversation_id, seq, author, user_id, body, citations, trace, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {MESSAGE_COLUMNS}"
-                ))
-                .bind(new.conversation_id)
-                .bind(seq)
-                .bind(new.author.as_str())
-                .bind(new.user_id)
-                .bind(&new.text)
-                .bind(&citations)
-                .bind(new.trace.as_ref().map(|t| t.to_string()))
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?;
-                let message = message_from_row(&r)?;
-                let mut data = json!({
-                    "message_id": message.id,
-                    "author": new.author,
-                    "cited": !new.citations.is_empty(),
-                    "sources": new.citations.iter().map(|c| json!({"kind": c.source_kind, "id": c.source_id})).collect::<Vec<_>>(),
-                });
-                if let (Value::Object(d), Value::Object(extra)) = (&mut data, new.event_data) {
-                    d.extend(extra);
-                }
-                event(&mut tx, new.conversation_id, EventKind::Message, new.author.as_str(), new.user_id, data, now).await?;
+                let (message, _) = insert_message(&mut tx, new, now_ms()).await?;
                 tx.commit().await?;
                 Ok(message)
+            }
+
+            async fn append_turn(&self, turn: Turn) -> StoreResult<(Message, Option<Message>)> {
+                let mut tx = self.write.begin().await?;
+                let now = now_ms();
+                let conversation_id = turn.visitor.conversation_id;
+                let question = turn.visitor.text.clone();
+                let (visitor, assignee) = insert_message(&mut tx, turn.visitor, now).await?;
+                // The reply is stored only if the agent still owns the
+                // conversation: a human may have taken it meanwhile.
+                let reply = match turn.reply {
+                    Some(mut r) if assignee == AssigneeKind::Agent.as_str() => {
+                        if let Value::Object(d) = &mut r.message.event_data {
+                            d.insert("in_reply_to".into(), json!(visitor.id));
+                        }
+                        let (reply, _) = insert_message(&mut tx, r.message, now).await?;
+                        if let Some(lang) = r.unanswered_lang {
+                            sqlx::query(
+                                "INSERT INTO unanswered_questions (conversation_id, message_id, question, lang, created_at) VALUES ($1, $2, $3, $4, $5)",
+                            )
+                            .bind(conversation_id)
+                            .bind(visitor.id)
+                            .bind(&question)
+                            .bind(lang)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                        if let Some(trigger) = r.handoff {
+                            apply_assign(&mut tx, AssignChange {
+                                conversation_id,
+                                to: Assignee::Nobody,
+                                cause: AssignCause::Agent,
+                                actor_user_id: None,
+                                handoff: Some(trigger),
+                            }, now).await?;
+                        }
+                        Some(reply)
+                    }
+                    _ => None,
+                };
+                tx.commit().await?;
+                Ok((visitor, reply))
             }
 
             async fn messages_after(&self, conversation_id: i64, after_seq: i64, limit: i64) -> StoreResult<Vec<Message>> {
@@ -742,40 +830,9 @@ macro_rules! impl_store {
 
             async fn assign(&self, change: AssignChange) -> StoreResult<Conversation> {
                 let mut tx = self.write.begin().await?;
-                let now = now_ms();
-                let (kind, user_id) = match change.to {
-                    Assignee::Agent => (AssigneeKind::Agent, None),
-                    Assignee::Human(uid) => {
-                        let u = fetch_user(&mut tx, uid).await?;
-                        if u.disabled {
-                            return Err(StoreError::Invalid(format!("user {uid} is disabled")));
-                        }
-                        (AssigneeKind::Human, Some(uid))
-                    }
-                    Assignee::Nobody => (AssigneeKind::None, None),
-                };
-                let done = sqlx::query("UPDATE conversations SET assignee_kind = $1, assignee_user_id = $2, last_activity_at = $3 WHERE id = $4")
-                    .bind(kind.as_str())
-                    .bind(user_id)
-                    .bind(now)
-                    .bind(change.conversation_id)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                if done == 0 {
-                    return Err(StoreError::NotFound("conversation"));
-                }
-                let actor_kind = match change.cause {
-                    AssignCause::Agent => "agent",
-                    AssignCause::Rule | AssignCause::Initial => "system",
-                    AssignCause::Manual => "human",
-                };
-                if let Some(trigger) = change.handoff {
-                    event(&mut tx, change.conversation_id, EventKind::Handoff, "agent", None, json!({"trigger": trigger}), now).await?;
-                }
-                event(&mut tx, change.conversation_id, EventKind::Assigned, actor_kind, change.actor_user_id,
-                    json!({"to": kind, "user_id": user_id, "cause": change.cause}), now).await?;
-                let c = fetch_conversation(&mut tx, change.conversation_id).await?;
+                let id = change.conversation_id;
+                apply_assign(&mut tx, change, now_ms()).await?;
+                let c = fetch_conversation(&mut tx, id).await?;
                 tx.commit().await?;
                 Ok(c)
             }
@@ -941,6 +998,7 @@ macro_rules! impl_store {
                     Some(_) => "update",
                     None => "create",
                 };
+                bump_content_version(&mut tx).await?;
                 audit(&mut tx, actor, action, "agent_profile", 1, before.map(|b| json!(b)), Some(json!(after))).await?;
                 tx.commit().await?;
                 Ok(after)
