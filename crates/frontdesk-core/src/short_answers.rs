@@ -146,7 +146,7 @@ mod tests {
         let idx = index();
         for q in ["Do you ship to Canada?", "what is the weather", "hello"] {
             let best = idx.search(q, 1);
-            assert!(best.first().map_or(true, |m| m.score < 0.5), "{q}: {best:?}");
+            assert!(best.first().is_none_or(|m| m.score < 0.5), "{q}: {best:?}");
         }
     }
 }

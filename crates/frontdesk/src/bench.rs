@@ -21,6 +21,10 @@ pub enum BenchCommand {
         /// How long to run, in seconds.
         #[arg(long, default_value_t = 20)]
         seconds: u64,
+        /// Total visitor messages per second to offer, spread over the visitors
+        /// (open loop); 0 sends as fast as replies come back (closed loop).
+        #[arg(long, default_value_t = 0)]
+        rate: u64,
         /// Benchmark a server that is already running (its base URL) instead of starting one.
         #[arg(long)]
         url: Option<String>,
@@ -112,6 +116,7 @@ async fn visitor(
     base: Arc<String>,
     n: usize,
     deadline: Instant,
+    interval: Option<Duration>,
 ) -> anyhow::Result<(Vec<Duration>, usize)> {
     let s: Value = client
         .post(format!("{base}/api/v1/chat/sessions"))
@@ -127,7 +132,20 @@ async fn visitor(
     let mut latencies = Vec::new();
     let mut answered = 0;
     let mut i = n;
+    // Open loop: each visitor sends on its own schedule, offset so visitors do not send in lockstep.
+    let mut ticker = interval.map(|every| {
+        let offset = every.mul_f64((n % 100) as f64 / 100.0);
+        let mut t = tokio::time::interval_at(tokio::time::Instant::now() + offset, every);
+        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        t
+    });
     while Instant::now() < deadline {
+        if let Some(t) = ticker.as_mut() {
+            t.tick().await;
+            if Instant::now() >= deadline {
+                break;
+            }
+        }
         let q = QUESTIONS[i % QUESTIONS.len()];
         i += 1;
         let t = Instant::now();
@@ -150,7 +168,8 @@ async fn visitor(
 }
 
 pub async fn run(cmd: BenchCommand, database_url: Option<String>) -> anyhow::Result<()> {
-    let BenchCommand::Chat { visitors, seconds, url } = cmd;
+    let BenchCommand::Chat { visitors, seconds, rate, url } = cmd;
+    let interval = (rate > 0).then(|| Duration::from_secs_f64(visitors as f64 / rate as f64));
     let mut server = match url {
         Some(u) => Server { child: None, base: u.trim_end_matches('/').to_owned(), pid: None, _dir: None },
         None => start_server(database_url.clone()).await?,
@@ -162,11 +181,11 @@ pub async fn run(cmd: BenchCommand, database_url: Option<String>) -> anyhow::Res
     let client = reqwest::Client::builder().pool_max_idle_per_host(visitors).build()?;
     let base = Arc::new(server.base.clone());
     // Warm up: one conversation so the answer index is built.
-    visitor(client.clone(), base.clone(), 0, Instant::now() + Duration::from_millis(200)).await?;
+    visitor(client.clone(), base.clone(), 0, Instant::now() + Duration::from_millis(200), None).await?;
     let started = Instant::now();
     let deadline = started + Duration::from_secs(seconds);
     let tasks: Vec<_> =
-        (0..visitors).map(|n| tokio::spawn(visitor(client.clone(), base.clone(), n, deadline))).collect();
+        (0..visitors).map(|n| tokio::spawn(visitor(client.clone(), base.clone(), n, deadline, interval))).collect();
     let mut all = Vec::new();
     let mut checked = 0;
     for t in tasks {
@@ -176,7 +195,8 @@ pub async fn run(cmd: BenchCommand, database_url: Option<String>) -> anyhow::Res
     }
     let elapsed = started.elapsed().as_secs_f64();
     all.sort();
-    println!("bench chat: backend={backend} visitors={visitors} duration={elapsed:.1}s");
+    let mode = if rate > 0 { format!("open loop, offered {rate} messages/s") } else { "closed loop".to_owned() };
+    println!("bench chat: backend={backend} visitors={visitors} duration={elapsed:.1}s ({mode})");
     println!(
         "  visitor messages: {} ({:.0} messages/s), each answered by the agent ({checked} spot-checked)",
         all.len(),
