@@ -83,8 +83,56 @@ pub fn terms(s: &str) -> Vec<String> {
 }
 
 /// Edit distance counting an adjacent transposition as one edit (optimal
-/// string alignment), or `None` when it exceeds `max`.
+/// string alignment), or `None` when it exceeds `max`. Words of up to 32
+/// characters are compared without allocating (three rolling rows).
 pub fn edit_distance_within(a: &str, b: &str, max: usize) -> Option<usize> {
+    const N: usize = 33;
+    let mut ab = ['\0'; N];
+    let mut bb = ['\0'; N];
+    let (mut la, mut lb) = (0, 0);
+    for c in a.chars() {
+        if la + 1 == N {
+            return slow_edit_distance(a, b, max);
+        }
+        ab[la] = c;
+        la += 1;
+    }
+    for c in b.chars() {
+        if lb + 1 == N {
+            return slow_edit_distance(a, b, max);
+        }
+        bb[lb] = c;
+        lb += 1;
+    }
+    if la.abs_diff(lb) > max {
+        return None;
+    }
+    let (a, b) = (&ab[..la], &bb[..lb]);
+    let mut prev2 = [0usize; N];
+    let mut prev = [0usize; N];
+    let mut cur = [0usize; N];
+    for (j, cell) in prev.iter_mut().enumerate().take(lb + 1) {
+        *cell = j;
+    }
+    for i in 1..=la {
+        cur[0] = i;
+        for j in 1..=lb {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(prev2[j - 2] + 1);
+            }
+            cur[j] = d;
+        }
+        prev2 = prev;
+        prev = cur;
+    }
+    let d = prev[lb];
+    (d <= max).then_some(d)
+}
+
+/// The same distance for long words, with a full matrix.
+fn slow_edit_distance(a: &str, b: &str, max: usize) -> Option<usize> {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     if a.len().abs_diff(b.len()) > max {
@@ -118,16 +166,33 @@ pub fn fuzzy_eq(a: &str, b: &str) -> bool {
     if a == b {
         return true;
     }
-    let n = a.chars().count().min(b.chars().count());
+    // Cheap rejects first: this runs for every pair of terms.
+    if a.len().abs_diff(b.len()) > 4 {
+        return false;
+    }
+    let n = if a.is_ascii() && b.is_ascii() { a.len().min(b.len()) } else { a.chars().count().min(b.chars().count()) };
     match n {
         0..=3 => false,
         4 => {
-            let (mut x, mut y): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-            x.sort_unstable();
-            y.sort_unstable();
-            x == y && edit_distance_within(a, b, 1).is_some()
+            if a.len() != b.len() {
+                return false;
+            }
+            let (mut x, mut y) = ([0u8; 4], [0u8; 4]);
+            if a.is_ascii() && b.is_ascii() {
+                x.copy_from_slice(a.as_bytes());
+                y.copy_from_slice(b.as_bytes());
+                x.sort_unstable();
+                y.sort_unstable();
+                x == y && edit_distance_within(a, b, 1).is_some()
+            } else {
+                false
+            }
         }
-        5..=8 => edit_distance_within(a, b, 1).is_some(),
+        5..=8 => {
+            // One edit leaves the first or the last character in place.
+            let same_end = a.chars().next() == b.chars().next() || a.chars().next_back() == b.chars().next_back();
+            same_end && edit_distance_within(a, b, 1).is_some()
+        }
         _ => edit_distance_within(a, b, 2).is_some(),
     }
 }
@@ -158,5 +223,25 @@ mod tests {
         assert!(fuzzy_eq("tlak", "talk"));
         assert!(fuzzy_eq("humna", "human"));
         assert!(!fuzzy_eq("cost", "host"));
+        assert!(fuzzy_eq("xassword", "password"), "a typo in the first letter");
+        assert!(fuzzy_eq("passworx", "password"), "a typo in the last letter");
+        assert!(!fuzzy_eq("xasswory", "password"));
+    }
+
+    #[test]
+    fn edit_distance_matches_the_full_matrix() {
+        let words = [
+            "", "a", "ab", "ba", "abc", "acb", "kitten", "sitting", "passwrod", "password", "humna", "human", "àccent",
+            "accent",
+        ];
+        for a in words {
+            for b in words {
+                for max in 0..4 {
+                    assert_eq!(edit_distance_within(a, b, max), slow_edit_distance(a, b, max), "{a} {b} {max}");
+                }
+            }
+        }
+        let long = "x".repeat(40);
+        assert_eq!(edit_distance_within(&long, &long, 0), Some(0));
     }
 }

@@ -22,8 +22,19 @@ pub struct Inner {
     pub metrics: Metrics,
     /// The agent's profile and answer index, rebuilt when the store's
     /// content version moves (here or on another replica).
-    agent: RwLock<(i64, Arc<AgentSnapshot>)>,
+    agent: RwLock<Cached>,
 }
+
+struct Cached {
+    version: i64,
+    local_changes: u64,
+    checked_at: std::time::Instant,
+    snapshot: Arc<AgentSnapshot>,
+}
+
+/// How long a snapshot is trusted without asking the store whether another
+/// replica changed the content.
+const RECHECK: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// What the agent needs to answer, consistent with one content version.
 pub struct AgentSnapshot {
@@ -47,25 +58,36 @@ impl AppState {
             settings,
             hub: Hub::default(),
             metrics: Metrics::new(),
-            agent: RwLock::new((
-                -1,
-                Arc::new(AgentSnapshot {
+            agent: RwLock::new(Cached {
+                version: -1,
+                local_changes: u64::MAX,
+                checked_at: std::time::Instant::now(),
+                snapshot: Arc::new(AgentSnapshot {
                     profile: AgentProfile::default(),
                     responder: ShortAnswerResponder::default(),
                     uncited: Vec::new(),
                 }),
-            )),
+            }),
         }))
     }
 
-    /// The agent for the current content: one cheap read of the content
-    /// version, and a rebuild only when it moved.
+    /// The agent for the current content. Changes made by this process are
+    /// seen at once; changes made by other replicas within `RECHECK`.
     pub async fn agent(&self) -> StoreResult<Arc<AgentSnapshot>> {
-        let version = self.store.content_version().await?;
+        let local = self.store.local_content_changes();
         {
             let cur = self.agent.read().await;
-            if cur.0 == version {
-                return Ok(cur.1.clone());
+            if cur.local_changes == local && cur.checked_at.elapsed() < RECHECK {
+                return Ok(cur.snapshot.clone());
+            }
+        }
+        let version = self.store.content_version().await?;
+        {
+            let mut cur = self.agent.write().await;
+            if cur.version == version {
+                cur.local_changes = local;
+                cur.checked_at = std::time::Instant::now();
+                return Ok(cur.snapshot.clone());
             }
         }
         let profile = self.store.agent_profile().await?;
@@ -76,7 +98,8 @@ impl AppState {
             self.settings.answer_threshold,
         );
         let snapshot = Arc::new(AgentSnapshot { profile, responder, uncited });
-        *self.agent.write().await = (version, snapshot.clone());
+        *self.agent.write().await =
+            Cached { version, local_changes: local, checked_at: std::time::Instant::now(), snapshot: snapshot.clone() };
         Ok(snapshot)
     }
 }

@@ -108,6 +108,9 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_short_answer(&self, actor: &Actor, id: i64) -> StoreResult<()>;
     /// A counter that moves whenever the agent's profile or the content it answers from changes.
     async fn content_version(&self) -> StoreResult<i64>;
+    /// How many such changes this process has committed: lets callers skip
+    /// re-reading `content_version` while nothing changed here.
+    fn local_content_changes(&self) -> u64;
 
     // Audit log (I1)
     async fn list_audit(&self, filter: AuditFilter) -> StoreResult<Vec<AuditEntry>>;

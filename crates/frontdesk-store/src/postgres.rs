@@ -11,6 +11,7 @@ use crate::StoreResult;
 pub struct PostgresStore {
     write: Pool<Postgres>,
     read: Pool<Postgres>,
+    local_changes: std::sync::atomic::AtomicU64,
 }
 
 impl PostgresStore {
@@ -19,7 +20,7 @@ impl PostgresStore {
     pub async fn connect(url: &str) -> StoreResult<Self> {
         let pool =
             PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
-        Ok(Self { write: pool.clone(), read: pool })
+        Ok(Self { write: pool.clone(), read: pool, local_changes: Default::default() })
     }
 }
 

@@ -1001,6 +1001,7 @@ macro_rules! impl_store {
                 bump_content_version(&mut tx).await?;
                 audit(&mut tx, actor, action, "agent_profile", 1, before.map(|b| json!(b)), Some(json!(after))).await?;
                 tx.commit().await?;
+                self.local_changes.fetch_add(1, std::sync::atomic::Ordering::Release);
                 Ok(after)
             }
 
@@ -1039,6 +1040,7 @@ macro_rules! impl_store {
                 bump_content_version(&mut tx).await?;
                 audit(&mut tx, actor, "create", "short_answer", id, None, Some(sa_json(&sa))).await?;
                 tx.commit().await?;
+                self.local_changes.fetch_add(1, std::sync::atomic::Ordering::Release);
                 Ok(sa)
             }
 
@@ -1057,6 +1059,7 @@ macro_rules! impl_store {
                 bump_content_version(&mut tx).await?;
                 audit(&mut tx, actor, "update", "short_answer", id, Some(sa_json(&before)), Some(sa_json(&after))).await?;
                 tx.commit().await?;
+                self.local_changes.fetch_add(1, std::sync::atomic::Ordering::Release);
                 Ok(after)
             }
 
@@ -1067,7 +1070,12 @@ macro_rules! impl_store {
                 bump_content_version(&mut tx).await?;
                 audit(&mut tx, actor, "delete", "short_answer", id, Some(sa_json(&before)), None).await?;
                 tx.commit().await?;
+                self.local_changes.fetch_add(1, std::sync::atomic::Ordering::Release);
                 Ok(())
+            }
+
+            fn local_content_changes(&self) -> u64 {
+                self.local_changes.load(std::sync::atomic::Ordering::Acquire)
             }
 
             async fn content_version(&self) -> StoreResult<i64> {

@@ -12,6 +12,7 @@ use crate::StoreResult;
 pub struct SqliteStore {
     write: Pool<Sqlite>,
     read: Pool<Sqlite>,
+    local_changes: std::sync::atomic::AtomicU64,
 }
 
 impl SqliteStore {
@@ -28,7 +29,7 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10));
         let write = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
         let read = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
-        Ok(Self { write, read })
+        Ok(Self { write, read, local_changes: Default::default() })
     }
 }
 
