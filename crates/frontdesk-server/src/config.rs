@@ -15,6 +15,8 @@ pub struct Settings {
     pub database_url: String,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Largest uploaded file, in bytes (B2).
+    pub max_upload_bytes: usize,
     /// Whether session cookies are marked `Secure` (set when served over HTTPS).
     pub secure_cookies: bool,
     /// How long a console session lasts, in hours.
@@ -36,6 +38,7 @@ impl Default for Settings {
             data_dir: PathBuf::from("./data"),
             database_url: String::new(),
             max_body_bytes: 256 * 1024,
+            max_upload_bytes: 50 * 1024 * 1024,
             secure_cookies: false,
             session_hours: 24 * 7,
             run_worker: true,

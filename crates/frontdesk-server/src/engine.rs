@@ -4,7 +4,11 @@
 
 use frontdesk_core::lang::{detect, Lang};
 use frontdesk_core::model::{AssignCause, AssigneeKind, Author, Channel, ConversationStatus, HandoffTrigger};
-use frontdesk_core::responder::{Outcome, Question};
+use std::collections::HashMap;
+
+use frontdesk_store::StoredChunk;
+
+use frontdesk_core::responder::{Citation, Outcome, Question, Reply, Trace, TraceCandidate};
 use frontdesk_store::{
     AssignChange, Assignee, Conversation, Message, NewContact, NewConversation, NewMessage, StatusChange, Turn,
     TurnReply,
@@ -13,7 +17,7 @@ use serde_json::json;
 
 use crate::auth::{random_token, token_hash};
 use crate::error::ApiResult;
-use crate::state::{persona, AppState};
+use crate::state::{persona, AgentSnapshot, AppState};
 
 /// A new live-chat conversation and the visitor's secret token (shown once).
 pub struct StartedConversation {
@@ -101,13 +105,19 @@ pub async fn visitor_message(state: &AppState, conversation: &Conversation, text
 async fn agent_reply(state: &AppState, conversation_id: i64, text: &str) -> ApiResult<TurnReply> {
     let agent = state.agent().await?;
     let question = Question { text: text.to_owned(), persona: persona(&agent.profile) };
-    let reply = agent.responder.reply(&question);
+    let mut reply = agent.responder.reply(&question);
+    if reply.outcome == Outcome::Handoff(HandoffTrigger::CannotAnswer) {
+        reply = answer_from_sources(state, &agent, text, reply).await;
+    }
     let used = reply.citations.clone();
-    // Sources whose citations are off are used but not shown (B7).
+    // Sources whose citations are off (or that are private) are used but not shown (B7).
     let shown: Vec<_> = reply
         .citations
         .iter()
-        .filter(|c| !(c.source_kind == "short_answer" && agent.uncited.contains(&c.source_id)))
+        .filter(|c| match c.source_kind.as_str() {
+            "short_answer" => !agent.uncited.contains(&c.source_id),
+            _ => !agent.uncited_sources.contains(&c.source_id),
+        })
         .cloned()
         .collect();
     let outcome = match reply.outcome {
@@ -140,6 +150,101 @@ async fn agent_reply(state: &AppState, conversation_id: i64, text: &str) -> ApiR
         handoff,
         unanswered_lang,
     })
+}
+
+/// The second step of the built-in responder: retrieve passages from the
+/// content sources and quote the one that supports an answer. Keeps
+/// `fallback` (the "cannot answer" handoff) when none does, with the
+/// retrieved candidates added to its trace.
+async fn answer_from_sources(state: &AppState, agent: &AgentSnapshot, text: &str, mut fallback: Reply) -> Reply {
+    use frontdesk_knowledge::answer::{compose, AnswerPolicy, Passage};
+    let lang = frontdesk_knowledge::lang::detect_query(text, &agent.profile.default_lang);
+    let hits = match state.knowledge.search(text, lang, 8) {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::warn!(error = %e, "search failed; answering without sources");
+            return fallback;
+        }
+    };
+    if hits.is_empty() {
+        return fallback;
+    }
+    let ids: Vec<i64> = hits.iter().map(|h| h.chunk_id).collect();
+    let chunks: HashMap<i64, StoredChunk> = match state.store.chunks_by_ids(&ids).await {
+        Ok(cs) => cs.into_iter().map(|c| (c.id, c)).collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not load retrieved chunks");
+            return fallback;
+        }
+    };
+    let passages: Vec<Passage> = hits
+        .iter()
+        .filter_map(|h| {
+            chunks.get(&h.chunk_id).map(|c| Passage {
+                chunk_id: c.id,
+                source_id: c.source_id,
+                score: h.score,
+                title: c.title.clone(),
+                heading_path: c.heading_path.clone(),
+                text: c.text.clone(),
+                lang: c.lang.clone(),
+            })
+        })
+        .collect();
+    let candidates: Vec<TraceCandidate> = passages
+        .iter()
+        .map(|p| TraceCandidate {
+            source_kind: "source".into(),
+            source_id: p.source_id,
+            title: p.title.clone(),
+            score: p.score,
+        })
+        .collect();
+    fallback.trace.candidates.extend(candidates.iter().cloned());
+    fallback.trace.responder = "short_answers+retrieval".into();
+    let Some(c) = compose(text, lang, &passages, &AnswerPolicy::default()) else {
+        fallback.trace.decision = format!(
+            "no short answer matched and no retrieved passage supports an answer (best of {} passages)",
+            passages.len()
+        );
+        return fallback;
+    };
+    let source = match state.store.get_source(c.passage.source_id).await {
+        Ok(s) => s,
+        Err(_) => return fallback,
+    };
+    let reply_lang = detect(text, Lang::from_code(&agent.profile.default_lang).unwrap_or(Lang::En));
+    let intro = frontdesk_core::persona::phrase(
+        agent.profile.personality,
+        reply_lang,
+        frontdesk_core::persona::Phrase::AnswerIntro,
+        &agent.profile.name,
+    );
+    Reply {
+        text: format!("{intro}{}", c.text),
+        citations: vec![Citation {
+            source_kind: source.kind.clone(),
+            source_id: source.id,
+            title: source.title.clone(),
+            url: source.url.clone().filter(|_| source.citations_enabled && !source.private),
+        }],
+        actions: vec![],
+        confidence: c.coverage,
+        outcome: Outcome::Answered,
+        trace: Trace {
+            responder: "short_answers+retrieval".into(),
+            language: lang.to_owned(),
+            candidates,
+            threshold: AnswerPolicy::default().min_coverage,
+            decision: format!(
+                "passage {} of source #{} ({:?}) covers {:.0}% of the question's terms",
+                c.passage.chunk_id,
+                source.id,
+                source.title,
+                c.coverage * 100.0
+            ),
+        },
+    }
 }
 
 /// A human's reply from the console; the visitor sees it live.

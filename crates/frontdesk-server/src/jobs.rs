@@ -30,6 +30,10 @@ pub async fn run_job(state: &AppState, job: &Job) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        crate::knowledge::SYNC_SOURCE => {
+            let id = job.payload["source_id"].as_i64().ok_or_else(|| anyhow::anyhow!("payload has no source_id"))?;
+            crate::knowledge::sync_source(state, id).await
+        }
         other => anyhow::bail!("unknown job kind {other:?}"),
     }
 }

@@ -13,6 +13,7 @@ pub mod engine;
 pub mod error;
 pub mod hub;
 pub mod jobs;
+pub mod knowledge;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;

@@ -66,6 +66,33 @@ impl Routes {
         self
     }
 
+    /// Like [`Routes::add`], for a route whose body may be up to `max_body` bytes (uploads).
+    pub fn add_large<H, T>(
+        mut self,
+        method: Method,
+        path: &'static str,
+        access: Access,
+        max_body: usize,
+        handler: H,
+    ) -> Self
+    where
+        H: axum::handler::Handler<T, AppState>,
+        T: 'static,
+    {
+        let mut mr: MethodRouter<AppState> =
+            on(filter(&method), handler).layer(axum::extract::DefaultBodyLimit::max(max_body));
+        if let Access::User(perm) = access {
+            mr = mr.route_layer(axum::middleware::from_fn_with_state((self.state.clone(), perm), crate::auth::require));
+        }
+        self.router = self.router.route(path, mr);
+        self.defs.push(RouteDef { method, path, access });
+        self
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
     pub fn defs(&self) -> &[RouteDef] {
         &self.defs
     }
@@ -81,5 +108,6 @@ pub fn all(state: AppState) -> Routes {
     let r = crate::api::public_routes(r);
     let r = crate::api::chat::routes(r);
     let r = crate::api::admin::routes(r);
+    let r = crate::api::knowledge::routes(r);
     crate::console::routes(r)
 }

@@ -62,7 +62,10 @@ pub fn build_router(state: AppState) -> Router {
         .fallback(|| async { ApiError::new(Code::NotFound, "no such route") })
         .layer(axum::middleware::from_fn_with_state(state.clone(), count_requests))
         .layer(axum::middleware::from_fn(cors_for_chat))
-        .layer(RequestBodyLimitLayer::new(state.settings.max_body_bytes))
+        // Extractors (JSON, forms) take at most max_body_bytes; upload routes raise
+        // it for themselves, so the outer hard limit is the larger of the two.
+        .layer(axum::extract::DefaultBodyLimit::max(state.settings.max_body_bytes))
+        .layer(RequestBodyLimitLayer::new(state.settings.max_body_bytes.max(state.settings.max_upload_bytes)))
         // Outside the body limit, so its bare 413 gets our error body.
         .layer(axum::middleware::from_fn(error_bodies))
         .layer(CatchPanicLayer::custom(panic_response))
@@ -102,7 +105,13 @@ impl Application {
 
     pub async fn with_store(settings: Settings, store: Arc<dyn Store>) -> anyhow::Result<Self> {
         let listener = tokio::net::TcpListener::bind(&settings.listen).await?;
-        let state = AppState::new(store, settings);
+        std::fs::create_dir_all(&settings.data_dir)?;
+        // The index is a cache: rebuilt from the store's chunks at start.
+        let knowledge = crate::knowledge::Knowledge::open(&settings.data_dir)?;
+        knowledge.reset().await?;
+        let indexed = knowledge.sync_index(store.as_ref()).await?;
+        tracing::info!(sources = indexed, chunks = knowledge.num_chunks(), "search index rebuilt from the store");
+        let state = AppState::new(store, settings, knowledge);
         let router = build_router(state.clone());
         Ok(Self { listener, router, state })
     }

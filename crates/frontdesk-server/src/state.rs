@@ -20,6 +20,8 @@ pub struct Inner {
     pub settings: Settings,
     pub hub: Hub,
     pub metrics: Metrics,
+    /// The search index over the content sources' chunks.
+    pub knowledge: crate::knowledge::Knowledge,
     /// The agent's profile and answer index, rebuilt when the store's
     /// content version moves (here or on another replica).
     agent: RwLock<Cached>,
@@ -42,6 +44,8 @@ pub struct AgentSnapshot {
     pub responder: ShortAnswerResponder,
     /// Short answers whose citations are switched off (still used, not linked).
     pub uncited: Vec<i64>,
+    /// Sources whose citations are off or that are private (used, never linked).
+    pub uncited_sources: Vec<i64>,
 }
 
 impl std::ops::Deref for AppState {
@@ -52,12 +56,13 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
+    pub fn new(store: Arc<dyn Store>, settings: Settings, knowledge: crate::knowledge::Knowledge) -> Self {
         Self(Arc::new(Inner {
             store,
             settings,
             hub: Hub::default(),
             metrics: Metrics::new(),
+            knowledge,
             agent: RwLock::new(Cached {
                 version: -1,
                 local_changes: u64::MAX,
@@ -66,6 +71,7 @@ impl AppState {
                     profile: AgentProfile::default(),
                     responder: ShortAnswerResponder::default(),
                     uncited: Vec::new(),
+                    uncited_sources: Vec::new(),
                 }),
             }),
         }))
@@ -90,6 +96,10 @@ impl AppState {
                 return Ok(cur.snapshot.clone());
             }
         }
+        // Content moved (here or on another replica): bring the index in line.
+        if let Err(e) = self.knowledge.sync_index(self.store.as_ref()).await {
+            tracing::warn!(error = %e, "could not bring the search index in line with the store");
+        }
         let profile = self.store.agent_profile().await?;
         let rows = self.store.list_short_answers().await?;
         let uncited = rows.iter().filter(|r| !r.citations_enabled).map(|r| r.id).collect();
@@ -97,7 +107,15 @@ impl AppState {
             rows.into_iter().map(|r| ShortAnswer { id: r.id, question: r.question, answer: r.answer }),
             self.settings.answer_threshold,
         );
-        let snapshot = Arc::new(AgentSnapshot { profile, responder, uncited });
+        let uncited_sources = self
+            .store
+            .list_sources(None)
+            .await?
+            .into_iter()
+            .filter(|s| !s.citations_enabled || s.private)
+            .map(|s| s.id)
+            .collect();
+        let snapshot = Arc::new(AgentSnapshot { profile, responder, uncited, uncited_sources });
         *self.agent.write().await =
             Cached { version, local_changes: local, checked_at: std::time::Instant::now(), snapshot: snapshot.clone() };
         Ok(snapshot)

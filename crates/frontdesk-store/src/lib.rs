@@ -3,14 +3,17 @@
 //! written once (see `sql.rs`) so the two cannot drift apart.
 
 mod error;
+mod knowledge;
 mod model;
 mod postgres;
 mod sql;
+mod sql_knowledge;
 mod sqlite;
 
 use async_trait::async_trait;
 
 pub use error::{StoreError, StoreResult};
+pub use knowledge::*;
 pub use model::*;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -36,7 +39,7 @@ pub async fn open(url: &str) -> StoreResult<std::sync::Arc<dyn Store>> {
 /// change configuration or content take the [`Actor`] and write an audit row
 /// in that same transaction.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: KnowledgeStore + Send + Sync + 'static {
     fn backend(&self) -> &'static str;
     async fn migrate(&self) -> StoreResult<()>;
     async fn ping(&self) -> StoreResult<()>;

@@ -41,3 +41,5 @@ crate::sql::impl_store!(
      WHERE id = (SELECT id FROM jobs WHERE (status = 'queued' AND run_at <= $2) OR (status = 'running' AND locked_at < $3) \
      ORDER BY run_at, id LIMIT 1) RETURNING {cols}"
 );
+
+crate::sql_knowledge::impl_knowledge_store!(SqliteStore);

@@ -2,6 +2,7 @@
 //! settings, and calls into the server and store crates.
 
 mod bench;
+mod eval;
 
 use std::path::PathBuf;
 
@@ -55,6 +56,11 @@ enum Command {
     Apikey {
         #[command(subcommand)]
         command: ApikeyCommand,
+    },
+    /// Measure answer quality on labelled questions.
+    Eval {
+        #[command(subcommand)]
+        command: eval::EvalCommand,
     },
     /// Benchmarks that print figures.
     Bench {
@@ -222,14 +228,15 @@ async fn main() -> anyhow::Result<()> {
             let store = open_store(&settings).await?;
             let (u, _) =
                 store.find_user_by_email(&user).await?.with_context(|| format!("no user with email {user}"))?;
-            let state = frontdesk_server::state::AppState::new(store, settings);
-            let (secret, key) = frontdesk_server::api::admin::new_api_key(&state, &Actor::system("cli"), u.id, &name)
-                .await
-                .map_err(|e| anyhow::anyhow!(e.message))?;
+            let (secret, key) =
+                frontdesk_server::api::admin::new_api_key(store.as_ref(), &Actor::system("cli"), u.id, &name)
+                    .await
+                    .map_err(|e| anyhow::anyhow!(e.message))?;
             println!("API key {} (id {}) for {}; it is shown only once:", key.name, key.id, u.email);
             println!("{secret}");
             Ok(())
         }
+        Command::Eval { command } => eval::run(command).await,
         Command::Bench { command } => bench::run(command, cli.global.database_url.clone()).await,
     }
 }

@@ -533,15 +533,14 @@ struct ApiKeyInput {
 
 /// Creates an API key; the secret is returned once and only its hash is kept.
 pub async fn new_api_key(
-    state: &AppState,
+    store: &dyn frontdesk_store::Store,
     actor: &frontdesk_store::Actor,
     user_id: i64,
     name: &str,
 ) -> ApiResult<(String, frontdesk_store::ApiKey)> {
     let name = bounded_text("name", name, 1, 100)?;
     let secret = auth::random_token(auth::API_KEY_PREFIX);
-    let key = state
-        .store
+    let key = store
         .create_api_key(
             actor,
             NewApiKey { user_id, name, prefix: secret[..12].to_owned(), key_hash: auth::token_hash(&secret) },
@@ -559,7 +558,8 @@ async fn create_api_key(
     authed: Authed,
     ApiJson(b): ApiJson<ApiKeyInput>,
 ) -> ApiResult<Response> {
-    let (secret, key) = new_api_key(&state, &authed.actor(), b.user_id.unwrap_or(authed.user.id), &b.name).await?;
+    let (secret, key) =
+        new_api_key(state.store.as_ref(), &authed.actor(), b.user_id.unwrap_or(authed.user.id), &b.name).await?;
     Ok((StatusCode::CREATED, ApiJson(json!({"key": secret, "api_key": key}))).into_response())
 }
 

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod chat;
+pub mod knowledge;
 
 use axum::extract::State;
 use axum::http::{header, Method, StatusCode};

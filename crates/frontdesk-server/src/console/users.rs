@@ -354,7 +354,7 @@ pub(crate) async fn create_api_key(
             e if e.code == Code::NotFound => ApiError::invalid_field("user_id", "no such user"),
             e => e,
         })?;
-        let (secret, key) = new_api_key(&state, &authed.actor(), user.id, &f.name).await?;
+        let (secret, key) = new_api_key(state.store.as_ref(), &authed.actor(), user.id, &f.name).await?;
         Ok((key.name, secret))
     }
     .await;

@@ -36,7 +36,7 @@ pub fn postgres_base_url() -> Option<String> {
 /// A database that exists for one test.
 pub enum TestDb {
     Sqlite(tempfile::TempDir),
-    Postgres { admin_url: String, name: String, url: String },
+    Postgres { admin_url: String, name: String, url: String, data_dir: tempfile::TempDir },
 }
 
 impl TestDb {
@@ -52,7 +52,7 @@ impl TestDb {
                     Some((base, _)) => format!("{base}/{name}"),
                     None => panic!("FRONTDESK_TEST_POSTGRES_URL must end with /database"),
                 };
-                Some(TestDb::Postgres { admin_url, name, url })
+                Some(TestDb::Postgres { admin_url, name, url, data_dir: tempfile::tempdir().expect("temp dir") })
             }
         }
     }
@@ -103,7 +103,7 @@ pub struct TestApp {
 pub fn test_settings(db: &TestDb) -> Settings {
     let data_dir = match db {
         TestDb::Sqlite(d) => d.path().to_path_buf(),
-        TestDb::Postgres { .. } => std::env::temp_dir(),
+        TestDb::Postgres { data_dir, .. } => data_dir.path().to_path_buf(),
     };
     Settings {
         listen: "127.0.0.1:0".into(),
@@ -138,7 +138,7 @@ impl TestApp {
             None => create_user(state.store.as_ref(), "admin@test.example", Role::Admin, true).await,
         };
         let (admin_key, _) =
-            frontdesk_server::api::admin::new_api_key(&state, &Actor::system("test"), admin.id, "test")
+            frontdesk_server::api::admin::new_api_key(state.store.as_ref(), &Actor::system("test"), admin.id, "test")
                 .await
                 .expect("api key");
         TestApp {
@@ -176,7 +176,9 @@ impl TestApp {
     pub async fn user_with_key(&self, email: &str, role: Role, paid_seat: bool) -> (i64, String) {
         let u = create_user(self.store(), email, role, paid_seat).await;
         let (key, _) =
-            frontdesk_server::api::admin::new_api_key(&self.state, &Actor::system("test"), u.id, "k").await.unwrap();
+            frontdesk_server::api::admin::new_api_key(self.state.store.as_ref(), &Actor::system("test"), u.id, "k")
+                .await
+                .unwrap();
         (u.id, key)
     }
 

@@ -9,6 +9,7 @@ mod bad_input;
 mod chat;
 mod console;
 mod jobs;
+mod knowledge;
 mod permissions;
 mod restart;
 mod sse;

@@ -1,0 +1,166 @@
+//! Storage of knowledge: knowledge-base articles, the file library, content
+//! sources with their sync status, and the chunks the index is built from.
+
+use async_trait::async_trait;
+use serde::Serialize;
+
+use crate::{Actor, StoreResult};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Article {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    /// Markdown.
+    pub body: String,
+    pub category: String,
+    pub language: String,
+    pub published: bool,
+    pub public: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub published_at: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewArticle {
+    pub slug: String,
+    pub title: String,
+    pub body: String,
+    pub category: String,
+    pub language: String,
+    pub public: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileMeta {
+    pub id: i64,
+    pub name: String,
+    pub size: i64,
+    pub sha256: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewFile {
+    pub name: String,
+    pub sha256: String,
+    pub data: Vec<u8>,
+}
+
+/// What a source is.
+pub mod source_kind {
+    pub const ARTICLE: &str = "article";
+    pub const FILE: &str = "file";
+    pub const URL: &str = "url";
+    pub const ALL: &[&str] = &[ARTICLE, FILE, URL];
+}
+
+/// Where a source stands.
+pub mod source_status {
+    pub const PENDING: &str = "pending";
+    pub const SYNCING: &str = "syncing";
+    pub const READY: &str = "ready";
+    pub const ERROR: &str = "error";
+    pub const NEEDS_TRANSCRIPTION: &str = "needs_transcription";
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Source {
+    pub id: i64,
+    pub kind: String,
+    pub title: String,
+    pub url: Option<String>,
+    pub article_id: Option<i64>,
+    pub file_id: Option<i64>,
+    pub citations_enabled: bool,
+    /// Private content is never linked to a visitor (B7).
+    pub private: bool,
+    pub status: String,
+    pub error: Option<String>,
+    pub content_hash: Option<String>,
+    pub chunk_count: i64,
+    pub last_synced_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSource {
+    pub kind: String,
+    pub title: String,
+    pub url: Option<String>,
+    pub article_id: Option<i64>,
+    pub file_id: Option<i64>,
+    pub citations_enabled: bool,
+    pub private: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewChunk {
+    pub ordinal: i64,
+    pub title: String,
+    pub heading_path: Vec<String>,
+    pub locator: Option<String>,
+    pub text: String,
+    pub lang: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredChunk {
+    pub id: i64,
+    pub source_id: i64,
+    pub ordinal: i64,
+    pub title: String,
+    pub heading_path: Vec<String>,
+    pub locator: Option<String>,
+    pub text: String,
+    pub lang: String,
+}
+
+/// The outcome of extracting a source.
+#[derive(Debug, Clone)]
+pub struct Extracted {
+    pub title: Option<String>,
+    pub content_hash: String,
+    pub text: String,
+    pub chunks: Vec<NewChunk>,
+}
+
+#[async_trait]
+pub trait KnowledgeStore: Send + Sync {
+    // Knowledge base (B1)
+    async fn create_article(&self, actor: &Actor, new: NewArticle) -> StoreResult<Article>;
+    async fn update_article(&self, actor: &Actor, id: i64, new: NewArticle) -> StoreResult<Article>;
+    /// Publishes or unpublishes; audited as `publish` / `unpublish`.
+    async fn set_article_published(&self, actor: &Actor, id: i64, published: bool) -> StoreResult<Article>;
+    /// Deletes the article, its source and its chunks.
+    async fn delete_article(&self, actor: &Actor, id: i64) -> StoreResult<()>;
+    async fn get_article(&self, id: i64) -> StoreResult<Article>;
+    async fn get_article_by_slug(&self, slug: &str) -> StoreResult<Article>;
+    async fn list_articles(&self) -> StoreResult<Vec<Article>>;
+
+    // File library (B2)
+    async fn create_file(&self, actor: &Actor, new: NewFile) -> StoreResult<FileMeta>;
+    async fn get_file(&self, id: i64) -> StoreResult<(FileMeta, Vec<u8>)>;
+    async fn list_files(&self) -> StoreResult<Vec<FileMeta>>;
+    async fn delete_file(&self, actor: &Actor, id: i64) -> StoreResult<()>;
+
+    // Sources (B3–B7)
+    async fn create_source(&self, actor: &Actor, new: NewSource) -> StoreResult<Source>;
+    async fn get_source(&self, id: i64) -> StoreResult<Source>;
+    async fn source_for_article(&self, article_id: i64) -> StoreResult<Option<Source>>;
+    async fn list_sources(&self, kind: Option<&str>) -> StoreResult<Vec<Source>>;
+    async fn set_source_citations(&self, actor: &Actor, id: i64, citations_enabled: bool) -> StoreResult<Source>;
+    /// Removes sources and their chunks; returns how many were removed.
+    async fn delete_sources(&self, actor: &Actor, ids: &[i64]) -> StoreResult<u64>;
+    /// Records a sync state (no audit: it is the system's, not a person's change).
+    async fn set_source_status(&self, id: i64, status: &str, error: Option<&str>) -> StoreResult<()>;
+    /// Replaces the source's chunks with freshly extracted ones and marks it ready.
+    async fn replace_chunks(&self, source_id: i64, extracted: Extracted) -> StoreResult<Source>;
+    async fn source_text(&self, id: i64) -> StoreResult<Option<String>>;
+    async fn list_chunks(&self, source_id: i64) -> StoreResult<Vec<StoredChunk>>;
+    /// Every chunk, for rebuilding the index.
+    async fn all_chunks(&self) -> StoreResult<Vec<StoredChunk>>;
+    async fn chunks_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<StoredChunk>>;
+}

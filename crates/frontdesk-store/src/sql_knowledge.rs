@@ -1,0 +1,450 @@
+//! The knowledge SQL both backends share (see `sql.rs` for the rules).
+//! `impl_knowledge_store!` is invoked next to `impl_store!`, whose helpers
+//! (`audit`, `bump_content_version`, `Tx`, `DbRow`) it uses.
+
+pub(crate) const ARTICLE_COLUMNS: &str =
+    "id, slug, title, body, category, language, published, public, created_at, updated_at, published_at";
+pub(crate) const SOURCE_COLUMNS: &str =
+    "id, kind, title, url, article_id, file_id, citations_enabled, private, status, \
+    error, content_hash, chunk_count, last_synced_at, created_at, updated_at";
+pub(crate) const CHUNK_COLUMNS: &str = "id, source_id, ordinal, title, heading_path, locator, body, lang";
+
+macro_rules! impl_knowledge_store {
+    ($store:ty) => {
+        use crate::sql_knowledge::{ARTICLE_COLUMNS, CHUNK_COLUMNS, SOURCE_COLUMNS};
+
+        fn article_from_row(r: &DbRow) -> StoreResult<Article> {
+            Ok(Article {
+                id: r.try_get("id")?,
+                slug: r.try_get("slug")?,
+                title: r.try_get("title")?,
+                body: r.try_get("body")?,
+                category: r.try_get("category")?,
+                language: r.try_get("language")?,
+                published: r.try_get("published")?,
+                public: r.try_get("public")?,
+                created_at: r.try_get("created_at")?,
+                updated_at: r.try_get("updated_at")?,
+                published_at: r.try_get("published_at")?,
+            })
+        }
+
+        fn source_from_row(r: &DbRow) -> StoreResult<Source> {
+            Ok(Source {
+                id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
+                title: r.try_get("title")?,
+                url: r.try_get("url")?,
+                article_id: r.try_get("article_id")?,
+                file_id: r.try_get("file_id")?,
+                citations_enabled: r.try_get("citations_enabled")?,
+                private: r.try_get("private")?,
+                status: r.try_get("status")?,
+                error: r.try_get("error")?,
+                content_hash: r.try_get("content_hash")?,
+                chunk_count: r.try_get("chunk_count")?,
+                last_synced_at: r.try_get("last_synced_at")?,
+                created_at: r.try_get("created_at")?,
+                updated_at: r.try_get("updated_at")?,
+            })
+        }
+
+        fn chunk_from_row(r: &DbRow) -> StoreResult<StoredChunk> {
+            Ok(StoredChunk {
+                id: r.try_get("id")?,
+                source_id: r.try_get("source_id")?,
+                ordinal: r.try_get("ordinal")?,
+                title: r.try_get("title")?,
+                heading_path: serde_json::from_str(&r.try_get::<String, _>("heading_path")?)?,
+                locator: r.try_get("locator")?,
+                text: r.try_get("body")?,
+                lang: r.try_get("lang")?,
+            })
+        }
+
+        fn file_from_row(r: &DbRow) -> StoreResult<FileMeta> {
+            Ok(FileMeta {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                size: r.try_get("size")?,
+                sha256: r.try_get("sha256")?,
+                created_at: r.try_get("created_at")?,
+            })
+        }
+
+        async fn fetch_article(tx: &mut Tx<'_>, id: i64) -> StoreResult<Article> {
+            let row = sqlx::query(&format!("SELECT {ARTICLE_COLUMNS} FROM articles WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?
+                .ok_or(StoreError::NotFound("article"))?;
+            article_from_row(&row)
+        }
+
+        async fn fetch_source(tx: &mut Tx<'_>, id: i64) -> StoreResult<Source> {
+            let row = sqlx::query(&format!("SELECT {SOURCE_COLUMNS} FROM sources WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?
+                .ok_or(StoreError::NotFound("source"))?;
+            source_from_row(&row)
+        }
+
+        fn slug_conflict(e: sqlx::Error, slug: &str) -> StoreError {
+            match StoreError::from(e) {
+                StoreError::Conflict(_) => StoreError::Conflict(format!("an article with the slug {slug:?} already exists")),
+                e => e,
+            }
+        }
+
+        #[async_trait]
+        impl KnowledgeStore for $store {
+            async fn create_article(&self, actor: &Actor, new: NewArticle) -> StoreResult<Article> {
+                let mut tx = self.write.begin().await?;
+                let now = now_ms();
+                let id: i64 = sqlx::query(
+                    "INSERT INTO articles (slug, title, body, category, language, published, public, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+                )
+                .bind(&new.slug)
+                .bind(&new.title)
+                .bind(&new.body)
+                .bind(&new.category)
+                .bind(&new.language)
+                .bind(false)
+                .bind(new.public)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| slug_conflict(e, &new.slug))?
+                .try_get("id")?;
+                let a = fetch_article(&mut tx, id).await?;
+                audit(&mut tx, actor, "create", "article", id, None, Some(json!(a))).await?;
+                tx.commit().await?;
+                Ok(a)
+            }
+
+            async fn update_article(&self, actor: &Actor, id: i64, new: NewArticle) -> StoreResult<Article> {
+                let mut tx = self.write.begin().await?;
+                let before = fetch_article(&mut tx, id).await?;
+                sqlx::query(
+                    "UPDATE articles SET slug = $1, title = $2, body = $3, category = $4, language = $5, public = $6, updated_at = $7 WHERE id = $8",
+                )
+                .bind(&new.slug)
+                .bind(&new.title)
+                .bind(&new.body)
+                .bind(&new.category)
+                .bind(&new.language)
+                .bind(new.public)
+                .bind(now_ms())
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| slug_conflict(e, &new.slug))?;
+                let after = fetch_article(&mut tx, id).await?;
+                audit(&mut tx, actor, "update", "article", id, Some(json!(before)), Some(json!(after))).await?;
+                tx.commit().await?;
+                Ok(after)
+            }
+
+            async fn set_article_published(&self, actor: &Actor, id: i64, published: bool) -> StoreResult<Article> {
+                let mut tx = self.write.begin().await?;
+                let before = fetch_article(&mut tx, id).await?;
+                let now = now_ms();
+                sqlx::query("UPDATE articles SET published = $1, published_at = $2, updated_at = $3 WHERE id = $4")
+                    .bind(published)
+                    .bind(published.then_some(now))
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                let after = fetch_article(&mut tx, id).await?;
+                let action = if published { "publish" } else { "unpublish" };
+                audit(&mut tx, actor, action, "article", id, Some(json!(before)), Some(json!(after))).await?;
+                tx.commit().await?;
+                Ok(after)
+            }
+
+            async fn delete_article(&self, actor: &Actor, id: i64) -> StoreResult<()> {
+                let mut tx = self.write.begin().await?;
+                let before = fetch_article(&mut tx, id).await?;
+                // The source and its chunks go with it (ON DELETE CASCADE, stated explicitly for clarity).
+                sqlx::query("DELETE FROM chunks WHERE source_id IN (SELECT id FROM sources WHERE article_id = $1)")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM sources WHERE article_id = $1").bind(id).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM articles WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                bump_content_version(&mut tx).await?;
+                audit(&mut tx, actor, "delete", "article", id, Some(json!(before)), None).await?;
+                tx.commit().await?;
+                self.local_changes.fetch_add(1, std::sync::atomic::Ordering::Release);
+                Ok(())
+            }
+
+            async fn get_article(&self, id: i64) -> StoreResult<Article> {
+                let row = sqlx::query(&format!("SELECT {ARTICLE_COLUMNS} FROM articles WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(&self.read)
+                    .await?
+                    .ok_or(StoreError::NotFound("article"))?;
+                article_from_row(&row)
+            }
+
+            async fn get_article_by_slug(&self, slug: &str) -> StoreResult<Article> {
+                let row = sqlx::query(&format!("SELECT {ARTICLE_COLUMNS} FROM articles WHERE slug = $1"))
+                    .bind(slug)
+                    .fetch_optional(&self.read)
+                    .await?
+                    .ok_or(StoreError::NotFound("article"))?;
+                article_from_row(&row)
+            }
+
+            async fn list_articles(&self) -> StoreResult<Vec<Article>> {
+                sqlx::query(&format!("SELECT {ARTICLE_COLUMNS} FROM articles ORDER BY id"))
+                    .fetch_all(&self.read)
+                    .await?
+                    .iter()
+                    .map(article_from_row)
+                    .collect()
+            }
+
+            async fn create_file(&self, actor: &Actor, new: NewFile) -> StoreResult<FileMeta> {
+                let mut tx = self.write.begin().await?;
+                let row = sqlx::query(
+                    "INSERT INTO files (name, size, sha256, data, created_at) VALUES ($1, $2, $3, $4, $5) \
+                     RETURNING id, name, size, sha256, created_at",
+                )
+                .bind(&new.name)
+                .bind(new.data.len() as i64)
+                .bind(&new.sha256)
+                .bind(&new.data)
+                .bind(now_ms())
+                .fetch_one(&mut *tx)
+                .await?;
+                let meta = file_from_row(&row)?;
+                audit(&mut tx, actor, "create", "file", meta.id, None, Some(json!(meta))).await?;
+                tx.commit().await?;
+                Ok(meta)
+            }
+
+            async fn get_file(&self, id: i64) -> StoreResult<(FileMeta, Vec<u8>)> {
+                let row = sqlx::query("SELECT id, name, size, sha256, created_at, data FROM files WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.read)
+                    .await?
+                    .ok_or(StoreError::NotFound("file"))?;
+                Ok((file_from_row(&row)?, row.try_get("data")?))
+            }
+
+            async fn list_files(&self) -> StoreResult<Vec<FileMeta>> {
+                sqlx::query("SELECT id, name, size, sha256, created_at FROM files ORDER BY id")
+                    .fetch_all(&self.read)
+                    .await?
+                    .iter()
+                    .map(file_from_row)
+                    .collect()
+            }
+
+            async fn delete_file(&self, actor: &Actor, id: i64) -> StoreResult<()> {
+                let mut tx = self.write.begin().await?;
+                let row = sqlx::query("SELECT id, name, size, sha256, created_at FROM files WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StoreError::NotFound("file"))?;
+                let before = file_from_row(&row)?;
+                sqlx::query("DELETE FROM files WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                audit(&mut tx, actor, "delete", "file", id, Some(json!(before)), None).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn create_source(&self, actor: &Actor, new: NewSource) -> StoreResult<Source> {
+                let mut tx = self.write.begin().await?;
+                let now = now_ms();
+                let id: i64 = sqlx::query(
+                    "INSERT INTO sources (kind, title, url, article_id, file_id, citations_enabled, private, status, chunk_count, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $8) RETURNING id",
+                )
+                .bind(&new.kind)
+                .bind(&new.title)
+                .bind(&new.url)
+                .bind(new.article_id)
+                .bind(new.file_id)
+                // Private content is never cited (B7).
+                .bind(new.citations_enabled && !new.private)
+                .bind(new.private)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("id")?;
+                let s = fetch_source(&mut tx, id).await?;
+                audit(&mut tx, actor, "create", "source", id, None, Some(json!(s))).await?;
+                tx.commit().await?;
+                Ok(s)
+            }
+
+            async fn get_source(&self, id: i64) -> StoreResult<Source> {
+                let row = sqlx::query(&format!("SELECT {SOURCE_COLUMNS} FROM sources WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(&self.read)
+                    .await?
+                    .ok_or(StoreError::NotFound("source"))?;
+                source_from_row(&row)
+            }
+
+            async fn source_for_article(&self, article_id: i64) -> StoreResult<Option<Source>> {
+                let row = sqlx::query(&format!("SELECT {SOURCE_COLUMNS} FROM sources WHERE article_id = $1"))
+                    .bind(article_id)
+                    .fetch_optional(&self.read)
+                    .await?;
+                row.as_ref().map(source_from_row).transpose()
+            }
+
+            async fn list_sources(&self, kind: Option<&str>) -> StoreResult<Vec<Source>> {
+                sqlx::query(&format!("SELECT {SOURCE_COLUMNS} FROM sources WHERE ($1 IS NULL OR kind = $1) ORDER BY id"))
+                    .bind(kind)
+                    .fetch_all(&self.read)
+                    .await?
+                    .iter()
+                    .map(source_from_row)
+                    .collect()
+            }
+
+            async fn set_source_citations(&self, actor: &Actor, id: i64, citations_enabled: bool) -> StoreResult<Source> {
+                let mut tx = self.write.begin().await?;
+                let before = fetch_source(&mut tx, id).await?;
+                if citations_enabled && before.private {
+                    return Err(StoreError::Invalid("private content cannot be cited".into()));
+                }
+                sqlx::query("UPDATE sources SET citations_enabled = $1, updated_at = $2 WHERE id = $3")
+                    .bind(citations_enabled)
+                    .bind(now_ms())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                let after = fetch_source(&mut tx, id).await?;
+                bump_content_version(&mut tx).await?;
+                audit(&mut tx, actor, "update", "source", id, Some(json!(before)), Some(json!(after))).await?;
+                tx.commit().await?;
+                self.local_changes.fetch_add(1, std::sync::atomic::Ordering::Release);
+                Ok(after)
+            }
+
+            async fn delete_sources(&self, actor: &Actor, ids: &[i64]) -> StoreResult<u64> {
+                let mut tx = self.write.begin().await?;
+                let mut n = 0;
+                for id in ids {
+                    let before = fetch_source(&mut tx, *id).await?;
+                    sqlx::query("DELETE FROM chunks WHERE source_id = $1").bind(id).execute(&mut *tx).await?;
+                    n += sqlx::query("DELETE FROM sources WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
+                    audit(&mut tx, actor, "delete", "source", id, Some(json!(before)), None).await?;
+                }
+                bump_content_version(&mut tx).await?;
+                tx.commit().await?;
+                self.local_changes.fetch_add(1, std::sync::atomic::Ordering::Release);
+                Ok(n)
+            }
+
+            async fn set_source_status(&self, id: i64, status: &str, error: Option<&str>) -> StoreResult<()> {
+                let done = sqlx::query("UPDATE sources SET status = $1, error = $2, updated_at = $3 WHERE id = $4")
+                    .bind(status)
+                    .bind(error)
+                    .bind(now_ms())
+                    .bind(id)
+                    .execute(&self.write)
+                    .await?
+                    .rows_affected();
+                if done == 0 {
+                    return Err(StoreError::NotFound("source"));
+                }
+                Ok(())
+            }
+
+            async fn replace_chunks(&self, source_id: i64, extracted: Extracted) -> StoreResult<Source> {
+                let mut tx = self.write.begin().await?;
+                let now = now_ms();
+                fetch_source(&mut tx, source_id).await?;
+                sqlx::query("DELETE FROM chunks WHERE source_id = $1").bind(source_id).execute(&mut *tx).await?;
+                for c in &extracted.chunks {
+                    sqlx::query(
+                        "INSERT INTO chunks (source_id, ordinal, title, heading_path, locator, body, lang, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(source_id)
+                    .bind(c.ordinal)
+                    .bind(&c.title)
+                    .bind(serde_json::to_string(&c.heading_path)?)
+                    .bind(&c.locator)
+                    .bind(&c.text)
+                    .bind(&c.lang)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                sqlx::query(
+                    "UPDATE sources SET status = 'ready', error = NULL, content_hash = $1, extracted_text = $2, chunk_count = $3, \
+                     last_synced_at = $4, updated_at = $4, title = COALESCE($5, title) WHERE id = $6",
+                )
+                .bind(&extracted.content_hash)
+                .bind(&extracted.text)
+                .bind(extracted.chunks.len() as i64)
+                .bind(now)
+                .bind(&extracted.title)
+                .bind(source_id)
+                .execute(&mut *tx)
+                .await?;
+                let s = fetch_source(&mut tx, source_id).await?;
+                bump_content_version(&mut tx).await?;
+                tx.commit().await?;
+                self.local_changes.fetch_add(1, std::sync::atomic::Ordering::Release);
+                Ok(s)
+            }
+
+            async fn source_text(&self, id: i64) -> StoreResult<Option<String>> {
+                let row = sqlx::query("SELECT extracted_text FROM sources WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.read)
+                    .await?
+                    .ok_or(StoreError::NotFound("source"))?;
+                Ok(row.try_get("extracted_text")?)
+            }
+
+            async fn list_chunks(&self, source_id: i64) -> StoreResult<Vec<StoredChunk>> {
+                sqlx::query(&format!("SELECT {CHUNK_COLUMNS} FROM chunks WHERE source_id = $1 ORDER BY ordinal"))
+                    .bind(source_id)
+                    .fetch_all(&self.read)
+                    .await?
+                    .iter()
+                    .map(chunk_from_row)
+                    .collect()
+            }
+
+            async fn all_chunks(&self) -> StoreResult<Vec<StoredChunk>> {
+                sqlx::query(&format!("SELECT {CHUNK_COLUMNS} FROM chunks ORDER BY id"))
+                    .fetch_all(&self.read)
+                    .await?
+                    .iter()
+                    .map(chunk_from_row)
+                    .collect()
+            }
+
+            async fn chunks_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<StoredChunk>> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                // Ids are integers from the index, bound one by one.
+                let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+                let sql = format!("SELECT {CHUNK_COLUMNS} FROM chunks WHERE id IN ({})", placeholders.join(", "));
+                let mut q = sqlx::query(&sql);
+                for id in ids {
+                    q = q.bind(*id);
+                }
+                q.fetch_all(&self.read).await?.iter().map(chunk_from_row).collect()
+            }
+        }
+    };
+}
+
+pub(crate) use impl_knowledge_store;
