@@ -29,6 +29,15 @@ pub enum BenchCommand {
         #[arg(long)]
         url: Option<String>,
     },
+    /// BM25 search latency over a synthetic multilingual index.
+    Retrieval {
+        /// Chunks in the index.
+        #[arg(long, default_value_t = 100_000)]
+        chunks: usize,
+        /// Queries to time.
+        #[arg(long, default_value_t = 2_000)]
+        queries: usize,
+    },
 }
 
 /// Questions visitors ask: paraphrases of the demo's short answers.
@@ -168,7 +177,20 @@ async fn visitor(
 }
 
 pub async fn run(cmd: BenchCommand, database_url: Option<String>) -> anyhow::Result<()> {
-    let BenchCommand::Chat { visitors, seconds, rate, url } = cmd;
+    let (visitors, seconds, rate, url) = match cmd {
+        BenchCommand::Chat { visitors, seconds, rate, url } => (visitors, seconds, rate, url),
+        BenchCommand::Retrieval { chunks, queries } => {
+            let started = Instant::now();
+            let (p50, p99) =
+                tokio::task::spawn_blocking(move || frontdesk_knowledge::index::bench_search(chunks, queries)).await?;
+            println!("bench retrieval: {chunks} chunks, {queries} queries (top 10), BM25");
+            println!(
+                "  search latency: p50 {p50:.2} ms, p99 {p99:.2} ms (total run incl. indexing {:.1} s)",
+                started.elapsed().as_secs_f64()
+            );
+            return Ok(());
+        }
+    };
     let interval = (rate > 0).then(|| Duration::from_secs_f64(visitors as f64 / rate as f64));
     let mut server = match url {
         Some(u) => Server { child: None, base: u.trim_end_matches('/').to_owned(), pid: None, _dir: None },
