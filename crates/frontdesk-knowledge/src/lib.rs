@@ -8,6 +8,7 @@
 
 pub mod answer;
 pub mod chunk;
+pub mod crawl;
 pub mod eval;
 pub mod extract;
 pub mod index;

@@ -17,6 +17,13 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Largest uploaded file, in bytes (B2).
     pub max_upload_bytes: usize,
+    /// Let the crawler fetch private, loopback and link-local addresses (off: refused).
+    pub allow_private_networks: bool,
+    /// Pages fetched at once per crawl, and the pause between requests to one host (ms).
+    pub crawl_concurrency: usize,
+    pub crawl_delay_ms: u64,
+    /// Largest page the crawler reads, in bytes.
+    pub crawl_max_page_bytes: usize,
     /// Whether session cookies are marked `Secure` (set when served over HTTPS).
     pub secure_cookies: bool,
     /// How long a console session lasts, in hours.
@@ -39,6 +46,10 @@ impl Default for Settings {
             database_url: String::new(),
             max_body_bytes: 256 * 1024,
             max_upload_bytes: 50 * 1024 * 1024,
+            allow_private_networks: false,
+            crawl_concurrency: 4,
+            crawl_delay_ms: 100,
+            crawl_max_page_bytes: 2 * 1024 * 1024,
             secure_cookies: false,
             session_hours: 24 * 7,
             run_worker: true,

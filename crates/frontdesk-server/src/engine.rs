@@ -222,11 +222,19 @@ async fn answer_from_sources(state: &AppState, agent: &AgentSnapshot, text: &str
     );
     Reply {
         text: format!("{intro}{}", c.text),
-        citations: vec![Citation {
-            source_kind: source.kind.clone(),
-            source_id: source.id,
-            title: source.title.clone(),
-            url: source.url.clone().filter(|_| source.citations_enabled && !source.private),
+        citations: vec![{
+            // A crawled page is cited as itself (its title and URL), not as the site.
+            let page = chunks.get(&c.passage.chunk_id).and_then(|ch| ch.url.clone().map(|u| (ch.title.clone(), u)));
+            let (title, url) = match page {
+                Some((title, url)) => (title, Some(url)),
+                None => (source.title.clone(), source.url.clone()),
+            };
+            Citation {
+                source_kind: source.kind.clone(),
+                source_id: source.id,
+                title,
+                url: url.filter(|_| source.citations_enabled && !source.private),
+            }
         }],
         actions: vec![],
         confidence: c.coverage,

@@ -10,6 +10,9 @@ use serde_json::json;
 use crate::state::AppState;
 
 pub const CLOSE_INACTIVE: &str = "close_inactive";
+pub const RESYNC_DUE: &str = "resync_due";
+/// Sources other than articles re-sync automatically this often (B5).
+pub const RESYNC_EVERY_MS: i64 = 7 * 24 * 3_600_000;
 const LEASE_MS: i64 = 5 * 60_000;
 
 /// Delay before retry number `attempt` (1-based): 2 s, 4 s, 8 s… capped at 10 min.
@@ -30,9 +33,25 @@ pub async fn run_job(state: &AppState, job: &Job) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        RESYNC_DUE => {
+            let cutoff = now_ms() - RESYNC_EVERY_MS;
+            for s in state.store.list_sources(None).await? {
+                let due = s.kind != frontdesk_store::source_kind::ARTICLE
+                    && s.status != frontdesk_store::source_status::SYNCING
+                    && s.last_synced_at.is_some_and(|t| t < cutoff);
+                if due {
+                    crate::api::knowledge::resync(state, s.id).await.map_err(|e| anyhow::anyhow!(e.message))?;
+                }
+            }
+            Ok(())
+        }
         crate::knowledge::SYNC_SOURCE => {
             let id = job.payload["source_id"].as_i64().ok_or_else(|| anyhow::anyhow!("payload has no source_id"))?;
             crate::knowledge::sync_source(state, id).await
+        }
+        crate::crawler::CRAWL_SOURCE => {
+            let id = job.payload["source_id"].as_i64().ok_or_else(|| anyhow::anyhow!("payload has no source_id"))?;
+            crate::crawler::crawl(state, id).await
         }
         other => anyhow::bail!("unknown job kind {other:?}"),
     }
@@ -68,6 +87,16 @@ pub async fn schedule_periodic(state: &AppState) -> anyhow::Result<()> {
             run_at: now_ms(),
             max_attempts: 3,
             dedupe_key: Some(CLOSE_INACTIVE.into()),
+        })
+        .await?;
+    state
+        .store
+        .enqueue_job(NewJob {
+            kind: RESYNC_DUE.into(),
+            payload: json!({}),
+            run_at: now_ms(),
+            max_attempts: 3,
+            dedupe_key: Some(RESYNC_DUE.into()),
         })
         .await?;
     Ok(())

@@ -48,17 +48,21 @@ impl Knowledge {
 
     /// Brings the index in line with the store: re-indexes sources whose
     /// chunks changed since they were indexed and drops removed ones. Cheap
-    /// when nothing changed (one query of the sources list).
-    pub async fn sync_index(&self, store: &dyn Store) -> anyhow::Result<usize> {
+    /// when nothing changed (one query of the sources list). Sources still
+    /// syncing (a crawl in progress) are left as they are unless
+    /// `include_syncing`: their own job indexes them at the end of each batch.
+    pub async fn sync_index(&self, store: &dyn Store, include_syncing: bool) -> anyhow::Result<usize> {
         let mut indexed = self.indexed.lock().await;
         let sources = store.list_sources(None).await?;
         let mut changed = 0;
+        let existing: std::collections::HashSet<i64> = sources.iter().map(|s| s.id).collect();
         let live: HashMap<i64, i64> = sources
             .iter()
             .filter(|s| s.status == source_status::READY || s.last_synced_at.is_some())
+            .filter(|s| include_syncing || s.status != source_status::SYNCING)
             .map(|s| (s.id, s.last_synced_at.unwrap_or(0)))
             .collect();
-        let gone: Vec<i64> = indexed.keys().filter(|id| !live.contains_key(id)).copied().collect();
+        let gone: Vec<i64> = indexed.keys().filter(|id| !existing.contains(id)).copied().collect();
         for id in gone {
             self.index.delete_source(id)?;
             indexed.remove(&id);
@@ -209,7 +213,7 @@ pub async fn sync_source(state: &AppState, source_id: i64) -> anyhow::Result<()>
         return Ok(());
     }
     store.replace_chunks(source_id, extracted).await?;
-    state.knowledge.sync_index(store).await?;
+    state.knowledge.sync_index(store, true).await?;
     Ok(())
 }
 

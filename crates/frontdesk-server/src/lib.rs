@@ -8,6 +8,7 @@ pub mod assets;
 pub mod auth;
 pub mod config;
 pub mod console;
+pub mod crawler;
 pub mod demo;
 pub mod engine;
 pub mod error;

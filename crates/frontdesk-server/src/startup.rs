@@ -109,7 +109,7 @@ impl Application {
         // The index is a cache: rebuilt from the store's chunks at start.
         let knowledge = crate::knowledge::Knowledge::open(&settings.data_dir)?;
         knowledge.reset().await?;
-        let indexed = knowledge.sync_index(store.as_ref()).await?;
+        let indexed = knowledge.sync_index(store.as_ref(), true).await?;
         tracing::info!(sources = indexed, chunks = knowledge.num_chunks(), "search index rebuilt from the store");
         let state = AppState::new(store, settings, knowledge);
         let router = build_router(state.clone());

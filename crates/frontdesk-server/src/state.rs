@@ -97,7 +97,7 @@ impl AppState {
             }
         }
         // Content moved (here or on another replica): bring the index in line.
-        if let Err(e) = self.knowledge.sync_index(self.store.as_ref()).await {
+        if let Err(e) = self.knowledge.sync_index(self.store.as_ref(), false).await {
             tracing::warn!(error = %e, "could not bring the search index in line with the store");
         }
         let profile = self.store.agent_profile().await?;

@@ -116,6 +116,56 @@ pub struct StoredChunk {
     pub locator: Option<String>,
     pub text: String,
     pub lang: String,
+    /// The page it came from, for crawled sources (citations link to it).
+    pub url: Option<String>,
+}
+
+/// A page of a crawled source.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CrawlPage {
+    pub id: i64,
+    pub source_id: i64,
+    pub url: String,
+    pub depth: i64,
+    pub status: String,
+    pub title: Option<String>,
+    pub content_hash: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub error: Option<String>,
+    pub fetched_at: Option<i64>,
+}
+
+/// Page states.
+pub mod page_status {
+    pub const QUEUED: &str = "queued";
+    pub const FETCHING: &str = "fetching";
+    pub const FETCHED: &str = "fetched";
+    pub const FAILED: &str = "failed";
+    pub const SKIPPED: &str = "skipped";
+}
+
+/// How a fetched page ended.
+#[derive(Debug, Clone)]
+pub struct PageOutcome {
+    pub status: &'static str,
+    pub title: Option<String>,
+    pub content_hash: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub error: Option<String>,
+    /// `Some` replaces the page's chunks (empty: removes them); `None` leaves them.
+    pub chunks: Option<Vec<NewChunk>>,
+}
+
+/// Crawl progress of a source (B3), counted from its pages.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CrawlProgress {
+    pub found: i64,
+    pub queued: i64,
+    pub fetched: i64,
+    pub failed: i64,
+    pub skipped: i64,
 }
 
 /// The outcome of extracting a source.
@@ -163,4 +213,26 @@ pub trait KnowledgeStore: Send + Sync {
     /// Every chunk, for rebuilding the index.
     async fn all_chunks(&self) -> StoreResult<Vec<StoredChunk>>;
     async fn chunks_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<StoredChunk>>;
+
+    // Crawling (B3)
+    /// Whether to follow links ("import related URLs") and how many pages at most.
+    async fn set_crawl_settings(&self, source_id: i64, related: bool, max_pages: i64) -> StoreResult<()>;
+    /// Crawl settings of a source: (related, max_pages).
+    async fn crawl_settings(&self, source_id: i64) -> StoreResult<(bool, i64)>;
+    /// Adds pages to the frontier (known URLs are ignored) while the source has
+    /// fewer than `cap` pages; returns how many were added.
+    async fn enqueue_pages(&self, source_id: i64, pages: &[(String, i64)], cap: i64) -> StoreResult<u64>;
+    /// Takes up to `n` queued pages to fetch (they become `fetching`).
+    async fn claim_pages(&self, source_id: i64, n: i64) -> StoreResult<Vec<CrawlPage>>;
+    /// Puts pages left `fetching` by a crashed run back in the queue.
+    async fn requeue_inflight_pages(&self, source_id: i64) -> StoreResult<u64>;
+    /// Queues every fetched page again (re-sync); conditional requests use their ETag/Last-Modified.
+    async fn requeue_all_pages(&self, source_id: i64) -> StoreResult<u64>;
+    /// Records a page's outcome and, when given, replaces its chunks — one transaction.
+    async fn finish_page(&self, page_id: i64, outcome: PageOutcome) -> StoreResult<()>;
+    /// Another page of the source already has this content.
+    async fn page_with_hash(&self, source_id: i64, content_hash: &str, except_page: i64)
+        -> StoreResult<Option<String>>;
+    async fn crawl_progress(&self, source_id: i64) -> StoreResult<CrawlProgress>;
+    async fn list_pages(&self, source_id: i64, status: Option<&str>, limit: i64) -> StoreResult<Vec<CrawlPage>>;
 }

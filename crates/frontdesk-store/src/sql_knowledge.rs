@@ -7,11 +7,13 @@ pub(crate) const ARTICLE_COLUMNS: &str =
 pub(crate) const SOURCE_COLUMNS: &str =
     "id, kind, title, url, article_id, file_id, citations_enabled, private, status, \
     error, content_hash, chunk_count, last_synced_at, created_at, updated_at";
-pub(crate) const CHUNK_COLUMNS: &str = "id, source_id, ordinal, title, heading_path, locator, body, lang";
+pub(crate) const CHUNK_COLUMNS: &str = "id, source_id, ordinal, title, heading_path, locator, body, lang, url";
+pub(crate) const PAGE_COLUMNS: &str =
+    "id, source_id, url, depth, status, title, content_hash, etag, last_modified, error, fetched_at";
 
 macro_rules! impl_knowledge_store {
     ($store:ty) => {
-        use crate::sql_knowledge::{ARTICLE_COLUMNS, CHUNK_COLUMNS, SOURCE_COLUMNS};
+        use crate::sql_knowledge::{ARTICLE_COLUMNS, CHUNK_COLUMNS, PAGE_COLUMNS, SOURCE_COLUMNS};
 
         fn article_from_row(r: &DbRow) -> StoreResult<Article> {
             Ok(Article {
@@ -59,7 +61,45 @@ macro_rules! impl_knowledge_store {
                 locator: r.try_get("locator")?,
                 text: r.try_get("body")?,
                 lang: r.try_get("lang")?,
+                url: r.try_get("url")?,
             })
+        }
+
+        fn page_from_row(r: &DbRow) -> StoreResult<CrawlPage> {
+            Ok(CrawlPage {
+                id: r.try_get("id")?,
+                source_id: r.try_get("source_id")?,
+                url: r.try_get("url")?,
+                depth: r.try_get("depth")?,
+                status: r.try_get("status")?,
+                title: r.try_get("title")?,
+                content_hash: r.try_get("content_hash")?,
+                etag: r.try_get("etag")?,
+                last_modified: r.try_get("last_modified")?,
+                error: r.try_get("error")?,
+                fetched_at: r.try_get("fetched_at")?,
+            })
+        }
+
+        async fn insert_chunks(tx: &mut Tx<'_>, source_id: i64, chunks: &[NewChunk], url: Option<&str>, now: i64) -> StoreResult<()> {
+            for c in chunks {
+                sqlx::query(
+                    "INSERT INTO chunks (source_id, ordinal, title, heading_path, locator, body, lang, url, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(source_id)
+                .bind(c.ordinal)
+                .bind(&c.title)
+                .bind(serde_json::to_string(&c.heading_path)?)
+                .bind(&c.locator)
+                .bind(&c.text)
+                .bind(&c.lang)
+                .bind(url)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+            }
+            Ok(())
         }
 
         fn file_from_row(r: &DbRow) -> StoreResult<FileMeta> {
@@ -367,22 +407,7 @@ macro_rules! impl_knowledge_store {
                 let now = now_ms();
                 fetch_source(&mut tx, source_id).await?;
                 sqlx::query("DELETE FROM chunks WHERE source_id = $1").bind(source_id).execute(&mut *tx).await?;
-                for c in &extracted.chunks {
-                    sqlx::query(
-                        "INSERT INTO chunks (source_id, ordinal, title, heading_path, locator, body, lang, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                    )
-                    .bind(source_id)
-                    .bind(c.ordinal)
-                    .bind(&c.title)
-                    .bind(serde_json::to_string(&c.heading_path)?)
-                    .bind(&c.locator)
-                    .bind(&c.text)
-                    .bind(&c.lang)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                }
+                insert_chunks(&mut tx, source_id, &extracted.chunks, None, now).await?;
                 sqlx::query(
                     "UPDATE sources SET status = 'ready', error = NULL, content_hash = $1, extracted_text = $2, chunk_count = $3, \
                      last_synced_at = $4, updated_at = $4, title = COALESCE($5, title) WHERE id = $6",
@@ -428,6 +453,184 @@ macro_rules! impl_knowledge_store {
                     .iter()
                     .map(chunk_from_row)
                     .collect()
+            }
+
+            async fn set_crawl_settings(&self, source_id: i64, related: bool, max_pages: i64) -> StoreResult<()> {
+                let done = sqlx::query("UPDATE sources SET crawl_related = $1, max_pages = $2 WHERE id = $3")
+                    .bind(related)
+                    .bind(max_pages)
+                    .bind(source_id)
+                    .execute(&self.write)
+                    .await?
+                    .rows_affected();
+                if done == 0 {
+                    return Err(StoreError::NotFound("source"));
+                }
+                Ok(())
+            }
+
+            async fn crawl_settings(&self, source_id: i64) -> StoreResult<(bool, i64)> {
+                let r = sqlx::query("SELECT crawl_related, max_pages FROM sources WHERE id = $1")
+                    .bind(source_id)
+                    .fetch_optional(&self.read)
+                    .await?
+                    .ok_or(StoreError::NotFound("source"))?;
+                Ok((r.try_get("crawl_related")?, r.try_get("max_pages")?))
+            }
+
+            async fn enqueue_pages(&self, source_id: i64, pages: &[(String, i64)], cap: i64) -> StoreResult<u64> {
+                let mut tx = self.write.begin().await?;
+                let known: i64 = sqlx::query("SELECT COUNT(*) AS n FROM crawl_pages WHERE source_id = $1")
+                    .bind(source_id)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get("n")?;
+                let mut room = cap - known;
+                let mut added = 0;
+                let now = now_ms();
+                for (url, depth) in pages {
+                    if room <= 0 {
+                        break;
+                    }
+                    let n = sqlx::query(
+                        "INSERT INTO crawl_pages (source_id, url, depth, status, created_at) VALUES ($1, $2, $3, 'queued', $4) \
+                         ON CONFLICT (source_id, url) DO NOTHING",
+                    )
+                    .bind(source_id)
+                    .bind(url)
+                    .bind(depth)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    added += n;
+                    room -= n as i64;
+                }
+                tx.commit().await?;
+                Ok(added)
+            }
+
+            async fn claim_pages(&self, source_id: i64, n: i64) -> StoreResult<Vec<CrawlPage>> {
+                sqlx::query(&format!(
+                    "UPDATE crawl_pages SET status = 'fetching' WHERE id IN \
+                     (SELECT id FROM crawl_pages WHERE source_id = $1 AND status = 'queued' ORDER BY depth, id LIMIT $2) \
+                     RETURNING {PAGE_COLUMNS}"
+                ))
+                .bind(source_id)
+                .bind(n)
+                .fetch_all(&self.write)
+                .await?
+                .iter()
+                .map(page_from_row)
+                .collect()
+            }
+
+            async fn requeue_inflight_pages(&self, source_id: i64) -> StoreResult<u64> {
+                Ok(sqlx::query("UPDATE crawl_pages SET status = 'queued' WHERE source_id = $1 AND status = 'fetching'")
+                    .bind(source_id)
+                    .execute(&self.write)
+                    .await?
+                    .rows_affected())
+            }
+
+            async fn requeue_all_pages(&self, source_id: i64) -> StoreResult<u64> {
+                Ok(sqlx::query("UPDATE crawl_pages SET status = 'queued', error = NULL WHERE source_id = $1 AND status <> 'queued'")
+                    .bind(source_id)
+                    .execute(&self.write)
+                    .await?
+                    .rows_affected())
+            }
+
+            async fn finish_page(&self, page_id: i64, outcome: PageOutcome) -> StoreResult<()> {
+                let mut tx = self.write.begin().await?;
+                let now = now_ms();
+                let row = sqlx::query("SELECT source_id, url FROM crawl_pages WHERE id = $1")
+                    .bind(page_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StoreError::NotFound("page"))?;
+                let source_id: i64 = row.try_get("source_id")?;
+                let url: String = row.try_get("url")?;
+                sqlx::query(
+                    "UPDATE crawl_pages SET status = $1, title = COALESCE($2, title), content_hash = COALESCE($3, content_hash), \
+                     etag = COALESCE($4, etag), last_modified = COALESCE($5, last_modified), error = $6, fetched_at = $7 WHERE id = $8",
+                )
+                .bind(outcome.status)
+                .bind(&outcome.title)
+                .bind(&outcome.content_hash)
+                .bind(&outcome.etag)
+                .bind(&outcome.last_modified)
+                .bind(&outcome.error)
+                .bind(now)
+                .bind(page_id)
+                .execute(&mut *tx)
+                .await?;
+                if let Some(chunks) = &outcome.chunks {
+                    sqlx::query("DELETE FROM chunks WHERE source_id = $1 AND url = $2")
+                        .bind(source_id)
+                        .bind(&url)
+                        .execute(&mut *tx)
+                        .await?;
+                    insert_chunks(&mut tx, source_id, chunks, Some(&url), now).await?;
+                    sqlx::query(
+                        "UPDATE sources SET chunk_count = (SELECT COUNT(*) FROM chunks WHERE source_id = $1), last_synced_at = $2, updated_at = $2 WHERE id = $1",
+                    )
+                    .bind(source_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    bump_content_version(&mut tx).await?;
+                }
+                tx.commit().await?;
+                if outcome.chunks.is_some() {
+                    self.local_changes.fetch_add(1, std::sync::atomic::Ordering::Release);
+                }
+                Ok(())
+            }
+
+            async fn page_with_hash(&self, source_id: i64, content_hash: &str, except_page: i64) -> StoreResult<Option<String>> {
+                let row = sqlx::query(
+                    "SELECT url FROM crawl_pages WHERE source_id = $1 AND content_hash = $2 AND id <> $3 AND status = 'fetched' LIMIT 1",
+                )
+                .bind(source_id)
+                .bind(content_hash)
+                .bind(except_page)
+                .fetch_optional(&self.read)
+                .await?;
+                Ok(row.map(|r| r.try_get("url")).transpose()?)
+            }
+
+            async fn crawl_progress(&self, source_id: i64) -> StoreResult<CrawlProgress> {
+                let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM crawl_pages WHERE source_id = $1 GROUP BY status")
+                    .bind(source_id)
+                    .fetch_all(&self.read)
+                    .await?;
+                let mut p = CrawlProgress::default();
+                for r in rows {
+                    let n: i64 = r.try_get("n")?;
+                    p.found += n;
+                    match r.try_get::<String, _>("status")?.as_str() {
+                        "queued" | "fetching" => p.queued += n,
+                        "fetched" => p.fetched += n,
+                        "failed" => p.failed += n,
+                        _ => p.skipped += n,
+                    }
+                }
+                Ok(p)
+            }
+
+            async fn list_pages(&self, source_id: i64, status: Option<&str>, limit: i64) -> StoreResult<Vec<CrawlPage>> {
+                sqlx::query(&format!(
+                    "SELECT {PAGE_COLUMNS} FROM crawl_pages WHERE source_id = $1 AND ($2 IS NULL OR status = $2) ORDER BY id LIMIT $3"
+                ))
+                .bind(source_id)
+                .bind(status)
+                .bind(limit)
+                .fetch_all(&self.read)
+                .await?
+                .iter()
+                .map(page_from_row)
+                .collect()
             }
 
             async fn chunks_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<StoredChunk>> {

@@ -37,6 +37,8 @@ pub fn routes(r: Routes) -> Routes {
         .add(Method::PATCH, "/api/v1/sources/{id}", U(P::EditAgent), patch_source)
         .add(Method::POST, "/api/v1/sources/{id}/resync", U(P::EditAgent), resync_source)
         .add(Method::POST, "/api/v1/sources/remove", U(P::EditAgent), remove_sources)
+        .add(Method::POST, "/api/v1/sources/url", U(P::EditAgent), import_url)
+        .add(Method::GET, "/api/v1/sources/{id}/crawl", U(P::ViewAgent), crawl_progress)
 }
 
 // ---------- articles ----------
@@ -123,7 +125,7 @@ async fn create_article(
 }
 
 /// Keeps a published article's source in step with the article and queues its re-sync (B5).
-async fn sync_article_source(state: &AppState, authed: &Authed, a: &Article) -> ApiResult<Option<i64>> {
+pub(crate) async fn sync_article_source(state: &AppState, authed: &Authed, a: &Article) -> ApiResult<Option<i64>> {
     let url = a.public.then(|| format!("/kb/{}", a.slug));
     let source = match state.store.source_for_article(a.id).await? {
         // Visibility changed: recreate the source so its privacy (and citations) follow.
@@ -225,7 +227,7 @@ async fn list_files(State(state): State<AppState>) -> ApiResult<ApiJson<Value>> 
 }
 
 /// Creates a file source and queues its sync.
-async fn add_file_source(
+pub(crate) async fn add_file_source(
     state: &AppState,
     authed: &Authed,
     file_id: i64,
@@ -253,7 +255,11 @@ async fn add_file_source(
 
 /// Uploads a file into the library (multipart field `file`); with
 /// `as_source` (default true) it also becomes a source and is synced (202).
-async fn upload_file(State(state): State<AppState>, authed: Authed, mut form: Multipart) -> ApiResult<Response> {
+pub(crate) async fn upload_file(
+    State(state): State<AppState>,
+    authed: Authed,
+    mut form: Multipart,
+) -> ApiResult<Response> {
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut as_source = true;
     let mut citations = true;
@@ -373,10 +379,86 @@ async fn patch_source(
     Ok(ApiJson(json!(s)))
 }
 
+/// "Re-sync now" (B5): files and articles are extracted again, URL sources re-crawled
+/// (with conditional requests; unchanged pages cost no re-indexing).
 async fn resync_source(State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Response> {
-    state.store.get_source(id).await?;
-    let job = enqueue_sync(&state, id).await.map_err(ApiError::internal)?;
+    let job = resync(&state, id).await?;
     Ok((StatusCode::ACCEPTED, ApiJson(json!({"sync_job_id": job}))).into_response())
+}
+
+pub async fn resync(state: &AppState, id: i64) -> ApiResult<Option<i64>> {
+    let source = state.store.get_source(id).await?;
+    if source.kind == source_kind::URL {
+        state.store.requeue_all_pages(id).await?;
+        crate::crawler::enqueue_crawl(state, id).await.map_err(ApiError::internal)
+    } else {
+        enqueue_sync(state, id).await.map_err(ApiError::internal)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UrlInput {
+    pub url: String,
+    /// Crawl the same site from this page ("import related URLs").
+    #[serde(default)]
+    pub import_related: bool,
+    /// Most pages to import (1 to 5,000; default 5,000 with related URLs).
+    pub max_pages: Option<i64>,
+    #[serde(default = "yes")]
+    pub citations_enabled: bool,
+}
+
+/// Imports a public URL (B3): 202 with the crawl job; progress at `/api/v1/sources/{id}/crawl`.
+pub async fn import_url_source(state: &AppState, authed: &Authed, b: UrlInput) -> ApiResult<(Source, Option<i64>)> {
+    let url = frontdesk_knowledge::crawl::normalize(&b.url, None)
+        .ok_or_else(|| ApiError::invalid_field("url", "must be an absolute http:// or https:// URL"))?;
+    crate::crawler::check_url(&url, state.settings.allow_private_networks)
+        .await
+        .map_err(|e| ApiError::invalid_field("url", e))?;
+    let max = crate::crawler::MAX_PAGES;
+    let max_pages = match (b.import_related, b.max_pages) {
+        (false, _) => 1,
+        (true, None) => max,
+        (true, Some(n)) if (1..=max).contains(&n) => n,
+        (true, Some(_)) => return Err(ApiError::invalid_field("max_pages", format!("must be between 1 and {max}"))),
+    };
+    let source = state
+        .store
+        .create_source(
+            &authed.actor(),
+            NewSource {
+                kind: source_kind::URL.into(),
+                title: url.to_string(),
+                url: Some(url.to_string()),
+                article_id: None,
+                file_id: None,
+                citations_enabled: b.citations_enabled,
+                private: false,
+            },
+        )
+        .await?;
+    state.store.set_crawl_settings(source.id, b.import_related, max_pages).await?;
+    let job = crate::crawler::enqueue_crawl(state, source.id).await.map_err(ApiError::internal)?;
+    Ok((source, job))
+}
+
+async fn import_url(
+    State(state): State<AppState>,
+    authed: Authed,
+    ApiJson(b): ApiJson<UrlInput>,
+) -> ApiResult<Response> {
+    let (source, job) = import_url_source(&state, &authed, b).await?;
+    Ok((StatusCode::ACCEPTED, ApiJson(json!({"source": source, "crawl_job_id": job}))).into_response())
+}
+
+/// Crawl progress: found, queued, fetched, failed, skipped — and the latest problems.
+async fn crawl_progress(State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<ApiJson<Value>> {
+    let source = state.store.get_source(id).await?;
+    let progress = state.store.crawl_progress(id).await?;
+    let failed = state.store.list_pages(id, Some(frontdesk_store::page_status::FAILED), 50).await?;
+    let skipped = state.store.list_pages(id, Some(frontdesk_store::page_status::SKIPPED), 50).await?;
+    Ok(ApiJson(json!({"source": source, "progress": progress, "failed": failed, "skipped": skipped})))
 }
 
 #[derive(Debug, Deserialize)]

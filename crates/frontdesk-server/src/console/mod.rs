@@ -11,6 +11,7 @@
 mod agent;
 mod audit;
 mod conversations;
+mod knowledge;
 mod session;
 mod users;
 
@@ -30,6 +31,7 @@ use crate::state::AppState;
 pub fn routes(r: Routes) -> Routes {
     use Access::User as U;
     use Method as M;
+    let max_upload = r.state().settings.max_upload_bytes;
     r.add(M::GET, "/login", Access::Public, session::login_page)
         .add(M::POST, "/login", Access::Public, session::login)
         .add(M::POST, "/console/logout", U(P::Authenticated), session::logout)
@@ -52,6 +54,22 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::GET, "/console/short-answers/{id}", U(P::ViewAgent), agent::short_answer_page)
         .add(M::POST, "/console/short-answers/{id}", U(P::EditAgent), agent::update_short_answer)
         .add(M::POST, "/console/short-answers/{id}/delete", U(P::EditAgent), agent::delete_short_answer)
+        // Knowledge base, file library and sources (B1, B2, B6, B7)
+        .add(M::GET, "/console/articles", U(P::ViewAgent), knowledge::articles_page)
+        .add(M::POST, "/console/articles", U(P::EditAgent), knowledge::create_article)
+        .add(M::GET, "/console/articles/{id}", U(P::ViewAgent), knowledge::article_page)
+        .add(M::POST, "/console/articles/{id}", U(P::EditAgent), knowledge::update_article)
+        .add(M::POST, "/console/articles/{id}/publish", U(P::EditAgent), knowledge::publish_article)
+        .add(M::POST, "/console/articles/{id}/unpublish", U(P::EditAgent), knowledge::unpublish_article)
+        .add(M::POST, "/console/articles/{id}/delete", U(P::EditAgent), knowledge::delete_article)
+        .add(M::GET, "/console/sources", U(P::ViewAgent), knowledge::sources_page)
+        .add(M::POST, "/console/sources/remove", U(P::EditAgent), knowledge::remove_sources)
+        .add(M::POST, "/console/sources/url", U(P::EditAgent), knowledge::import_url)
+        .add(M::GET, "/console/sources/{id}", U(P::ViewAgent), knowledge::source_page)
+        .add(M::POST, "/console/sources/{id}/resync", U(P::EditAgent), knowledge::resync_source)
+        .add(M::POST, "/console/sources/{id}/citations", U(P::EditAgent), knowledge::set_citations)
+        .add_large(M::POST, "/console/files", U(P::EditAgent), max_upload + 64 * 1024, knowledge::upload)
+        .add(M::POST, "/console/files/{id}/source", U(P::EditAgent), knowledge::add_library_file)
         // Users, teams, API keys (J1, I2)
         .add(M::GET, "/console/users", U(P::ManageUsers), users::users_page)
         .add(M::POST, "/console/users", U(P::ManageUsers), users::create_user)
@@ -75,6 +93,8 @@ pub(crate) enum Section {
     Conversations,
     Agent,
     ShortAnswers,
+    Knowledge,
+    Sources,
     Users,
     ApiKeys,
     Audit,
@@ -84,6 +104,8 @@ pub(crate) enum Section {
 const NAV: &[(&str, &str, Section, P)] = &[
     ("/console/conversations?view=unassigned", "Conversations", Section::Conversations, P::ViewConversations),
     ("/console/agent", "Agent", Section::Agent, P::ViewAgent),
+    ("/console/articles", "Knowledge base", Section::Knowledge, P::ViewAgent),
+    ("/console/sources", "Sources", Section::Sources, P::ViewAgent),
     ("/console/short-answers", "Short answers", Section::ShortAnswers, P::ViewAgent),
     ("/console/users", "Users & teams", Section::Users, P::ManageUsers),
     ("/console/api-keys", "API keys", Section::ApiKeys, P::ManageUsers),
@@ -371,6 +393,27 @@ mod tests {
             let path = href.split('?').next().unwrap_or(href);
             let def = defs.iter().find(|d| d.method == Method::GET && d.path == path);
             assert_eq!(def.map(|d| d.access), Some(Access::User(*perm)), "nav link {label}");
+        }
+        // The knowledge pages are in the navigation; like the JSON API, they
+        // need ViewAgent to look and EditAgent to change anything.
+        for page in ["/console/articles", "/console/sources"] {
+            assert!(NAV.iter().any(|(href, ..)| *href == page), "{page} is in the navigation");
+        }
+        for (method, path) in [
+            (Method::POST, "/console/articles/{id}/publish"),
+            (Method::POST, "/console/sources/remove"),
+            (Method::POST, "/console/sources/url"),
+            (Method::POST, "/console/files"),
+            (Method::POST, "/console/files/{id}/source"),
+        ] {
+            assert!(defs.iter().any(|d| d.method == method && d.path == path), "{method} {path} is a route");
+        }
+        let knowledge = defs.iter().filter(|d| {
+            ["/console/articles", "/console/sources", "/console/files"].iter().any(|p| d.path.starts_with(p))
+        });
+        for d in knowledge {
+            let want = if d.method == Method::GET { P::ViewAgent } else { P::EditAgent };
+            assert_eq!(d.access, Access::User(want), "{} {}", d.method, d.path);
         }
     }
 }

@@ -122,6 +122,12 @@ impl TestApp {
         Some(Self::spawn_on(db, |_| {}).await)
     }
 
+    /// Starts the server on a fresh database with adjusted settings.
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> Option<TestApp> {
+        let db = Arc::new(TestDb::create(backend).await?);
+        Some(Self::spawn_on(db, tweak).await)
+    }
+
     /// Starts the server on an existing database (e.g. after a restart).
     pub async fn spawn_on(db: Arc<TestDb>, tweak: impl FnOnce(&mut Settings)) -> TestApp {
         let mut settings = test_settings(&db);

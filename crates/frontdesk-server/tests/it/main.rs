@@ -8,6 +8,8 @@ mod admin;
 mod bad_input;
 mod chat;
 mod console;
+mod console_knowledge;
+mod crawl;
 mod jobs;
 mod knowledge;
 mod permissions;

@@ -1,0 +1,94 @@
+//! Dense retrieval for Frontdesk.
+//!
+//! * [`Embedder`]: texts → unit-length vectors. Two implementations:
+//!   [`MiniLm`] (all-MiniLM-L6-v2 run on the CPU with candle, files from a models
+//!   directory, nothing downloaded) and [`OpenAiEmbedder`] (any OpenAI-compatible
+//!   `/v1/embeddings` endpoint).
+//! * [`VectorIndex`]: exact nearest neighbours by dot product over one contiguous
+//!   n×d matrix.
+//! * [`rrf`]: reciprocal rank fusion of several rankings (BM25 + dense).
+//! * [`to_bytes`] / [`from_bytes`]: vectors as little-endian f32 bytes for the store.
+//!
+//! The product keeps working without a model: [`load_default`] returns `None` when the
+//! files are absent and retrieval then runs on BM25 alone.
+
+mod error;
+mod fusion;
+mod index;
+mod minilm;
+mod openai;
+
+pub use error::EmbedError;
+pub use fusion::{rrf, RRF_K0};
+pub use index::{bench_vectors, VectorIndex};
+pub use minilm::{load_default, MiniLm, MINILM_DIMENSIONS, MINILM_DIR_NAME, MINILM_NAME};
+pub use openai::OpenAiEmbedder;
+
+/// Turns texts into unit-length vectors.
+///
+/// `embed` is blocking (CPU inference or an HTTP call): from async code call it inside
+/// `tokio::task::spawn_blocking`.
+pub trait Embedder: Send + Sync {
+    /// e.g. "all-MiniLM-L6-v2".
+    fn name(&self) -> &str;
+    /// 384 for MiniLM.
+    fn dimensions(&self) -> usize;
+    /// One L2-normalised vector per text, in the order of `texts`. Batches internally.
+    fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError>;
+}
+
+impl<E: Embedder + ?Sized> Embedder for std::sync::Arc<E> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn dimensions(&self) -> usize {
+        (**self).dimensions()
+    }
+    fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        (**self).embed(texts)
+    }
+}
+
+impl<E: Embedder + ?Sized> Embedder for Box<E> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn dimensions(&self) -> usize {
+        (**self).dimensions()
+    }
+    fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        (**self).embed(texts)
+    }
+}
+
+/// Vector as bytes for the store: little-endian f32, 4 bytes per dimension.
+pub fn to_bytes(v: &[f32]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(v.len() * 4);
+    for x in v {
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out
+}
+
+/// Inverse of [`to_bytes`]; `None` when the length is not a multiple of 4.
+pub fn from_bytes(b: &[u8]) -> Option<Vec<f32>> {
+    if !b.len().is_multiple_of(4) {
+        return None;
+    }
+    Some(b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+}
+
+/// Scales `v` to unit length in place (a zero or non-finite-norm vector is left as is).
+pub fn l2_normalize(v: &mut [f32]) {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 && norm.is_finite() {
+        for x in v.iter_mut() {
+            *x /= norm;
+        }
+    }
+}
+
+/// Dot product of two equal-length vectors (cosine similarity for unit vectors).
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    index::dot(a, b)
+}

@@ -1,0 +1,477 @@
+//! The crawler (B3): imports one public URL, or with "import related URLs"
+//! the pages of its site, up to a per-source limit (5,000 by default).
+//!
+//! The frontier is the `crawl_pages` table: a crawl job works through it in
+//! bounded batches and re-enqueues itself, so a restart (or another replica)
+//! resumes where it stopped. robots.txt is obeyed, sitemaps seed the queue,
+//! canonical URLs and duplicate content are skipped, private addresses are
+//! refused unless `allow_private_networks` is on.
+
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use frontdesk_knowledge::crawl::{
+    looks_like_page, looks_like_trap, normalize, page_links, parse_sitemap, same_site, Robots, USER_AGENT,
+};
+use frontdesk_knowledge::extract::{extract, Limits};
+use frontdesk_store::{page_status, source_status, CrawlPage, NewChunk, NewJob, PageOutcome};
+use futures::StreamExt;
+use serde_json::json;
+use url::Url;
+
+use crate::state::AppState;
+
+pub const CRAWL_SOURCE: &str = "crawl_source";
+/// The most pages one source may have (B3).
+pub const MAX_PAGES: i64 = 5000;
+/// How long one job works before handing over to a fresh job.
+const BATCH: Duration = Duration::from_secs(20);
+/// Links are followed this deep from the start page.
+const MAX_DEPTH: i64 = 20;
+
+pub async fn enqueue_crawl(state: &AppState, source_id: i64) -> anyhow::Result<Option<i64>> {
+    Ok(state
+        .store
+        .enqueue_job(NewJob {
+            kind: CRAWL_SOURCE.into(),
+            payload: json!({"source_id": source_id}),
+            run_at: frontdesk_store::now_ms(),
+            max_attempts: 5,
+            dedupe_key: Some(format!("{CRAWL_SOURCE}:{source_id}")),
+        })
+        .await?)
+}
+
+fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1]) // carrier-grade NAT
+        }
+        IpAddr::V6(v6) => {
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (v6.segments()[0] & 0xfe00) == 0xfc00 // unique local
+                || (v6.segments()[0] & 0xffc0) == 0xfe80 // link local
+                || v6.to_ipv4_mapped().is_some_and(|v4| is_private(IpAddr::V4(v4)))
+        }
+    }
+}
+
+/// Refuses URLs that are not http(s) or that resolve to a private address
+/// (unless allowed). Returns a message naming the problem.
+pub async fn check_url(url: &Url, allow_private: bool) -> Result<(), String> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("only http and https URLs can be imported".into());
+    }
+    let host = url.host_str().ok_or("the URL has no host")?;
+    if allow_private {
+        return Ok(());
+    }
+    let port = url.port_or_known_default().unwrap_or(80);
+    let addrs: Vec<IpAddr> = match tokio::net::lookup_host((host.trim_matches(['[', ']']), port)).await {
+        Ok(a) => a.map(|s| s.ip()).collect(),
+        Err(e) => return Err(format!("the host {host} could not be resolved: {e}")),
+    };
+    if addrs.is_empty() {
+        return Err(format!("the host {host} has no address"));
+    }
+    if let Some(ip) = addrs.into_iter().find(|ip| is_private(*ip)) {
+        return Err(format!("{host} resolves to a private or local address ({ip}); only public sites can be imported"));
+    }
+    Ok(())
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .user_agent(format!("{USER_AGENT}/1.0 (+Frontdesk)"))
+        .timeout(Duration::from_secs(15))
+        .connect_timeout(Duration::from_secs(5))
+        // Redirects are followed by hand, so every hop is checked (same site, robots, private).
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_default()
+}
+
+/// Reads at most `max` bytes of a body; `None` when it is bigger.
+async fn read_capped(resp: reqwest::Response, max: usize) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    if resp.content_length().is_some_and(|n| n as usize > max) {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    let mut stream = resp.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        if body.len() + chunk.len() > max {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
+}
+
+async fn fetch_robots(client: &reqwest::Client, start: &Url) -> Robots {
+    let Ok(robots_url) = start.join("/robots.txt") else { return Robots::allow_all() };
+    match client.get(robots_url).send().await {
+        Ok(r) if r.status().is_success() => match read_capped(r, 512 * 1024).await {
+            Ok(Some(body)) => Robots::parse(&body),
+            _ => Robots::allow_all(),
+        },
+        Ok(r) if r.status().is_client_error() => Robots::allow_all(),
+        // Unreachable or a server error: assume everything is disallowed (RFC 9309).
+        _ => Robots::disallow_all(),
+    }
+}
+
+/// Seeds the frontier: the start URL, and with related URLs the sitemaps.
+async fn seed(
+    state: &AppState,
+    client: &reqwest::Client,
+    source_id: i64,
+    start: &Url,
+    related: bool,
+    cap: i64,
+    robots: &Robots,
+) -> anyhow::Result<()> {
+    state.store.enqueue_pages(source_id, &[(start.to_string(), 0)], cap).await?;
+    if !related {
+        return Ok(());
+    }
+    let mut sitemaps: Vec<String> = robots.sitemaps();
+    if sitemaps.is_empty() {
+        if let Ok(u) = start.join("/sitemap.xml") {
+            sitemaps.push(u.to_string());
+        }
+    }
+    let mut seen = 0;
+    while let Some(sm) = sitemaps.pop() {
+        seen += 1;
+        if seen > 20 {
+            break;
+        }
+        let Some(u) = normalize(&sm, None).filter(|u| same_site(u, start)) else { continue };
+        let Ok(resp) = client.get(u).send().await else { continue };
+        if !resp.status().is_success() {
+            continue;
+        }
+        let Ok(Some(body)) = read_capped(resp, 10 * 1024 * 1024).await else { continue };
+        let (locs, is_index) = parse_sitemap(&String::from_utf8_lossy(&body));
+        if is_index {
+            sitemaps.extend(locs);
+            continue;
+        }
+        let pages: Vec<(String, i64)> = locs
+            .iter()
+            .filter_map(|l| normalize(l, None))
+            .filter(|u| same_site(u, start) && looks_like_page(u) && !looks_like_trap(u))
+            .map(|u| (u.to_string(), 1))
+            .collect();
+        state.store.enqueue_pages(source_id, &pages, cap).await?;
+    }
+    Ok(())
+}
+
+fn outcome(status: &'static str, error: Option<String>) -> PageOutcome {
+    PageOutcome { status, title: None, content_hash: None, etag: None, last_modified: None, error, chunks: None }
+}
+
+struct Ctx<'a> {
+    state: &'a AppState,
+    client: reqwest::Client,
+    start: Url,
+    robots: Robots,
+    related: bool,
+    cap: i64,
+}
+
+/// Fetches and stores one page; never fails the job for the page's own problems.
+async fn crawl_page(ctx: &Ctx<'_>, page: &CrawlPage) -> anyhow::Result<()> {
+    let store = ctx.state.store.as_ref();
+    let mut url = match normalize(&page.url, None) {
+        Some(u) => u,
+        None => {
+            return Ok(store
+                .finish_page(page.id, outcome(page_status::SKIPPED, Some("not an http(s) URL".into())))
+                .await?)
+        }
+    };
+    // Follow up to 5 redirects by hand, checking every hop.
+    let mut hops = 0;
+    let resp = loop {
+        if !same_site(&url, &ctx.start) {
+            return Ok(store
+                .finish_page(page.id, outcome(page_status::SKIPPED, Some(format!("redirects off the site to {url}"))))
+                .await?);
+        }
+        if !ctx.robots.allowed(&url) {
+            return Ok(store
+                .finish_page(page.id, outcome(page_status::SKIPPED, Some("disallowed by robots.txt".into())))
+                .await?);
+        }
+        if let Err(e) = check_url(&url, ctx.state.settings.allow_private_networks).await {
+            return Ok(store.finish_page(page.id, outcome(page_status::FAILED, Some(e))).await?);
+        }
+        let mut req = ctx.client.get(url.clone());
+        if page.status != page_status::QUEUED || page.fetched_at.is_some() {
+            if let Some(etag) = &page.etag {
+                req = req.header(reqwest::header::IF_NONE_MATCH, etag);
+            }
+            if let Some(lm) = &page.last_modified {
+                req = req.header(reqwest::header::IF_MODIFIED_SINCE, lm);
+            }
+        }
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                let why = if e.is_timeout() { "timed out".to_owned() } else { format!("could not be fetched: {e}") };
+                return Ok(store.finish_page(page.id, outcome(page_status::FAILED, Some(why))).await?);
+            }
+        };
+        if resp.status().is_redirection() && resp.status() != reqwest::StatusCode::NOT_MODIFIED {
+            hops += 1;
+            let next = resp
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| normalize(l, Some(&url)));
+            match next {
+                Some(n) if hops <= 5 => {
+                    url = n;
+                    continue;
+                }
+                _ => {
+                    return Ok(store
+                        .finish_page(
+                            page.id,
+                            outcome(page_status::FAILED, Some("too many redirects, or a redirect loop".into())),
+                        )
+                        .await?)
+                }
+            }
+        }
+        break resp;
+    };
+    let status = resp.status();
+    if status == reqwest::StatusCode::NOT_MODIFIED {
+        // Unchanged (ETag / Last-Modified): no re-indexing.
+        return Ok(store.finish_page(page.id, outcome(page_status::FETCHED, None)).await?);
+    }
+    if status == reqwest::StatusCode::NOT_FOUND || status == reqwest::StatusCode::GONE {
+        // The page disappeared: its passages leave the index.
+        let mut o = outcome(page_status::FAILED, Some(format!("HTTP {}", status.as_u16())));
+        o.chunks = Some(Vec::new());
+        return Ok(store.finish_page(page.id, o).await?);
+    }
+    if !status.is_success() {
+        return Ok(store
+            .finish_page(page.id, outcome(page_status::FAILED, Some(format!("HTTP {}", status.as_u16()))))
+            .await?);
+    }
+    let content_type = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if !(content_type.is_empty() || content_type.contains("html") || content_type.starts_with("text/plain")) {
+        return Ok(store
+            .finish_page(page.id, outcome(page_status::SKIPPED, Some(format!("not a web page ({content_type})"))))
+            .await?);
+    }
+    let etag = resp.headers().get(reqwest::header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let last_modified =
+        resp.headers().get(reqwest::header::LAST_MODIFIED).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let body = match read_capped(resp, ctx.state.settings.crawl_max_page_bytes).await {
+        Ok(Some(b)) => b,
+        Ok(None) => {
+            return Ok(store
+                .finish_page(
+                    page.id,
+                    outcome(page_status::SKIPPED, Some("the page is larger than the size cap".into())),
+                )
+                .await?)
+        }
+        Err(e) => {
+            return Ok(store
+                .finish_page(page.id, outcome(page_status::FAILED, Some(format!("reading the page failed: {e}"))))
+                .await?)
+        }
+    };
+    let html = String::from_utf8_lossy(&body).into_owned();
+    let links = page_links(&html, &url);
+    if ctx.related && !links.nofollow && page.depth < MAX_DEPTH {
+        let next: Vec<(String, i64)> = links
+            .links
+            .iter()
+            .chain(links.canonical.iter())
+            .filter(|u| same_site(u, &ctx.start) && looks_like_page(u) && !looks_like_trap(u))
+            .map(|u| (u.to_string(), page.depth + 1))
+            .collect();
+        store.enqueue_pages(page.source_id, &next, ctx.cap).await?;
+    }
+    if let Some(canonical) = links.canonical.as_ref().filter(|c| c.as_str() != url.as_str() && c.as_str() != page.url) {
+        if same_site(canonical, &ctx.start) {
+            store.enqueue_pages(page.source_id, &[(canonical.to_string(), page.depth)], ctx.cap).await?;
+            let mut o = outcome(page_status::SKIPPED, Some(format!("duplicate: its canonical URL is {canonical}")));
+            o.chunks = Some(Vec::new());
+            return Ok(store.finish_page(page.id, o).await?);
+        }
+    }
+    if links.noindex {
+        let mut o = outcome(page_status::SKIPPED, Some("the page asks not to be indexed (noindex)".into()));
+        o.chunks = Some(Vec::new());
+        return Ok(store.finish_page(page.id, o).await?);
+    }
+    let name = if content_type.starts_with("text/plain") { "page.txt" } else { "page.html" };
+    let doc = match tokio::task::spawn_blocking(move || extract(name, &body, &Limits::default())).await {
+        Ok(Ok(d)) => d,
+        Ok(Err(e)) => return Ok(store.finish_page(page.id, outcome(page_status::FAILED, Some(e.to_string()))).await?),
+        Err(_) => {
+            return Ok(store
+                .finish_page(page.id, outcome(page_status::FAILED, Some("the extractor crashed".into())))
+                .await?)
+        }
+    };
+    let extracted = crate::knowledge::prepare(&doc, url.as_str());
+    if let Some(other) = store.page_with_hash(page.source_id, &extracted.content_hash, page.id).await? {
+        let mut o = outcome(page_status::SKIPPED, Some(format!("duplicate content of {other}")));
+        o.chunks = Some(Vec::new());
+        return Ok(store.finish_page(page.id, o).await?);
+    }
+    let unchanged = page.content_hash.as_deref() == Some(extracted.content_hash.as_str());
+    let chunks: Vec<NewChunk> = extracted.chunks;
+    store
+        .finish_page(
+            page.id,
+            PageOutcome {
+                status: page_status::FETCHED,
+                title: doc.title.clone(),
+                content_hash: Some(extracted.content_hash),
+                etag,
+                last_modified,
+                error: None,
+                chunks: if unchanged { None } else { Some(chunks) },
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+/// One batch of a crawl; re-enqueues itself while pages remain.
+pub async fn crawl(state: &AppState, source_id: i64) -> anyhow::Result<()> {
+    let store = state.store.as_ref();
+    let source = match store.get_source(source_id).await {
+        Ok(s) => s,
+        Err(frontdesk_store::StoreError::NotFound(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let Some(start) = source.url.as_deref().and_then(|u| normalize(u, None)) else {
+        store.set_source_status(source_id, source_status::ERROR, Some("the source has no valid URL")).await?;
+        return Ok(());
+    };
+    let (related, max_pages) = store.crawl_settings(source_id).await?;
+    let cap = max_pages.clamp(1, MAX_PAGES);
+    store.set_source_status(source_id, source_status::SYNCING, None).await?;
+    store.requeue_inflight_pages(source_id).await?;
+    let client = client();
+    let robots = fetch_robots(&client, &start).await;
+    if store.crawl_progress(source_id).await?.found == 0 {
+        seed(state, &client, source_id, &start, related, cap, &robots).await?;
+    }
+    let delay = robots
+        .delay()
+        .map(|d| Duration::from_secs_f32(d.clamp(0.0, 10.0)))
+        .unwrap_or(Duration::from_millis(state.settings.crawl_delay_ms));
+    let ctx = Ctx { state, client, start, robots, related, cap };
+    let concurrency = state.settings.crawl_concurrency.max(1);
+    let began = Instant::now();
+    loop {
+        let pages = store.claim_pages(source_id, concurrency as i64).await?;
+        if pages.is_empty() {
+            break;
+        }
+        let ctx_ref = &ctx;
+        let results: Vec<anyhow::Result<()>> = futures::stream::iter(pages)
+            .map(move |p| async move { crawl_page(ctx_ref, &p).await })
+            .buffer_unordered(concurrency)
+            .collect()
+            .await;
+        for r in results {
+            r?;
+        }
+        if began.elapsed() >= BATCH {
+            state.knowledge.sync_index(store, true).await?;
+            // Hand over to a fresh job: a restart loses at most this batch's pages, which stay queued.
+            enqueue_crawl_continuation(state, source_id).await?;
+            return Ok(());
+        }
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+    }
+    let progress = store.crawl_progress(source_id).await?;
+    let error = if progress.fetched == 0 {
+        let first = store.list_pages(source_id, Some(page_status::FAILED), 1).await?.into_iter().next();
+        Some(match first {
+            Some(p) => format!("no page could be imported: {} ({})", p.error.unwrap_or_default(), p.url),
+            None => "no page could be imported (all were skipped: robots.txt, duplicates or not web pages)".to_owned(),
+        })
+    } else {
+        None
+    };
+    match error {
+        Some(e) => store.set_source_status(source_id, source_status::ERROR, Some(&e)).await?,
+        None => store.set_source_status(source_id, source_status::READY, None).await?,
+    }
+    state.knowledge.sync_index(store, true).await?;
+    Ok(())
+}
+
+async fn enqueue_crawl_continuation(state: &AppState, source_id: i64) -> anyhow::Result<()> {
+    // No dedupe key: the running job still holds the source's key. Two crawl
+    // jobs on one source would only share the work (pages are claimed atomically).
+    state
+        .store
+        .enqueue_job(NewJob {
+            kind: CRAWL_SOURCE.into(),
+            payload: json!({"source_id": source_id}),
+            run_at: frontdesk_store::now_ms(),
+            max_attempts: 5,
+            dedupe_key: None,
+        })
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_private;
+
+    #[test]
+    fn private_addresses_are_recognised() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.0.10",
+            "172.16.5.4",
+            "169.254.1.1",
+            "0.0.0.0",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "100.64.0.1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(is_private(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["93.184.216.34", "8.8.8.8", "2606:4700::1111"] {
+            assert!(!is_private(ip.parse().unwrap()), "{ip}");
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! Crawling a real site served on loopback (B3, B5).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::common::{Backend, TestApp};
+
+fn page(title: &str, body: &str, extra_head: &str) -> String {
+    format!(
+        "<html><head><title>{title} | Example Help</title>{extra_head}</head><body>\
+         <nav><a href=\"/\">Home</a> <a href=\"/guide/refunds\">Refunds</a> <a href=\"/guide/shipping\">Shipping</a></nav>\
+         <main><h1>{title}</h1>{body}</main><footer>© Example Shop · Careers · Press</footer></body></html>"
+    )
+}
+
+#[derive(Clone)]
+struct Site {
+    base: String,
+    shipping_gone: Arc<AtomicBool>,
+}
+
+async fn robots(State(s): State<Site>) -> String {
+    format!("User-agent: *\nDisallow: /private\nSitemap: {}/sitemap.xml\n", s.base)
+}
+
+async fn sitemap(State(s): State<Site>) -> Response {
+    let b = &s.base;
+    (
+        [(header::CONTENT_TYPE, "application/xml")],
+        format!("<urlset><url><loc>{b}/guide/refunds</loc></url><url><loc>{b}/guide/shipping</loc></url></urlset>"),
+    )
+        .into_response()
+}
+
+async fn home() -> Html<String> {
+    Html(page(
+        "Help centre",
+        "<p>Welcome to the help centre.</p><a href=\"/guide/refunds?utm_source=home\">Refunds again</a> <a href=\"/private/secret\">Staff</a> \
+         <a href=\"/missing\">Old page</a> <a href=\"/broken\">Broken</a> <a href=\"/loop\">Loop</a> <a href=\"/trap/a\">Calendar</a> \
+         <a href=\"/copy\">Copy</a> <a href=\"/alias\">Alias</a> <a href=\"/hidden\">Hidden</a> <a href=\"/logo.png\">Logo</a> \
+         <a href=\"https://elsewhere.example/\">Elsewhere</a>",
+        "",
+    ))
+}
+
+const REFUNDS: &str = "<p>Refunds are possible within 14 days of purchase.</p><p>Send the item back unused; the money is returned to the original card.</p>";
+const SHIPPING: &str = "<p>We ship to 27 countries.</p><p>Delivery takes 3 to 5 working days.</p>";
+
+async fn refunds() -> Response {
+    ([(header::ETAG, "\"refunds-v1\"")], Html(page("Refund policy", REFUNDS, ""))).into_response()
+}
+
+async fn shipping(State(s): State<Site>) -> Response {
+    if s.shipping_gone.load(Ordering::SeqCst) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    Html(page("Shipping", SHIPPING, "")).into_response()
+}
+
+async fn copy() -> Html<String> {
+    Html(page("Shipping", SHIPPING, ""))
+}
+
+async fn alias() -> Html<String> {
+    Html(page("Refunds (old URL)", "<p>Old refunds page.</p>", "<link rel=\"canonical\" href=\"/guide/refunds\">"))
+}
+
+async fn hidden() -> Html<String> {
+    Html(page("Hidden", "<p>The staff discount code is STAFF50.</p>", "<meta name=\"robots\" content=\"noindex\">"))
+}
+
+async fn trap(Path(rest): Path<String>) -> Html<String> {
+    Html(page("Calendar", &format!("<p>Events for {rest}.</p><a href=\"/trap/{rest}/x\">next</a>"), ""))
+}
+
+async fn site(shipping_gone: Arc<AtomicBool>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = Site { base: base.clone(), shipping_gone };
+    let app = axum::Router::new()
+        .route("/robots.txt", get(robots))
+        .route("/sitemap.xml", get(sitemap))
+        .route("/", get(home))
+        .route("/guide/refunds", get(refunds))
+        .route("/guide/shipping", get(shipping))
+        .route("/copy", get(copy))
+        .route("/alias", get(alias))
+        .route("/hidden", get(hidden))
+        .route("/private/secret", get(|| async { Html(page("Secret", "<p>secret</p>", "")) }))
+        .route("/broken", get(|| async { StatusCode::INTERNAL_SERVER_ERROR }))
+        .route("/loop", get(|| async { Redirect::temporary("/loop2") }))
+        .route("/loop2", get(|| async { Redirect::temporary("/loop") }))
+        .route("/trap/{*rest}", get(trap))
+        .with_state(state);
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    base
+}
+
+async fn crawl_done(app: &TestApp, id: i64) -> Value {
+    for _ in 0..400 {
+        let (_, v) = app.admin(Method::GET, &format!("/api/v1/sources/{id}/crawl"), None).await;
+        if v["source"]["status"] == "ready" || v["source"]["status"] == "error" {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the crawl did not finish");
+}
+
+async fn ask(app: &TestApp, q: &str) -> Value {
+    let (id, token) = app.visitor(json!({})).await;
+    app.say(id, &token, q).await;
+    app.messages(id, &token).await.last().unwrap().clone()
+}
+
+async fn crawls_a_site_politely(backend: Backend) {
+    // Private addresses are refused unless the setting allows them.
+    let Some(strict) = TestApp::spawn(backend).await else { return };
+    let gone = Arc::new(AtomicBool::new(false));
+    let base = site(gone.clone()).await;
+    let (s, e) =
+        strict.admin(Method::POST, "/api/v1/sources/url", Some(json!({"url": base, "import_related": true}))).await;
+    assert_eq!((s, e["field"].as_str()), (422, Some("url")), "{e}");
+    assert!(e["message"].as_str().unwrap().contains("private"), "{e}");
+    let (s, e) = strict.admin(Method::POST, "/api/v1/sources/url", Some(json!({"url": "ftp://example.com/x"}))).await;
+    assert_eq!((s, e["field"].as_str()), (422, Some("url")));
+    strict.stop().await;
+
+    let app = TestApp::spawn_with(backend, |s| {
+        s.allow_private_networks = true;
+        s.crawl_delay_ms = 0;
+    })
+    .await
+    .unwrap();
+    app.seed_agent().await;
+    let (s, r) = app
+        .admin(Method::POST, "/api/v1/sources/url", Some(json!({"url": format!("{base}/"), "import_related": true})))
+        .await;
+    assert_eq!(s, 202, "{r}");
+    let id = r["source"]["id"].as_i64().unwrap();
+    let v = crawl_done(&app, id).await;
+    assert_eq!(v["source"]["status"], "ready", "{v}");
+    let p = &v["progress"];
+    let reasons = |list: &str| -> Vec<String> {
+        v[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| format!("{} {}", x["url"].as_str().unwrap(), x["error"].as_str().unwrap_or("")))
+            .collect()
+    };
+    let failed = reasons("failed");
+    let skipped = reasons("skipped");
+    for (path, why) in [("/missing", "HTTP 404"), ("/broken", "HTTP 500"), ("/loop", "redirect")] {
+        assert!(failed.iter().any(|f| f.contains(path) && f.contains(why)), "{path}: {failed:?}");
+    }
+    for (path, why) in [
+        ("/private/secret", "robots.txt"),
+        ("/copy", "duplicate content"),
+        ("/alias", "canonical"),
+        ("/hidden", "noindex"),
+    ] {
+        assert!(skipped.iter().any(|f| f.contains(path) && f.contains(why)), "{path}: {skipped:?}");
+    }
+    let all = format!("{failed:?}{skipped:?}");
+    assert!(!all.contains("elsewhere.example") && !all.contains("logo.png") && !all.contains("utm_source"), "{all}");
+    assert!(p["fetched"].as_i64().unwrap() >= 3, "{p}");
+    assert!(p["found"].as_i64().unwrap() < 25, "the trap was cut short: {p}");
+    assert_eq!(p["queued"], 0);
+
+    let reply = ask(&app, "how many days do I have to get a refund?").await;
+    assert!(reply["text"].as_str().unwrap().contains("14 days"), "{reply}");
+    assert_eq!(reply["citations"][0]["url"], format!("{base}/guide/refunds"), "citations link to the page itself");
+    let reply = ask(&app, "how long does delivery take?").await;
+    assert!(reply["text"].as_str().unwrap().contains("3 to 5 working days"), "{reply}");
+    let reply = ask(&app, "what is the staff discount code?").await;
+    assert!(!reply["text"].as_str().unwrap().contains("STAFF50"), "noindex pages are not used: {reply}");
+
+    // Re-sync: the vanished page leaves the index; unchanged pages stay.
+    gone.store(true, Ordering::SeqCst);
+    let (s, _) = app.admin(Method::POST, &format!("/api/v1/sources/{id}/resync"), None).await;
+    assert_eq!(s, 202);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let v = crawl_done(&app, id).await;
+    assert_eq!(v["source"]["status"], "ready");
+    // The vanished page is no longer cited; /copy, no longer a duplicate, now carries that content.
+    let reply = ask(&app, "how long does delivery take?").await;
+    let cited = reply["citations"][0]["url"].as_str().unwrap_or_default().to_owned();
+    assert_ne!(cited, format!("{base}/guide/shipping"), "{reply}");
+    assert_eq!(cited, format!("{base}/copy"), "{reply}");
+    let (_, v) = app.admin(Method::GET, &format!("/api/v1/sources/{id}/crawl"), None).await;
+    assert!(v["failed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["url"] == format!("{base}/guide/shipping") && p["error"] == "HTTP 404"));
+    assert!(ask(&app, "how many days do I have to get a refund?").await["text"].as_str().unwrap().contains("14 days"));
+
+    // One page only, and a page limit.
+    let (_, r) =
+        app.admin(Method::POST, "/api/v1/sources/url", Some(json!({"url": format!("{base}/guide/refunds")}))).await;
+    let v = crawl_done(&app, r["source"]["id"].as_i64().unwrap()).await;
+    assert_eq!(v["progress"]["found"], 1);
+    let (_, r) = app
+        .admin(
+            Method::POST,
+            "/api/v1/sources/url",
+            Some(json!({"url": format!("{base}/"), "import_related": true, "max_pages": 2})),
+        )
+        .await;
+    let v = crawl_done(&app, r["source"]["id"].as_i64().unwrap()).await;
+    assert_eq!(v["progress"]["found"], 2);
+    let (s, e) = app
+        .admin(
+            Method::POST,
+            "/api/v1/sources/url",
+            Some(json!({"url": base, "import_related": true, "max_pages": 5001})),
+        )
+        .await;
+    assert_eq!((s, e["field"].as_str()), (422, Some("max_pages")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crawls_a_site_politely_sqlite() {
+    crawls_a_site_politely(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crawls_a_site_politely_postgres() {
+    crawls_a_site_politely(Backend::Postgres).await;
+}
