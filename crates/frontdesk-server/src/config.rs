@@ -24,6 +24,9 @@ pub struct Settings {
     pub crawl_delay_ms: u64,
     /// Largest page the crawler reads, in bytes.
     pub crawl_max_page_bytes: usize,
+    /// Use dense vectors when the embedding model is in `models_dir` (`scripts/fetch-models.sh`).
+    pub embeddings: bool,
+    pub models_dir: PathBuf,
     /// Whether session cookies are marked `Secure` (set when served over HTTPS).
     pub secure_cookies: bool,
     /// How long a console session lasts, in hours.
@@ -47,6 +50,8 @@ impl Default for Settings {
             max_body_bytes: 256 * 1024,
             max_upload_bytes: 50 * 1024 * 1024,
             allow_private_networks: false,
+            embeddings: true,
+            models_dir: PathBuf::from("./models"),
             crawl_concurrency: 4,
             crawl_delay_ms: 100,
             crawl_max_page_bytes: 2 * 1024 * 1024,

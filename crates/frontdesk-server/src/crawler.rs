@@ -407,6 +407,7 @@ pub async fn crawl(state: &AppState, source_id: i64) -> anyhow::Result<()> {
         }
         if began.elapsed() >= BATCH {
             state.knowledge.sync_index(store, true).await?;
+            crate::knowledge::enqueue_embed(state).await?;
             // Hand over to a fresh job: a restart loses at most this batch's pages, which stay queued.
             enqueue_crawl_continuation(state, source_id).await?;
             return Ok(());
@@ -430,6 +431,7 @@ pub async fn crawl(state: &AppState, source_id: i64) -> anyhow::Result<()> {
         None => store.set_source_status(source_id, source_status::READY, None).await?,
     }
     state.knowledge.sync_index(store, true).await?;
+    crate::knowledge::enqueue_embed(state).await?;
     Ok(())
 }
 

@@ -159,7 +159,7 @@ async fn agent_reply(state: &AppState, conversation_id: i64, text: &str) -> ApiR
 async fn answer_from_sources(state: &AppState, agent: &AgentSnapshot, text: &str, mut fallback: Reply) -> Reply {
     use frontdesk_knowledge::answer::{compose, AnswerPolicy, Passage};
     let lang = frontdesk_knowledge::lang::detect_query(text, &agent.profile.default_lang);
-    let hits = match state.knowledge.search(text, lang, 8) {
+    let hits = match state.knowledge.search(text, lang, 8).await {
         Ok(h) => h,
         Err(e) => {
             tracing::warn!(error = %e, "search failed; answering without sources");

@@ -45,6 +45,23 @@ pub async fn run_job(state: &AppState, job: &Job) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        crate::knowledge::EMBED_CHUNKS => {
+            let (_, more) = crate::knowledge::embed_pending(state, std::time::Duration::from_secs(30)).await?;
+            if more {
+                // The running job holds the dedupe key: continue in a fresh one.
+                state
+                    .store
+                    .enqueue_job(NewJob {
+                        kind: crate::knowledge::EMBED_CHUNKS.into(),
+                        payload: json!({}),
+                        run_at: now_ms(),
+                        max_attempts: 5,
+                        dedupe_key: None,
+                    })
+                    .await?;
+            }
+            Ok(())
+        }
         crate::knowledge::SYNC_SOURCE => {
             let id = job.payload["source_id"].as_i64().ok_or_else(|| anyhow::anyhow!("payload has no source_id"))?;
             crate::knowledge::sync_source(state, id).await

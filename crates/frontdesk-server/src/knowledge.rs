@@ -4,6 +4,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
+use frontdesk_embed::{Embedder, VectorIndex};
 use frontdesk_knowledge::chunk::{chunk, ChunkOptions};
 use frontdesk_knowledge::extract::{extract, split_pages, ExtractError, Limits};
 use frontdesk_knowledge::index::{Hit, Index};
@@ -16,34 +19,69 @@ use tokio::sync::Mutex;
 use crate::state::AppState;
 
 pub const SYNC_SOURCE: &str = "sync_source";
+pub const EMBED_CHUNKS: &str = "embed_chunks";
 
-/// The search index and what it currently holds.
+/// Which rankings a search uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retriever {
+    Bm25,
+    Vectors,
+    /// Reciprocal rank fusion of BM25 and vectors (vectors only where embedded).
+    Fused,
+}
+
+/// The search indexes (BM25, and vectors when an embedding model is loaded)
+/// and what they currently hold. Both are caches of the store.
 pub struct Knowledge {
     index: Index,
     /// Source id → the `last_synced_at` whose chunks are in the index.
     indexed: Mutex<HashMap<i64, i64>>,
     tmp_dir: PathBuf,
+    embedder: Option<Arc<dyn Embedder>>,
+    vectors: std::sync::RwLock<VectorIndex>,
 }
 
 impl Knowledge {
     /// Opens (or recreates) the index under `data_dir/index`.
-    pub fn open(data_dir: &Path) -> anyhow::Result<Knowledge> {
+    pub fn open(data_dir: &Path, embedder: Option<Arc<dyn Embedder>>) -> anyhow::Result<Knowledge> {
         let dir = data_dir.join("index");
         std::fs::create_dir_all(&dir)?;
-        Ok(Knowledge {
-            index: Index::open_or_create(&dir)?,
-            indexed: Mutex::new(HashMap::new()),
-            tmp_dir: data_dir.join("tmp"),
-        })
+        Ok(Self::with(Index::open_or_create(&dir)?, data_dir.join("tmp"), embedder))
     }
 
     /// An index in memory (evaluation, tests).
-    pub fn in_memory(tmp_dir: &Path) -> anyhow::Result<Knowledge> {
-        Ok(Knowledge {
-            index: Index::in_memory()?,
+    pub fn in_memory(tmp_dir: &Path, embedder: Option<Arc<dyn Embedder>>) -> anyhow::Result<Knowledge> {
+        Ok(Self::with(Index::in_memory()?, tmp_dir.to_path_buf(), embedder))
+    }
+
+    fn with(index: Index, tmp_dir: PathBuf, embedder: Option<Arc<dyn Embedder>>) -> Knowledge {
+        let dims = embedder.as_ref().map_or(1, |e| e.dimensions());
+        Knowledge {
+            index,
             indexed: Mutex::new(HashMap::new()),
-            tmp_dir: tmp_dir.to_path_buf(),
-        })
+            tmp_dir,
+            embedder,
+            vectors: std::sync::RwLock::new(VectorIndex::new(dims)),
+        }
+    }
+
+    pub fn embedder(&self) -> Option<&Arc<dyn Embedder>> {
+        self.embedder.as_ref()
+    }
+
+    pub fn num_vectors(&self) -> usize {
+        self.vectors.read().map(|v| v.len()).unwrap_or(0)
+    }
+
+    fn load_vectors(&self, id: i64, embeddings: Vec<(i64, Vec<u8>)>) {
+        if let Ok(mut v) = self.vectors.write() {
+            v.remove_source(id);
+            for (chunk_id, bytes) in embeddings {
+                if let Some(vec) = frontdesk_embed::from_bytes(&bytes) {
+                    v.upsert(chunk_id, id, vec);
+                }
+            }
+        }
     }
 
     /// Brings the index in line with the store: re-indexes sources whose
@@ -65,6 +103,9 @@ impl Knowledge {
         let gone: Vec<i64> = indexed.keys().filter(|id| !existing.contains(id)).copied().collect();
         for id in gone {
             self.index.delete_source(id)?;
+            if let Ok(mut v) = self.vectors.write() {
+                v.remove_source(id);
+            }
             indexed.remove(&id);
             changed += 1;
         }
@@ -75,6 +116,9 @@ impl Knowledge {
             self.index.delete_source(*id)?;
             for c in store.list_chunks(*id).await? {
                 self.index.add(c.id, c.source_id, &to_chunk(&c))?;
+            }
+            if self.embedder.is_some() {
+                self.load_vectors(*id, store.source_embeddings(*id).await?);
             }
             indexed.insert(*id, *synced);
             changed += 1;
@@ -93,8 +137,53 @@ impl Knowledge {
         Ok(())
     }
 
-    pub fn search(&self, query: &str, lang: &str, k: usize) -> anyhow::Result<Vec<Hit>> {
-        Ok(self.index.search(query, lang, k)?)
+    /// The best chunks for a question: fused BM25 + vectors when a model is
+    /// loaded and chunks are embedded, else BM25.
+    pub async fn search(&self, query: &str, lang: &str, k: usize) -> anyhow::Result<Vec<Hit>> {
+        self.search_with(query, lang, k, Retriever::Fused).await
+    }
+
+    pub async fn search_with(
+        &self,
+        query: &str,
+        lang: &str,
+        k: usize,
+        retriever: Retriever,
+    ) -> anyhow::Result<Vec<Hit>> {
+        let use_vectors = retriever != Retriever::Bm25 && self.embedder.is_some() && self.num_vectors() > 0;
+        if !use_vectors {
+            return Ok(if retriever == Retriever::Vectors { Vec::new() } else { self.index.search(query, lang, k)? });
+        }
+        let depth = (k * 4).max(20);
+        let bm25 = if retriever == Retriever::Fused { self.index.search(query, lang, depth)? } else { Vec::new() };
+        let embedder = self.embedder.clone().expect("checked above");
+        let q = vec![query.to_owned()];
+        let qv = tokio::task::spawn_blocking(move || embedder.embed(&q)).await??.pop().unwrap_or_default();
+        let vhits = self.vectors.read().map(|v| v.search(&qv, depth)).unwrap_or_default();
+        if retriever == Retriever::Vectors {
+            return Ok(vhits
+                .into_iter()
+                .take(k)
+                .map(|(chunk_id, source_id, sim)| Hit { chunk_id, source_id, score: sim })
+                .collect());
+        }
+        let bm_ids: Vec<i64> = bm25.iter().map(|h| h.chunk_id).collect();
+        let v_ids: Vec<i64> = vhits.iter().map(|h| h.0).collect();
+        let fused = frontdesk_embed::rrf(&[(&bm_ids, 1.0), (&v_ids, 1.0)], frontdesk_embed::RRF_K0, k);
+        let source_of: HashMap<i64, i64> =
+            bm25.iter().map(|h| (h.chunk_id, h.source_id)).chain(vhits.iter().map(|h| (h.0, h.1))).collect();
+        let bm_score: HashMap<i64, f32> = bm25.iter().map(|h| (h.chunk_id, h.score)).collect();
+        // The answer composer compares BM25 scores; chunks found by vectors only score 0 there.
+        Ok(fused
+            .into_iter()
+            .filter_map(|(id, _)| {
+                source_of.get(&id).map(|&s| Hit {
+                    chunk_id: id,
+                    source_id: s,
+                    score: bm_score.get(&id).copied().unwrap_or(0.0),
+                })
+            })
+            .collect())
     }
 
     pub fn num_chunks(&self) -> u64 {
@@ -110,6 +199,52 @@ fn to_chunk(c: &frontdesk_store::StoredChunk) -> frontdesk_knowledge::Chunk {
         locator: c.locator.clone(),
         text: c.text.clone(),
         lang: c.lang.clone(),
+    }
+}
+
+/// Queues embedding of the chunks that have none (when a model is loaded).
+pub async fn enqueue_embed(state: &AppState) -> anyhow::Result<()> {
+    if state.knowledge.embedder.is_some() {
+        state
+            .store
+            .enqueue_job(NewJob {
+                kind: EMBED_CHUNKS.into(),
+                payload: json!({}),
+                run_at: frontdesk_store::now_ms(),
+                max_attempts: 5,
+                dedupe_key: Some(EMBED_CHUNKS.into()),
+            })
+            .await?;
+    }
+    Ok(())
+}
+
+/// Embeds chunks that have no vector yet, for up to `budget`; returns how
+/// many it embedded and whether some remain.
+pub async fn embed_pending(state: &AppState, budget: std::time::Duration) -> anyhow::Result<(usize, bool)> {
+    let Some(embedder) = state.knowledge.embedder.clone() else { return Ok((0, false)) };
+    let started = std::time::Instant::now();
+    let mut done = 0;
+    loop {
+        let batch = state.store.chunks_missing_embedding(32).await?;
+        if batch.is_empty() {
+            return Ok((done, false));
+        }
+        let texts: Vec<String> = batch.iter().map(|(_, _, t)| t.clone()).collect();
+        let e = embedder.clone();
+        let vectors = tokio::task::spawn_blocking(move || e.embed(&texts)).await??;
+        let rows: Vec<(i64, Vec<u8>)> =
+            batch.iter().zip(&vectors).map(|((id, _, _), v)| (*id, frontdesk_embed::to_bytes(v))).collect();
+        state.store.set_chunk_embeddings(&rows).await?;
+        if let Ok(mut index) = state.knowledge.vectors.write() {
+            for ((id, source, _), v) in batch.into_iter().zip(vectors) {
+                index.upsert(id, source, v);
+            }
+        }
+        done += rows.len();
+        if started.elapsed() >= budget {
+            return Ok((done, true));
+        }
     }
 }
 
@@ -214,6 +349,7 @@ pub async fn sync_source(state: &AppState, source_id: i64) -> anyhow::Result<()>
     }
     store.replace_chunks(source_id, extracted).await?;
     state.knowledge.sync_index(store, true).await?;
+    enqueue_embed(state).await?;
     Ok(())
 }
 

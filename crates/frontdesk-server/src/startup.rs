@@ -107,11 +107,26 @@ impl Application {
         let listener = tokio::net::TcpListener::bind(&settings.listen).await?;
         std::fs::create_dir_all(&settings.data_dir)?;
         // The index is a cache: rebuilt from the store's chunks at start.
-        let knowledge = crate::knowledge::Knowledge::open(&settings.data_dir)?;
+        let embedder: Option<std::sync::Arc<dyn frontdesk_embed::Embedder>> = if settings.embeddings {
+            let dir = settings.models_dir.clone();
+            tokio::task::spawn_blocking(move || frontdesk_embed::load_default(&dir))
+                .await?
+                .map(|m| std::sync::Arc::new(m) as std::sync::Arc<dyn frontdesk_embed::Embedder>)
+        } else {
+            None
+        };
+        match &embedder {
+            Some(e) => tracing::info!(model = e.name(), "dense retrieval on"),
+            None => {
+                tracing::info!("no embedding model: retrieval is BM25 only (run scripts/fetch-models.sh for vectors)")
+            }
+        }
+        let knowledge = crate::knowledge::Knowledge::open(&settings.data_dir, embedder)?;
         knowledge.reset().await?;
         let indexed = knowledge.sync_index(store.as_ref(), true).await?;
         tracing::info!(sources = indexed, chunks = knowledge.num_chunks(), "search index rebuilt from the store");
         let state = AppState::new(store, settings, knowledge);
+        crate::knowledge::enqueue_embed(&state).await?;
         let router = build_router(state.clone());
         Ok(Self { listener, router, state })
     }

@@ -214,6 +214,13 @@ pub trait KnowledgeStore: Send + Sync {
     async fn all_chunks(&self) -> StoreResult<Vec<StoredChunk>>;
     async fn chunks_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<StoredChunk>>;
 
+    // Embeddings (dense retrieval)
+    /// Chunks that have no embedding yet: (chunk id, source id, text to embed).
+    async fn chunks_missing_embedding(&self, limit: i64) -> StoreResult<Vec<(i64, i64, String)>>;
+    async fn set_chunk_embeddings(&self, embeddings: &[(i64, Vec<u8>)]) -> StoreResult<()>;
+    /// The stored embeddings of a source's chunks: (chunk id, bytes).
+    async fn source_embeddings(&self, source_id: i64) -> StoreResult<Vec<(i64, Vec<u8>)>>;
+
     // Crawling (B3)
     /// Whether to follow links ("import related URLs") and how many pages at most.
     async fn set_crawl_settings(&self, source_id: i64, related: bool, max_pages: i64) -> StoreResult<()>;

@@ -455,6 +455,40 @@ macro_rules! impl_knowledge_store {
                     .collect()
             }
 
+            async fn chunks_missing_embedding(&self, limit: i64) -> StoreResult<Vec<(i64, i64, String)>> {
+                let rows = sqlx::query(
+                    "SELECT id, source_id, title, heading_path, body FROM chunks WHERE embedding IS NULL ORDER BY id LIMIT $1",
+                )
+                .bind(limit)
+                .fetch_all(&self.read)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        let title: String = r.try_get("title")?;
+                        let path: Vec<String> = serde_json::from_str(&r.try_get::<String, _>("heading_path")?)?;
+                        let body: String = r.try_get("body")?;
+                        Ok((r.try_get("id")?, r.try_get("source_id")?, format!("{title}\n{}\n{body}", path.join(" › "))))
+                    })
+                    .collect()
+            }
+
+            async fn set_chunk_embeddings(&self, embeddings: &[(i64, Vec<u8>)]) -> StoreResult<()> {
+                let mut tx = self.write.begin().await?;
+                for (id, bytes) in embeddings {
+                    sqlx::query("UPDATE chunks SET embedding = $1 WHERE id = $2").bind(bytes).bind(id).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn source_embeddings(&self, source_id: i64) -> StoreResult<Vec<(i64, Vec<u8>)>> {
+                let rows = sqlx::query("SELECT id, embedding FROM chunks WHERE source_id = $1 AND embedding IS NOT NULL ORDER BY id")
+                    .bind(source_id)
+                    .fetch_all(&self.read)
+                    .await?;
+                rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("embedding")?))).collect()
+            }
+
             async fn set_crawl_settings(&self, source_id: i64, related: bool, max_pages: i64) -> StoreResult<()> {
                 let done = sqlx::query("UPDATE sources SET crawl_related = $1, max_pages = $2 WHERE id = $3")
                     .bind(related)

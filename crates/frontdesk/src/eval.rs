@@ -29,6 +29,12 @@ pub enum EvalCommand {
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
+        /// bm25, vectors or fused (vectors need the model: scripts/fetch-models.sh).
+        #[arg(long, default_value = "fused")]
+        retriever: String,
+        /// Where the embedding model is.
+        #[arg(long, default_value = "./models")]
+        models_dir: PathBuf,
     },
 }
 
@@ -50,10 +56,16 @@ fn files_under(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 /// A throwaway workspace holding `content`; returns it and source id → relative path.
-pub async fn ingest(content: &Path) -> anyhow::Result<(AppState, HashMap<i64, String>, tempfile::TempDir)> {
+pub async fn ingest(
+    content: &Path,
+    models_dir: Option<&Path>,
+) -> anyhow::Result<(AppState, HashMap<i64, String>, tempfile::TempDir)> {
     let tmp = tempfile::tempdir()?;
     let store = frontdesk_store::open(&format!("sqlite://{}", tmp.path().join("eval.db").display())).await?;
-    let knowledge = Knowledge::in_memory(tmp.path())?;
+    let embedder = models_dir
+        .and_then(frontdesk_embed::load_default)
+        .map(|m| std::sync::Arc::new(m) as std::sync::Arc<dyn frontdesk_embed::Embedder>);
+    let knowledge = Knowledge::in_memory(tmp.path(), embedder)?;
     let settings = Settings { data_dir: tmp.path().to_path_buf(), ..Settings::default() };
     let state = AppState::new(store, settings, knowledge);
     let actor = Actor::system("eval");
@@ -88,18 +100,34 @@ pub async fn ingest(content: &Path) -> anyhow::Result<(AppState, HashMap<i64, St
         }
         paths.insert(source.id, rel);
     }
+    // Embed everything now (the server does it in a background job).
+    frontdesk_server::knowledge::embed_pending(&state, std::time::Duration::from_secs(24 * 3600)).await?;
     Ok((state, paths, tmp))
 }
 
 pub async fn run(cmd: EvalCommand) -> anyhow::Result<()> {
-    let EvalCommand::Retrieval { content, questions, k, json } = cmd;
+    let EvalCommand::Retrieval { content, questions, k, json, retriever, models_dir } = cmd;
+    use frontdesk_server::knowledge::Retriever;
+    let retriever = match retriever.as_str() {
+        "bm25" => Retriever::Bm25,
+        "vectors" => Retriever::Vectors,
+        "fused" => Retriever::Fused,
+        other => anyhow::bail!("--retriever must be bm25, vectors or fused, not {other:?}"),
+    };
     let text = std::fs::read_to_string(&questions).with_context(|| format!("reading {}", questions.display()))?;
     let questions = parse_questions(&text).map_err(|e| anyhow::anyhow!("{}: {e}", questions.display()))?;
-    let (state, paths, _tmp) = ingest(&content).await?;
+    let models = (retriever != Retriever::Bm25).then_some(models_dir.as_path());
+    let (state, paths, _tmp) = ingest(&content, models).await?;
+    if retriever != Retriever::Bm25 && state.knowledge.embedder().is_none() {
+        anyhow::bail!(
+            "no embedding model in {}: run scripts/fetch-models.sh, or use --retriever bm25",
+            models_dir.display()
+        );
+    }
     let mut ranked = Vec::with_capacity(questions.len());
     for q in &questions {
         let lang = frontdesk_knowledge::lang::detect_query(&q.question, "en");
-        let hits = state.knowledge.search(&q.question, lang, k.max(5))?;
+        let hits = state.knowledge.search_with(&q.question, lang, k.max(5), retriever).await?;
         let ids: Vec<i64> = hits.iter().map(|h| h.source_id).collect();
         ranked.push(ids.iter().filter_map(|id| paths.get(id).cloned()).collect::<Vec<_>>());
     }

@@ -386,7 +386,7 @@ mod tests {
     async fn nav_links_point_at_console_pages_with_the_same_permission() {
         let dir = tempfile::tempdir().unwrap();
         let store = frontdesk_store::open(&format!("sqlite://{}", dir.path().join("t.db").display())).await.unwrap();
-        let knowledge = crate::knowledge::Knowledge::in_memory(dir.path()).unwrap();
+        let knowledge = crate::knowledge::Knowledge::in_memory(dir.path(), None).unwrap();
         let state = AppState::new(store, crate::config::Settings::default(), knowledge);
         let defs = routes(Routes::new(state)).defs().to_vec();
         for (href, label, _, perm) in NAV {

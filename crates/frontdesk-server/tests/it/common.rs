@@ -111,6 +111,10 @@ pub fn test_settings(db: &TestDb) -> Settings {
         database_url: db.url(),
         worker_poll_ms: 50,
         sweep_interval_secs: 3600,
+        // BM25 only by default: stories stay fast and deterministic; the
+        // embeddings story turns vectors on.
+        embeddings: false,
+        models_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models"),
         ..Settings::default()
     }
 }

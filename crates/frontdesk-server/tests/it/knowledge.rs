@@ -232,3 +232,38 @@ async fn the_index_is_rebuilt_from_the_store(app: TestApp) {
     assert!(ask(&app, "what uptime do you guarantee each month?").await["text"].as_str().unwrap().contains("99.9%"));
 }
 both_backends!(the_index_is_rebuilt_from_the_store);
+
+/// With the embedding model present, chunks are embedded in the background
+/// and retrieval fuses vectors with BM25; without it, BM25 alone (skipped loudly).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chunks_are_embedded_and_searched_with_vectors() {
+    let models = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+    if !models.join("all-MiniLM-L6-v2/model.safetensors").exists() {
+        eprintln!("SKIPPED: MiniLM model not found; run scripts/fetch-models.sh");
+        return;
+    }
+    let app = TestApp::spawn_with(crate::common::Backend::Sqlite, |s| s.embeddings = true).await.unwrap();
+    assert!(app.state.knowledge.embedder().is_some());
+    app.seed_agent().await;
+    let md = "# Forgotten password\n\nTo change a password you no longer remember, click 'Forgot password' on the sign-in page and follow the emailed link within 30 minutes.";
+    assert_eq!(upload(&app, "password.md", md.as_bytes().to_vec()).await.0, 202);
+    settled_sources(&app).await;
+    for _ in 0..400 {
+        if app.state.knowledge.num_vectors() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(app.state.knowledge.num_vectors() > 0, "the chunks were embedded by the background job");
+    // Vectors alone find the passage for a paraphrase that shares almost no words with it.
+    use frontdesk_server::knowledge::Retriever;
+    let hits =
+        app.state.knowledge.search_with("I lost my login credentials", "en", 3, Retriever::Vectors).await.unwrap();
+    assert!(!hits.is_empty());
+    let reply = ask(&app, "I forgot my password, what do I do?").await;
+    assert!(reply["text"].as_str().unwrap().contains("Forgot password"), "{reply}");
+    // Embeddings live in the store: after a restart they are loaded, not recomputed.
+    let db = app.stop().await;
+    let app = TestApp::spawn_on(db, |s| s.embeddings = true).await;
+    assert!(app.state.knowledge.num_vectors() > 0);
+}
