@@ -35,6 +35,9 @@ pub struct Settings {
     pub run_worker: bool,
     /// How often the worker looks for due jobs, in milliseconds.
     pub worker_poll_ms: u64,
+    /// A running job's lease, in milliseconds; renewed while it runs, so a job
+    /// of a process that died is taken over after at most this long.
+    pub job_lease_ms: i64,
     /// How often the inactivity sweep is scheduled, in seconds.
     pub sweep_interval_secs: u64,
     /// Score a short answer must reach to be used, from 0 to 1.
@@ -60,6 +63,7 @@ impl Default for Settings {
             run_worker: true,
             worker_poll_ms: 500,
             sweep_interval_secs: 60,
+            job_lease_ms: 60_000,
             answer_threshold: frontdesk_core::responder::ShortAnswerResponder::DEFAULT_THRESHOLD,
         }
     }

@@ -13,7 +13,6 @@ pub const CLOSE_INACTIVE: &str = "close_inactive";
 pub const RESYNC_DUE: &str = "resync_due";
 /// Sources other than articles re-sync automatically this often (B5).
 pub const RESYNC_EVERY_MS: i64 = 7 * 24 * 3_600_000;
-const LEASE_MS: i64 = 5 * 60_000;
 
 /// Delay before retry number `attempt` (1-based): 2 s, 4 s, 8 s… capped at 10 min.
 pub fn backoff_ms(attempt: i64) -> i64 {
@@ -74,12 +73,35 @@ pub async fn run_job(state: &AppState, job: &Job) -> anyhow::Result<()> {
     }
 }
 
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Claims and runs due jobs until none is left. Returns how many ran.
 pub async fn drain(state: &AppState, worker: &str) -> anyhow::Result<usize> {
     let mut n = 0;
-    while let Some(job) = state.store.claim_job(worker, now_ms(), LEASE_MS).await? {
+    let lease = state.settings.job_lease_ms.max(100);
+    while let Some(job) = state.store.claim_job(worker, now_ms(), lease).await? {
         n += 1;
-        match run_job(state, &job).await {
+        // Heartbeat: renew the lease while the job runs (and stop with it,
+        // even when this future is dropped mid-job).
+        let _beat = {
+            let (state, worker, id) = (state.clone(), worker.to_owned(), job.id);
+            AbortOnDrop(tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_millis((lease / 3) as u64)).await;
+                    if !matches!(state.store.touch_job(id, &worker, now_ms()).await, Ok(true)) {
+                        break;
+                    }
+                }
+            }))
+        };
+        let result = run_job(state, &job).await;
+        match result {
             Ok(()) => {
                 state.store.complete_job(job.id).await?;
                 state.metrics.jobs_run.with_label_values(&[&job.kind, "ok"]).inc();

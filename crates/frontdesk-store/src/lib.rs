@@ -124,6 +124,8 @@ pub trait Store: KnowledgeStore + Send + Sync + 'static {
     /// Claims the oldest due job (or one whose lease expired) for `worker`.
     async fn claim_job(&self, worker: &str, now: i64, lease_ms: i64) -> StoreResult<Option<Job>>;
     async fn complete_job(&self, id: i64) -> StoreResult<()>;
+    /// Renews a running job's lease (heartbeat); false when the job is no longer ours.
+    async fn touch_job(&self, id: i64, worker: &str, now: i64) -> StoreResult<bool>;
     /// Records a failure: retried at `retry_at`, or dead when attempts are used up.
     async fn fail_job(&self, id: i64, error: &str, retry_at: i64) -> StoreResult<()>;
     async fn list_jobs(&self, status: Option<frontdesk_core::model::JobStatus>, limit: i64) -> StoreResult<Vec<Job>>;

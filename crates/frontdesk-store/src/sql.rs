@@ -1147,6 +1147,17 @@ macro_rules! impl_store {
                 row.as_ref().map(job_from_row).transpose()
             }
 
+            async fn touch_job(&self, id: i64, worker: &str, now: i64) -> StoreResult<bool> {
+                Ok(sqlx::query("UPDATE jobs SET locked_at = $1 WHERE id = $2 AND status = 'running' AND locked_by = $3")
+                    .bind(now)
+                    .bind(id)
+                    .bind(worker)
+                    .execute(&self.write)
+                    .await?
+                    .rows_affected()
+                    == 1)
+            }
+
             async fn complete_job(&self, id: i64) -> StoreResult<()> {
                 sqlx::query("UPDATE jobs SET status = 'done', locked_by = NULL, updated_at = $1 WHERE id = $2")
                     .bind(now_ms())

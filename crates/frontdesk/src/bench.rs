@@ -29,6 +29,14 @@ pub enum BenchCommand {
         #[arg(long)]
         url: Option<String>,
     },
+    /// Crawl and index a generated site served on loopback.
+    Crawl {
+        #[arg(long, default_value_t = 5000)]
+        pages: usize,
+        /// PostgreSQL URL for the store (default: a temporary SQLite file).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// BM25 search latency over a synthetic multilingual index.
     Retrieval {
         /// Chunks in the index.
@@ -179,6 +187,7 @@ async fn visitor(
 pub async fn run(cmd: BenchCommand, database_url: Option<String>) -> anyhow::Result<()> {
     let (visitors, seconds, rate, url) = match cmd {
         BenchCommand::Chat { visitors, seconds, rate, url } => (visitors, seconds, rate, url),
+        BenchCommand::Crawl { pages, database_url } => return bench_crawl(pages, database_url).await,
         BenchCommand::Retrieval { chunks, queries } => {
             let started = Instant::now();
             let (p50, p99) =
@@ -237,6 +246,119 @@ pub async fn run(cmd: BenchCommand, database_url: Option<String>) -> anyhow::Res
     }
     if let Some(mut c) = server.child.take() {
         let _ = c.kill().await;
+    }
+    Ok(())
+}
+
+const WORDS: &[&str] = &[
+    "account", "invoice", "refund", "storage", "password", "sharing", "folder", "sync", "desktop", "mobile", "plan",
+    "upgrade", "team", "member", "security", "backup", "version", "restore", "export", "import", "limit", "quota",
+    "billing", "receipt", "support", "contact", "hours", "region", "privacy", "download",
+];
+
+/// A generated help page: a title, three paragraphs, links to other pages.
+fn site_page(i: usize, n: usize) -> String {
+    let w = |k: usize| WORDS[(i * 7 + k * 13) % WORDS.len()];
+    let links: String = [i + 1, i * 2 + 1, i * 3 + 2, i / 2]
+        .iter()
+        .map(|j| format!("<a href=\"/help/{}\">Topic {}</a> ", j % n, j % n))
+        .collect();
+    format!(
+        "<html><head><title>Topic {i}</title></head><body><nav>{links}</nav><main><h1>Topic {i}: {} and {}</h1>\
+         <p>Article {i} explains how the {} works with your {}. It takes {} minutes and applies to every {} plan.</p>\
+         <h2>Details</h2><p>When the {} reaches its {}, contact support. Reference code T{i}-{}.</p>\
+         <p>See also the {} and {} guides for more about {}.</p></main><footer>© Bench</footer></body></html>",
+        w(0),
+        w(1),
+        w(2),
+        w(3),
+        i % 60 + 1,
+        w(4),
+        w(5),
+        w(6),
+        i * 31 % 997,
+        w(7),
+        w(8),
+        w(9)
+    )
+}
+
+async fn bench_crawl(pages: usize, database_url: Option<String>) -> anyhow::Result<()> {
+    use axum::extract::{Path as AxPath, State as AxState};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let n = pages.max(1);
+    let sitemap: String = (0..n).map(|i| format!("<url><loc>{base}/help/{i}</loc></url>")).collect();
+    let sitemap = format!("<urlset>{sitemap}</urlset>");
+    let app = axum::Router::new()
+        .route("/robots.txt", axum::routing::get(|| async { "User-agent: *\nDisallow: /admin\n" }))
+        .route("/sitemap.xml", axum::routing::get(move || async move { sitemap }))
+        .route(
+            "/help/{i}",
+            axum::routing::get(|AxState(n): AxState<usize>, AxPath(i): AxPath<usize>| async move {
+                axum::response::Html(site_page(i, n))
+            }),
+        )
+        .with_state(n);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let tmp = tempfile::tempdir()?;
+    let url = database_url.unwrap_or_else(|| format!("sqlite://{}", tmp.path().join("bench.db").display()));
+    let store = frontdesk_store::open(&url).await?;
+    let settings = frontdesk_server::config::Settings {
+        data_dir: tmp.path().to_path_buf(),
+        allow_private_networks: true,
+        crawl_delay_ms: 0,
+        crawl_concurrency: 8,
+        ..Default::default()
+    };
+    let knowledge = frontdesk_server::knowledge::Knowledge::open(tmp.path(), None)?;
+    let state = frontdesk_server::state::AppState::new(store, settings, knowledge);
+    let actor = frontdesk_store::Actor::system("bench");
+    let source = state
+        .store
+        .create_source(
+            &actor,
+            frontdesk_store::NewSource {
+                kind: frontdesk_store::source_kind::URL.into(),
+                title: base.clone(),
+                url: Some(format!("{base}/help/0")),
+                article_id: None,
+                file_id: None,
+                citations_enabled: true,
+                private: false,
+            },
+        )
+        .await?;
+    state.store.set_crawl_settings(source.id, true, n as i64).await?;
+    let started = Instant::now();
+    loop {
+        frontdesk_server::crawler::crawl(&state, source.id).await?;
+        let s = state.store.get_source(source.id).await?;
+        if s.status != frontdesk_store::source_status::SYNCING {
+            break;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let p = state.store.crawl_progress(source.id).await?;
+    let s = state.store.get_source(source.id).await?;
+    let backend = if url.starts_with("postgres") { "postgres" } else { "sqlite" };
+    println!("bench crawl: backend={backend} site of {n} pages on loopback, concurrency 8");
+    println!(
+        "  crawled and indexed in {elapsed:.1} s ({:.0} pages/s): found {}, fetched {}, failed {}, skipped {}; {} chunks, {} in the index",
+        p.fetched as f64 / elapsed,
+        p.found,
+        p.fetched,
+        p.failed,
+        p.skipped,
+        s.chunk_count,
+        state.knowledge.num_chunks()
+    );
+    match rss_mib(std::process::id()) {
+        Some((peak, _)) => {
+            println!("  peak RSS of the process (crawler, store, index and the test site): {peak:.1} MiB")
+        }
+        None => println!("  peak RSS: not available"),
     }
     Ok(())
 }

@@ -237,3 +237,66 @@ async fn crawls_a_site_politely_sqlite() {
 async fn crawls_a_site_politely_postgres() {
     crawls_a_site_politely(Backend::Postgres).await;
 }
+
+/// A slow site: every page takes a while; the first links to all the others.
+async fn slow_site(pages: usize) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new().route(
+        "/p/{i}",
+        get(move |Path(i): Path<usize>| async move {
+            tokio::time::sleep(Duration::from_millis(60)).await;
+            let links: String = if i == 0 { (1..pages).map(|j| format!("<a href=\"/p/{j}\">page {j}</a> ")).collect() } else { String::new() };
+            Html(format!("<html><head><title>Page {i}</title></head><body><main><h1>Page {i}</h1><p>Unique fact number {i}: the code is Z{i}Q.</p>{links}</main></body></html>"))
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    base
+}
+
+/// Killing the server mid-crawl loses nothing: after a restart the crawl
+/// resumes where it stopped and every page ends up fetched exactly once.
+async fn a_crawl_resumes_after_a_restart(backend: Backend) {
+    let tweak = |s: &mut frontdesk_server::config::Settings| {
+        s.allow_private_networks = true;
+        s.crawl_delay_ms = 0;
+        s.crawl_concurrency = 1;
+        s.job_lease_ms = 600;
+    };
+    let Some(app) = TestApp::spawn_with(backend, tweak).await else { return };
+    let base = slow_site(30).await;
+    let (s, r) = app
+        .admin(Method::POST, "/api/v1/sources/url", Some(json!({"url": format!("{base}/p/0"), "import_related": true})))
+        .await;
+    assert_eq!(s, 202, "{r}");
+    let id = r["source"]["id"].as_i64().unwrap();
+    for _ in 0..200 {
+        let (_, v) = app.admin(Method::GET, &format!("/api/v1/sources/{id}/crawl"), None).await;
+        if v["progress"]["fetched"].as_i64().unwrap_or(0) >= 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let db = app.stop().await; // the worker dies mid-crawl
+    let app = TestApp::spawn_on(db, tweak).await;
+    let (_, v) = app.admin(Method::GET, &format!("/api/v1/sources/{id}/crawl"), None).await;
+    let before = v["progress"]["fetched"].as_i64().unwrap();
+    assert!((4..30).contains(&before), "stopped mid-crawl: {v}");
+    let v = crawl_done(&app, id).await;
+    assert_eq!(v["source"]["status"], "ready", "{v}");
+    assert_eq!(v["progress"]["found"], 30, "{v}");
+    assert_eq!(v["progress"]["fetched"], 30, "{v}");
+    assert_eq!(v["source"]["chunk_count"], 30, "one chunk per page, none twice: {v}");
+    let reply = ask(&app, "what is the code of unique fact number 27?").await;
+    assert!(reply["text"].as_str().unwrap().contains("Z27Q"), "{reply}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crawl_resumes_after_a_restart_sqlite() {
+    a_crawl_resumes_after_a_restart(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crawl_resumes_after_a_restart_postgres() {
+    a_crawl_resumes_after_a_restart(Backend::Postgres).await;
+}
