@@ -150,7 +150,16 @@ impl Knowledge {
         k: usize,
         retriever: Retriever,
     ) -> anyhow::Result<Vec<Hit>> {
-        let use_vectors = retriever != Retriever::Bm25 && self.embedder.is_some() && self.num_vectors() > 0;
+        // An English-only model (MiniLM) helps English questions and hurts the
+        // others (measured on the dev set), so fused search uses vectors only
+        // for questions in a language the model understands.
+        let understood =
+            self.embedder.as_ref().is_some_and(|e| e.name() != frontdesk_embed::MINILM_NAME || lang == "en");
+        let use_vectors = match retriever {
+            Retriever::Bm25 => false,
+            Retriever::Vectors => self.embedder.is_some(),
+            Retriever::Fused => understood,
+        } && self.num_vectors() > 0;
         if !use_vectors {
             return Ok(if retriever == Retriever::Vectors { Vec::new() } else { self.index.search(query, lang, k)? });
         }

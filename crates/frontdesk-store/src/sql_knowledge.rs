@@ -600,17 +600,22 @@ macro_rules! impl_knowledge_store {
                 .execute(&mut *tx)
                 .await?;
                 if let Some(chunks) = &outcome.chunks {
-                    sqlx::query("DELETE FROM chunks WHERE source_id = $1 AND url = $2")
+                    let removed = sqlx::query("DELETE FROM chunks WHERE source_id = $1 AND url = $2")
                         .bind(source_id)
                         .bind(&url)
                         .execute(&mut *tx)
-                        .await?;
+                        .await?
+                        .rows_affected() as i64;
                     insert_chunks(&mut tx, source_id, chunks, Some(&url), now).await?;
+                    // A relative update under the row lock: concurrent pages of one
+                    // source cannot lose each other's counts (a recount could, under
+                    // READ COMMITTED).
                     sqlx::query(
-                        "UPDATE sources SET chunk_count = (SELECT COUNT(*) FROM chunks WHERE source_id = $1), last_synced_at = $2, updated_at = $2 WHERE id = $1",
+                        "UPDATE sources SET chunk_count = chunk_count + $3, last_synced_at = $2, updated_at = $2 WHERE id = $1",
                     )
                     .bind(source_id)
                     .bind(now)
+                    .bind(chunks.len() as i64 - removed)
                     .execute(&mut *tx)
                     .await?;
                     bump_content_version(&mut tx).await?;
