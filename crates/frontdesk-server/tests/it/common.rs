@@ -241,6 +241,19 @@ impl TestApp {
         r.json::<Vec<Value>>().await.unwrap()
     }
 
+    /// Waits until no source is pending or syncing; returns them all.
+    pub async fn settled_sources(&self) -> Vec<Value> {
+        for _ in 0..300 {
+            let (_, v) = self.admin(reqwest::Method::GET, "/api/v1/sources", None).await;
+            let list = v.as_array().unwrap().clone();
+            if list.iter().all(|s| s["status"] != "pending" && s["status"] != "syncing") {
+                return list;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("sources did not settle");
+    }
+
     /// Seeds the agent "Luma" and a few short answers through the API.
     pub async fn seed_agent(&self) {
         let (s, _) = self

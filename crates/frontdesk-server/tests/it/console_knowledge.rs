@@ -3,11 +3,8 @@
 //! in the header as htmx sends it), watches them settle, turns citations
 //! off, opens a source and removes sources.
 
-use std::time::Duration;
-
 use frontdesk_core::model::Role;
 use reqwest::Method;
-use serde_json::Value;
 
 use crate::both_backends;
 use crate::common::TestApp;
@@ -64,19 +61,6 @@ async fn upload(
     rb.send().await.unwrap()
 }
 
-/// Waits until no source is pending or syncing; returns them all.
-async fn settled_sources(app: &TestApp) -> Vec<Value> {
-    for _ in 0..300 {
-        let (_, v) = app.admin(Method::GET, "/api/v1/sources", None).await;
-        let list = v.as_array().unwrap().clone();
-        if list.iter().all(|s| s["status"] != "pending" && s["status"] != "syncing") {
-            return list;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("sources did not settle");
-}
-
 async fn knowledge_is_managed_from_the_console(app: TestApp) {
     app.user_with_key("eda@test.example", Role::Editor, true).await;
     app.user_with_key("ag@test.example", Role::Agent, true).await;
@@ -123,7 +107,7 @@ async fn knowledge_is_managed_from_the_console(app: TestApp) {
     assert!(html.contains(">draft<"));
     let r = post(&app, &cookie, &format!("/console/articles/{id}/publish"), &[("_csrf", &csrf)]).await;
     assert_eq!((r.status().as_u16(), location(&r)), (303, format!("/console/articles/{id}?flash=published")));
-    let sources = settled_sources(&app).await;
+    let sources = app.settled_sources().await;
     assert_eq!(sources.len(), 1);
     assert_eq!(sources[0]["status"], "ready", "{}", sources[0]);
     let (_, html) = get(&app, &cookie, &format!("/console/articles/{id}")).await;
@@ -151,7 +135,7 @@ async fn knowledge_is_managed_from_the_console(app: TestApp) {
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("allowed: .docx"));
 
-    let sources = settled_sources(&app).await;
+    let sources = app.settled_sources().await;
     assert_eq!(sources.len(), 3);
     let by_name =
         |n: &str| sources.iter().find(|s| s["title"].as_str().unwrap().to_lowercase().contains(n)).unwrap().clone();
@@ -200,7 +184,7 @@ async fn knowledge_is_managed_from_the_console(app: TestApp) {
     assert_eq!(r.status(), 422, "nothing selected");
     let bid = broken["id"].as_i64().unwrap().to_string();
     let sid_s = sid.to_string();
-    settled_sources(&app).await;
+    app.settled_sources().await;
     let r = post(
         &app,
         &cookie,
@@ -225,7 +209,7 @@ async fn knowledge_is_managed_from_the_console(app: TestApp) {
     assert_eq!((r.status().as_u16(), location(&r)), (303, "/console/sources?kind=file&flash=added".to_owned()));
     let r = post(&app, &cookie, &format!("/console/files/{fid}/source"), &[("_csrf", &csrf)]).await;
     assert_eq!(r.status(), 422, "already a source");
-    assert_eq!(settled_sources(&app).await.len(), 2);
+    assert_eq!(app.settled_sources().await.len(), 2);
 
     // Someone who may look but not change sees no controls and is refused.
     let agent = sign_in(&app, "ag@test.example").await;

@@ -9,19 +9,6 @@ use serde_json::{json, Value};
 use crate::both_backends;
 use crate::common::TestApp;
 
-/// Waits until every source is out of pending/syncing; returns them.
-async fn settled_sources(app: &TestApp) -> Vec<Value> {
-    for _ in 0..300 {
-        let (_, v) = app.admin(Method::GET, "/api/v1/sources", None).await;
-        let list = v.as_array().unwrap().clone();
-        if list.iter().all(|s| s["status"] != "pending" && s["status"] != "syncing") {
-            return list;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("sources did not settle");
-}
-
 async fn ask(app: &TestApp, question: &str) -> Value {
     let (id, token) = app.visitor(json!({})).await;
     let (s, _) = app.say(id, &token, question).await;
@@ -59,7 +46,7 @@ async fn articles_are_synced_answered_and_cited(app: TestApp) {
 
     let (s, p) = app.admin(Method::POST, &format!("/api/v1/articles/{id}/publish"), None).await;
     assert_eq!(s, 202, "{p}");
-    let sources = settled_sources(&app).await;
+    let sources = app.settled_sources().await;
     assert_eq!(sources.len(), 1);
     assert_eq!(sources[0]["status"], "ready", "{}", sources[0]);
     assert!(sources[0]["chunk_count"].as_i64().unwrap() >= 1);
@@ -96,7 +83,7 @@ async fn articles_are_synced_answered_and_cited(app: TestApp) {
         .await;
     let bid = b["id"].as_i64().unwrap();
     app.admin(Method::POST, &format!("/api/v1/articles/{bid}/publish"), None).await;
-    let sources = settled_sources(&app).await;
+    let sources = app.settled_sources().await;
     let private = sources.iter().find(|s| s["article_id"] == bid).unwrap();
     assert_eq!(private["private"], true);
     assert_eq!(private["citations_enabled"], false);
@@ -144,7 +131,7 @@ async fn files_are_extracted_and_bad_files_stay_isolated(app: TestApp) {
     let (s, _) = upload(&app, "empty.txt", vec![]).await;
     assert_eq!(s, 422);
 
-    let sources = settled_sources(&app).await;
+    let sources = app.settled_sources().await;
     assert_eq!(sources.len(), 4);
     // A source takes its document's own title when it has one ("Rate limits"), else the file name.
     let by_title =
@@ -186,7 +173,7 @@ async fn files_are_extracted_and_bad_files_stay_isolated(app: TestApp) {
     let before = by_title("plans")["last_synced_at"].clone();
     let (s, _) = app.admin(Method::POST, &format!("/api/v1/sources/{}/resync", by_title("plans")["id"]), None).await;
     assert_eq!(s, 202);
-    let after = settled_sources(&app).await;
+    let after = app.settled_sources().await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let plans = after.iter().find(|s| s["title"] == "plans.csv").unwrap();
     assert_eq!(plans["last_synced_at"], before);
@@ -202,13 +189,13 @@ async fn files_are_extracted_and_bad_files_stay_isolated(app: TestApp) {
         .admin(Method::POST, "/api/v1/sources/remove", Some(json!({"ids": [by_title("plans")["id"], 999999]})))
         .await;
     assert_eq!(s, 404);
-    assert_eq!(settled_sources(&app).await.len(), 2, "a failed removal removes nothing");
+    assert_eq!(app.settled_sources().await.len(), 2, "a failed removal removes nothing");
     // The file stays in the library and can be picked again.
     let (_, files) = app.admin(Method::GET, "/api/v1/files", None).await;
     let rate_file = files.as_array().unwrap().iter().find(|f| f["name"] == "rate-limits.md").unwrap().clone();
     let (s, _) = app.admin(Method::POST, &format!("/api/v1/files/{}/source", rate_file["id"]), None).await;
     assert_eq!(s, 202);
-    settled_sources(&app).await;
+    app.settled_sources().await;
     let reply = ask(&app, "how many requests per minute does the API allow?").await;
     assert!(reply["text"].as_str().unwrap().contains("600"), "{reply}");
 }
@@ -222,7 +209,7 @@ async fn the_index_is_rebuilt_from_the_store(app: TestApp) {
         b"Uptime SLA\n\nWe guarantee 99.9% monthly uptime. Below that you get service credits of 10%.".to_vec(),
     )
     .await;
-    settled_sources(&app).await;
+    app.settled_sources().await;
     assert!(ask(&app, "what uptime do you guarantee each month?").await["text"].as_str().unwrap().contains("99.9%"));
     let db = app.stop().await;
     // Deleting the index directory loses nothing.
@@ -247,7 +234,7 @@ async fn chunks_are_embedded_and_searched_with_vectors() {
     app.seed_agent().await;
     let md = "# Forgotten password\n\nTo change a password you no longer remember, click 'Forgot password' on the sign-in page and follow the emailed link within 30 minutes.";
     assert_eq!(upload(&app, "password.md", md.as_bytes().to_vec()).await.0, 202);
-    settled_sources(&app).await;
+    app.settled_sources().await;
     for _ in 0..400 {
         if app.state.knowledge.num_vectors() > 0 {
             break;
