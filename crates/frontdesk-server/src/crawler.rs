@@ -181,6 +181,12 @@ fn outcome(status: &'static str, error: Option<String>) -> PageOutcome {
     PageOutcome { status, title: None, content_hash: None, etag: None, last_modified: None, error, chunks: None }
 }
 
+/// An outcome that also removes the page's passages (the page went away, or
+/// is a duplicate / asks not to be indexed).
+fn without_passages(status: &'static str, error: String) -> PageOutcome {
+    PageOutcome { chunks: Some(Vec::new()), ..outcome(status, Some(error)) }
+}
+
 struct Ctx<'a> {
     state: &'a AppState,
     client: reqwest::Client,
@@ -264,9 +270,9 @@ async fn crawl_page(ctx: &Ctx<'_>, page: &CrawlPage) -> anyhow::Result<()> {
     }
     if status == reqwest::StatusCode::NOT_FOUND || status == reqwest::StatusCode::GONE {
         // The page disappeared: its passages leave the index.
-        let mut o = outcome(page_status::FAILED, Some(format!("HTTP {}", status.as_u16())));
-        o.chunks = Some(Vec::new());
-        return Ok(store.finish_page(page.id, o).await?);
+        return Ok(store
+            .finish_page(page.id, without_passages(page_status::FAILED, format!("HTTP {}", status.as_u16())))
+            .await?);
     }
     if !status.is_success() {
         return Ok(store
@@ -318,15 +324,13 @@ async fn crawl_page(ctx: &Ctx<'_>, page: &CrawlPage) -> anyhow::Result<()> {
     if let Some(canonical) = links.canonical.as_ref().filter(|c| c.as_str() != url.as_str() && c.as_str() != page.url) {
         if same_site(canonical, &ctx.start) {
             store.enqueue_pages(page.source_id, &[(canonical.to_string(), page.depth)], ctx.cap).await?;
-            let mut o = outcome(page_status::SKIPPED, Some(format!("duplicate: its canonical URL is {canonical}")));
-            o.chunks = Some(Vec::new());
-            return Ok(store.finish_page(page.id, o).await?);
+            let why = format!("duplicate: its canonical URL is {canonical}");
+            return Ok(store.finish_page(page.id, without_passages(page_status::SKIPPED, why)).await?);
         }
     }
     if links.noindex {
-        let mut o = outcome(page_status::SKIPPED, Some("the page asks not to be indexed (noindex)".into()));
-        o.chunks = Some(Vec::new());
-        return Ok(store.finish_page(page.id, o).await?);
+        let why = "the page asks not to be indexed (noindex)".to_owned();
+        return Ok(store.finish_page(page.id, without_passages(page_status::SKIPPED, why)).await?);
     }
     let name = if content_type.starts_with("text/plain") { "page.txt" } else { "page.html" };
     let doc = match tokio::task::spawn_blocking(move || extract(name, &body, &Limits::default())).await {
@@ -340,9 +344,8 @@ async fn crawl_page(ctx: &Ctx<'_>, page: &CrawlPage) -> anyhow::Result<()> {
     };
     let extracted = crate::knowledge::prepare(&doc, url.as_str());
     if let Some(other) = store.page_with_hash(page.source_id, &extracted.content_hash, page.id).await? {
-        let mut o = outcome(page_status::SKIPPED, Some(format!("duplicate content of {other}")));
-        o.chunks = Some(Vec::new());
-        return Ok(store.finish_page(page.id, o).await?);
+        let why = format!("duplicate content of {other}");
+        return Ok(store.finish_page(page.id, without_passages(page_status::SKIPPED, why)).await?);
     }
     let unchanged = page.content_hash.as_deref() == Some(extracted.content_hash.as_str());
     let chunks: Vec<NewChunk> = extracted.chunks;

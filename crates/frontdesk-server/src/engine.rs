@@ -86,11 +86,7 @@ pub async fn visitor_message(state: &AppState, conversation: &Conversation, text
     if let (Some(agent), Some(r)) = (agent, reply) {
         seq = agent.seq;
         state.metrics.messages.with_label_values(&[Author::Agent.as_str()]).inc();
-        let outcome = if r.handoff.is_some() {
-            "handoff"
-        } else {
-            r.message.event_data["outcome"].as_str().unwrap_or("answered")
-        };
+        let outcome = r.message.event_data["outcome"].as_str().unwrap_or("answered");
         state.metrics.agent_replies.with_label_values(&[outcome]).inc();
         if let Some(trigger) = r.handoff {
             state.metrics.handoffs.with_label_values(&[trigger.as_str()]).inc();

@@ -20,6 +20,10 @@ pub fn backoff_ms(attempt: i64) -> i64 {
     (1000i64 << exp).min(600_000)
 }
 
+fn source_id(job: &Job) -> anyhow::Result<i64> {
+    job.payload["source_id"].as_i64().ok_or_else(|| anyhow::anyhow!("payload has no source_id"))
+}
+
 /// Runs one job. Unknown kinds fail (and so end up dead, visibly).
 pub async fn run_job(state: &AppState, job: &Job) -> anyhow::Result<()> {
     match job.kind.as_str() {
@@ -62,11 +66,11 @@ pub async fn run_job(state: &AppState, job: &Job) -> anyhow::Result<()> {
             Ok(())
         }
         crate::knowledge::SYNC_SOURCE => {
-            let id = job.payload["source_id"].as_i64().ok_or_else(|| anyhow::anyhow!("payload has no source_id"))?;
+            let id = source_id(job)?;
             crate::knowledge::sync_source(state, id).await
         }
         crate::crawler::CRAWL_SOURCE => {
-            let id = job.payload["source_id"].as_i64().ok_or_else(|| anyhow::anyhow!("payload has no source_id"))?;
+            let id = source_id(job)?;
             crate::crawler::crawl(state, id).await
         }
         other => anyhow::bail!("unknown job kind {other:?}"),

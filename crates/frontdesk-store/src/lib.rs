@@ -89,13 +89,6 @@ pub trait Store: KnowledgeStore + Send + Sync + 'static {
     async fn assign(&self, change: AssignChange) -> StoreResult<Conversation>;
     async fn set_status(&self, change: StatusChange) -> StoreResult<Conversation>;
     async fn record_feedback(&self, conversation_id: i64, message_id: i64, helpful: bool) -> StoreResult<()>;
-    async fn record_unanswered(
-        &self,
-        conversation_id: i64,
-        message_id: i64,
-        question: &str,
-        lang: &str,
-    ) -> StoreResult<()>;
     async fn list_unanswered(&self, limit: i64) -> StoreResult<Vec<UnansweredQuestion>>;
     async fn list_events(&self, conversation_id: i64) -> StoreResult<Vec<Event>>;
     /// Closes open conversations whose last activity is before `before`; returns their ids.

@@ -878,20 +878,6 @@ macro_rules! impl_store {
                 Ok(())
             }
 
-            async fn record_unanswered(&self, conversation_id: i64, message_id: i64, question: &str, lang: &str) -> StoreResult<()> {
-                sqlx::query(
-                    "INSERT INTO unanswered_questions (conversation_id, message_id, question, lang, created_at) VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(conversation_id)
-                .bind(message_id)
-                .bind(question)
-                .bind(lang)
-                .bind(now_ms())
-                .execute(&self.write)
-                .await?;
-                Ok(())
-            }
-
             async fn list_unanswered(&self, limit: i64) -> StoreResult<Vec<UnansweredQuestion>> {
                 let rows = sqlx::query(
                     "SELECT id, conversation_id, message_id, question, lang, created_at FROM unanswered_questions ORDER BY id DESC LIMIT $1",

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::IntoResponse;
-use frontdesk_core::model::{Author, Channel};
+use frontdesk_core::model::Channel;
 use frontdesk_core::validate::{bounded_text, EmailAddress, MessageText};
 use frontdesk_store::{Conversation, Message};
 use futures::Stream;
@@ -189,9 +189,7 @@ pub async fn list_messages(
     let conversation = visitor_conversation(&state, id, &headers, q.token.as_deref()).await?;
     let after_seq = seq_after(&state, conversation.id, q.after).await?;
     let messages = state.store.messages_after(conversation.id, after_seq, 1000).await?;
-    Ok(ApiJson(
-        messages.iter().filter(|m| m.author != Author::System || !m.text.is_empty()).map(MessageOut::from).collect(),
-    ))
+    Ok(ApiJson(messages.iter().map(MessageOut::from).collect()))
 }
 
 /// Translates "after message id" into the conversation's sequence number.

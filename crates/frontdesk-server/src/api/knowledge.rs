@@ -366,17 +366,21 @@ struct SourcePatch {
     citations_enabled: bool,
 }
 
+/// The citations switch (B7); refused, naming the field, for private sources.
+pub(crate) async fn set_citations(state: &AppState, authed: &Authed, id: i64, on: bool) -> ApiResult<Source> {
+    state.store.set_source_citations(&authed.actor(), id, on).await.map_err(|e| match e {
+        frontdesk_store::StoreError::Invalid(m) => ApiError::invalid_field("citations_enabled", m),
+        e => e.into(),
+    })
+}
+
 async fn patch_source(
     State(state): State<AppState>,
     authed: Authed,
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<SourcePatch>,
 ) -> ApiResult<ApiJson<Value>> {
-    let s = state.store.set_source_citations(&authed.actor(), id, b.citations_enabled).await.map_err(|e| match e {
-        frontdesk_store::StoreError::Invalid(m) => ApiError::invalid_field("citations_enabled", m),
-        e => e.into(),
-    })?;
-    Ok(ApiJson(json!(s)))
+    Ok(ApiJson(json!(set_citations(&state, &authed, id, b.citations_enabled).await?)))
 }
 
 /// "Re-sync now" (B5): files and articles are extracted again, URL sources re-crawled

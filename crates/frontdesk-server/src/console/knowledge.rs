@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use frontdesk_core::permissions::Permission as P;
 use frontdesk_knowledge::extract::SUPPORTED_EXTENSIONS;
-use frontdesk_store::{source_kind, source_status, Article, Source, StoreError};
+use frontdesk_store::{source_kind, source_status, Article, Source};
 use serde::Deserialize;
 
 use super::{
@@ -705,10 +705,7 @@ pub(crate) async fn set_citations(
     ConsoleForm(f): ConsoleForm<CitationsForm>,
 ) -> ApiResult<Response> {
     let on = checked(Some(&f.citations_enabled));
-    let result = state.store.set_source_citations(&authed.actor(), id, on).await.map_err(|e| match e {
-        StoreError::Invalid(m) => ApiError::invalid_field("citations", m),
-        e => e.into(),
-    });
+    let result = crate::api::knowledge::set_citations(&state, &authed, id, on).await;
     match result {
         Ok(s) => Ok(see_other(&back_to(&f.back, &s, if on { "citations_on" } else { "citations_off" }))),
         Err(e) if is_form_error(&e) => {
