@@ -15,9 +15,20 @@ if ! command -v chromedriver >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing chromium and chromium-driver (browser test)"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver ffmpeg >/dev/null
   else
     say "WARNING: chromium-driver is not installed and cannot be installed here: the browser test will be SKIPPED"
+  fi
+fi
+
+# ffmpeg for the transcription tests (audio and video), when the line above did not install it.
+if ! command -v ffmpeg >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing ffmpeg (transcription tests)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null
+  else
+    say "WARNING: ffmpeg is not installed and cannot be installed here: the transcription tests will be SKIPPED"
   fi
 fi
 

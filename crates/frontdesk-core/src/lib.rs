@@ -3,6 +3,10 @@
 //! Everything here is deterministic and synchronous; the server and the store
 //! crates do the I/O around it.
 
+pub mod actions;
+pub mod agent_tests;
+pub mod crm;
+pub mod guard;
 pub mod handoff;
 pub mod lang;
 pub mod model;
@@ -12,3 +16,4 @@ pub mod responder;
 pub mod short_answers;
 pub mod text;
 pub mod validate;
+pub mod values;

@@ -76,6 +76,10 @@ string_enum!(
         CannotAnswer = "cannot_answer",
         AgentPaused = "agent_paused",
         CustomTrigger = "custom_trigger",
+        /// A topic to avoid whose handling is "hand off" (A3).
+        AvoidedTopic = "avoided_topic",
+        /// An action the conversation needed failed (F2).
+        ActionFailed = "action_failed",
     }
 );
 

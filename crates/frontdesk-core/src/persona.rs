@@ -17,6 +17,148 @@ pub enum Phrase {
     CannotAnswer,
     /// Answer to "thanks".
     Thanks,
+    /// Closing line after an answer (may be empty).
+    SignOff,
+    /// The message has nothing to answer (emoji only, gibberish).
+    Clarify,
+    /// The agent will not do what was asked (a topic to avoid, an attempt to
+    /// change its rules or reveal its configuration).
+    Decline,
+}
+
+impl Phrase {
+    pub const ALL: [Phrase; 8] = [
+        Phrase::Greeting,
+        Phrase::AnswerIntro,
+        Phrase::HandoffRequested,
+        Phrase::CannotAnswer,
+        Phrase::Thanks,
+        Phrase::SignOff,
+        Phrase::Clarify,
+        Phrase::Decline,
+    ];
+
+    /// The key used for this phrase in brand-voice text (`greeting: …`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Phrase::Greeting => "greeting",
+            Phrase::AnswerIntro => "intro",
+            Phrase::HandoffRequested => "handoff",
+            Phrase::CannotAnswer => "cannot answer",
+            Phrase::Thanks => "thanks",
+            Phrase::SignOff => "sign-off",
+            Phrase::Clarify => "clarify",
+            Phrase::Decline => "decline",
+        }
+    }
+
+    fn from_key(k: &str) -> Option<Phrase> {
+        let k: String = k.trim().to_lowercase().chars().map(|c| if c == '_' || c == ' ' { '-' } else { c }).collect();
+        let k = match k.as_str() {
+            "signoff" | "sign-off" | "closing" | "outro" => "sign-off",
+            "hello" | "greeting" => "greeting",
+            "intro" | "opening" | "answer-intro" => "intro",
+            "cannot-answer" | "cant-answer" | "no-answer" => "cannot answer",
+            other => other,
+        }
+        .to_owned();
+        Phrase::ALL.into_iter().find(|p| p.key() == k)
+    }
+}
+
+/// The workspace's own phrases, written in the brand-voice text as lines
+/// `key: text` or `key [it]: text` (keys: greeting, intro, sign-off,
+/// handoff, cannot answer, thanks, clarify, decline). Other lines describe the voice for a generative responder.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BrandPhrases {
+    entries: Vec<(Phrase, Option<Lang>, String)>,
+}
+
+impl BrandPhrases {
+    pub fn parse(text: &str) -> BrandPhrases {
+        let mut entries = Vec::new();
+        for line in text.lines() {
+            let line = line.trim().trim_start_matches(['-', '*']).trim();
+            let Some((key, value)) = line.split_once(':') else { continue };
+            let value = value.trim();
+            if value.is_empty() {
+                continue;
+            }
+            let (key, lang) = match key.split_once(['[', '(']) {
+                Some((k, rest)) => {
+                    let code = rest.trim_end_matches([']', ')']).trim().to_lowercase();
+                    match Lang::from_code(&code) {
+                        Some(l) => (k, Some(l)),
+                        None => continue,
+                    }
+                }
+                None => (key, None),
+            };
+            if let Some(p) = Phrase::from_key(key) {
+                entries.push((p, lang, value.to_owned()));
+            }
+        }
+        BrandPhrases { entries }
+    }
+
+    /// The workspace's phrase for `which` in `lang`: an exact language match
+    /// first, then one written without a language when `lang` is the
+    /// workspace's default language.
+    pub fn get(&self, which: Phrase, lang: Lang, default_lang: Lang) -> Option<&str> {
+        let exact = self.entries.iter().find(|(p, l, _)| *p == which && *l == Some(lang));
+        let plain = || self.entries.iter().find(|(p, l, _)| *p == which && l.is_none() && lang == default_lang);
+        exact.or_else(plain).map(|(_, _, t)| t.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// How the agent speaks: its name, personality and the workspace's phrases.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Voice {
+    pub name: String,
+    pub personality: Personality,
+    pub brand: BrandPhrases,
+    pub default_lang: Lang,
+}
+
+impl Voice {
+    pub fn new(name: &str, personality: Personality, brand_voice: &str, default_lang: Lang) -> Voice {
+        let brand = if personality == Personality::BrandVoice {
+            BrandPhrases::parse(brand_voice)
+        } else {
+            BrandPhrases::default()
+        };
+        Voice { name: name.to_owned(), personality, brand, default_lang }
+    }
+
+    /// The phrase in `lang`: the workspace's own when it wrote one, the
+    /// personality's otherwise.
+    pub fn say(&self, lang: Lang, which: Phrase) -> String {
+        match self.brand.get(which, lang, self.default_lang) {
+            Some(own) => own.replace("{name}", &self.name),
+            None => phrase(self.personality, lang, which, &self.name),
+        }
+    }
+
+    /// An answer framed by the personality: opening, the facts, sign-off.
+    pub fn frame_answer(&self, lang: Lang, body: &str) -> String {
+        let intro = self.say(lang, Phrase::AnswerIntro);
+        let sign = self.say(lang, Phrase::SignOff);
+        let mut out = String::with_capacity(intro.len() + body.len() + sign.len() + 2);
+        out.push_str(&intro);
+        if !intro.is_empty() && !intro.ends_with(' ') {
+            out.push(' ');
+        }
+        out.push_str(body.trim());
+        if !sign.is_empty() {
+            out.push_str("\n\n");
+            out.push_str(&sign);
+        }
+        out
+    }
 }
 
 /// The phrase for `personality` in `lang`, with `{name}` replaced.
@@ -105,6 +247,45 @@ fn table(p: Personality, lang: Lang, which: Phrase) -> &'static str {
         (Thanks, It, _) => "Prego! Posso aiutarti con altro?",
         (Thanks, Es, _) => "¡De nada! ¿Puedo ayudarte con algo más?",
         (Thanks, Fr, _) => "Avec plaisir ! Puis-je vous aider pour autre chose ?",
+
+        (SignOff, En, Friendly) => "Anything else I can help with?",
+        (SignOff, En, Casual) => "Shout if you need anything else!",
+        (SignOff, En, Empathetic) => "I hope this helps. I'm here if you need anything else.",
+        (SignOff, En, Witty) => "Anything else? I have answers to spare.",
+        (SignOff, En, _) => "Please let me know if you need further assistance.",
+        (SignOff, It, Friendly) => "Posso aiutarti con altro?",
+        (SignOff, It, Casual) => "Se ti serve altro, chiedi pure!",
+        (SignOff, It, Empathetic) => "Spero di esserti stato d'aiuto. Sono qui se hai bisogno d'altro.",
+        (SignOff, It, Witty) => "Altro? Ho risposte in abbondanza.",
+        (SignOff, It, _) => "Resto a disposizione per qualsiasi altra necessità.",
+        (SignOff, Es, Friendly) => "¿Puedo ayudarte con algo más?",
+        (SignOff, Es, Casual) => "¡Si necesitas algo más, avísame!",
+        (SignOff, Es, Empathetic) => "Espero que te ayude. Estoy aquí si necesitas algo más.",
+        (SignOff, Es, Witty) => "¿Algo más? Me sobran respuestas.",
+        (SignOff, Es, _) => "Quedo a su disposición para cualquier otra consulta.",
+        (SignOff, Fr, Friendly) => "Puis-je vous aider pour autre chose ?",
+        (SignOff, Fr, Casual) => "Si tu as besoin d'autre chose, fais-moi signe !",
+        (SignOff, Fr, Empathetic) => "J'espère que cela vous aide. Je reste là si vous avez besoin d'autre chose.",
+        (SignOff, Fr, Witty) => "Autre chose ? J'ai des réponses à revendre.",
+        (SignOff, Fr, _) => "N'hésitez pas à me solliciter pour toute autre question.",
+
+        (Clarify, En, Casual) => "Hmm, I didn't quite get that. Could you say it another way?",
+        (Clarify, En, _) => "Sorry, I didn't understand. Could you rephrase your question?",
+        (Clarify, It, _) => "Scusa, non ho capito. Puoi riformulare la domanda?",
+        (Clarify, Es, _) => "Perdona, no lo he entendido. ¿Puedes reformular la pregunta?",
+        (Clarify, Fr, _) => "Désolé, je n'ai pas compris. Pouvez-vous reformuler votre question ?",
+
+        (Decline, En, Empathetic) => {
+            "I'm sorry, that isn't something I can help with here. I'm happy to answer questions about our products and services."
+        }
+        (Decline, En, _) => "That isn't something I can help with. I can answer questions about our products and services.",
+        (Decline, It, _) => "Non posso aiutarti con questo. Posso rispondere a domande sui nostri prodotti e servizi.",
+        (Decline, Es, _) => "No puedo ayudarte con eso. Puedo responder preguntas sobre nuestros productos y servicios.",
+        (Decline, Fr, _) => {
+            "Je ne peux pas vous aider sur ce point. Je peux répondre aux questions sur nos produits et services."
+        }
+
+
     }
 }
 
@@ -122,6 +303,51 @@ mod tests {
                 assert!(!phrase(*p, l, Phrase::HandoffRequested, "Luma").is_empty());
             }
         }
+    }
+
+    #[test]
+    fn new_phrases_exist_everywhere_and_personalities_differ() {
+        for l in Lang::ALL {
+            for which in Phrase::ALL {
+                if which != Phrase::AnswerIntro {
+                    assert!(!phrase(Personality::Professional, l, which, "Luma").is_empty(), "{which:?} {l:?}");
+                }
+            }
+            let signs: std::collections::HashSet<String> = [
+                Personality::Friendly,
+                Personality::Professional,
+                Personality::Casual,
+                Personality::Empathetic,
+                Personality::Witty,
+            ]
+            .iter()
+            .map(|p| phrase(*p, l, Phrase::SignOff, "Luma"))
+            .collect();
+            assert_eq!(signs.len(), 5, "{l:?}: every personality signs off differently");
+        }
+    }
+
+    #[test]
+    fn brand_voice_supplies_the_workspaces_own_phrases() {
+        let text = "We are warm but brief. Never use slang.\n\
+                    greeting: Welcome to Nimbus, I'm {name}!\n\
+                    sign-off: Happy filing!\n\
+                    sign-off [it]: Buona archiviazione!\n\
+                    unknown key: ignored";
+        let v = Voice::new("Luma", Personality::BrandVoice, text, Lang::En);
+        assert_eq!(v.say(Lang::En, Phrase::Greeting), "Welcome to Nimbus, I'm Luma!");
+        assert_eq!(v.say(Lang::It, Phrase::SignOff), "Buona archiviazione!");
+        // Not written for French: the professional phrase in French, never English.
+        assert_eq!(
+            v.say(Lang::Fr, Phrase::Greeting),
+            phrase(Personality::Professional, Lang::Fr, Phrase::Greeting, "Luma")
+        );
+        let framed = v.frame_answer(Lang::En, "Versions are kept 60 days.");
+        assert!(framed.starts_with("Versions are kept 60 days."), "{framed}");
+        assert!(framed.ends_with("Happy filing!"));
+        // Other personalities ignore brand phrases.
+        let f = Voice::new("Luma", Personality::Friendly, text, Lang::En);
+        assert!(f.say(Lang::En, Phrase::Greeting).starts_with("Hi there!"));
     }
 
     #[test]

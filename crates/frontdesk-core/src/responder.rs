@@ -8,9 +8,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::handoff::asks_for_human;
-use crate::lang::{detect, Lang};
-use crate::model::{HandoffTrigger, Personality};
-use crate::persona::{phrase, Phrase};
+use crate::lang::detect;
+use crate::model::HandoffTrigger;
+use crate::persona::Phrase;
 use crate::short_answers::{ShortAnswer, ShortAnswerIndex};
 use crate::text::words;
 
@@ -41,6 +41,19 @@ pub struct TraceCandidate {
     pub score: f32,
 }
 
+/// A tool the responder called (an LLM's tool call, or an action the
+/// built-in responder triggered), as the trace shows it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ToolTrace {
+    pub name: String,
+    /// The arguments as given (JSON text), secrets never included.
+    pub arguments: String,
+    pub ok: bool,
+    /// What came back, shortened.
+    pub output: String,
+    pub ms: u64,
+}
+
 /// Why the responder did what it did (K2).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Trace {
@@ -49,6 +62,29 @@ pub struct Trace {
     pub candidates: Vec<TraceCandidate>,
     pub threshold: f32,
     pub decision: String,
+    /// The checks applied, in order (guardrails, fallbacks, timings).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// Tools called while replying.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<ToolTrace>,
+    /// Where the time went, when a model drafted the reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llm: Option<LlmTimings>,
+}
+
+/// Time spent by the LLM responder, in microseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct LlmTimings {
+    pub model_calls: u32,
+    /// From the start of the run to the first streamed token of the answer.
+    pub first_token_us: Option<u64>,
+    /// Waiting for the model (every call, request to last byte).
+    pub model_us: u64,
+    /// Running tools (searches, actions).
+    pub tools_us: u64,
+    /// The whole run (model calls, tools, Frontdesk's own work).
+    pub total_us: u64,
 }
 
 /// What the responder decided.
@@ -57,8 +93,11 @@ pub struct Trace {
 pub enum Outcome {
     /// Answered from content (citations say which).
     Answered,
-    /// Greeting, thanks: no content needed, no handoff.
+    /// Greeting, thanks, a request to rephrase: no content needed, no handoff.
     SmallTalk,
+    /// Refused on purpose (a topic to avoid, an attempt to change the
+    /// agent's rules): no handoff, not a knowledge gap.
+    Declined,
     /// The conversation goes to humans.
     Handoff(HandoffTrigger),
 }
@@ -73,13 +112,9 @@ pub struct Reply {
     pub trace: Trace,
 }
 
-/// The agent's profile as a responder needs it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Persona {
-    pub name: String,
-    pub personality: Personality,
-    pub default_lang: Lang,
-}
+/// The agent's voice as a responder needs it: name, personality, the
+/// workspace's own phrases and its default language.
+pub type Persona = crate::persona::Voice;
 
 /// A visitor's message to answer.
 #[derive(Debug, Clone)]
@@ -113,7 +148,7 @@ impl ShortAnswerResponder {
     /// The decision, synchronously: it does no I/O.
     pub fn reply(&self, q: &Question) -> Reply {
         let lang = detect(&q.text, q.persona.default_lang);
-        let say = |p: Phrase| phrase(q.persona.personality, lang, p, &q.persona.name);
+        let say = |p: Phrase| q.persona.say(lang, p);
         let mut trace = Trace {
             responder: "short_answers".into(),
             language: lang.code().into(),
@@ -150,7 +185,7 @@ impl ShortAnswerResponder {
                     a.id, best.score, self.threshold
                 );
                 return Reply {
-                    text: format!("{}{}", say(Phrase::AnswerIntro), a.answer),
+                    text: q.persona.frame_answer(lang, &a.answer),
                     citations: vec![Citation {
                         source_kind: "short_answer".into(),
                         source_id: a.id,
@@ -190,6 +225,18 @@ impl ShortAnswerResponder {
             confidence: matches.first().map_or(0.0, |m| m.score),
             outcome: Outcome::Handoff(HandoffTrigger::CannotAnswer),
             trace,
+        }
+    }
+}
+
+impl Outcome {
+    /// The label stored with the reply and counted by the reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Answered => "answered",
+            Outcome::SmallTalk => "small_talk",
+            Outcome::Declined => "declined",
+            Outcome::Handoff(_) => "handoff",
         }
     }
 }
@@ -254,6 +301,8 @@ fn small_talk(text: &str) -> Option<SmallTalk> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lang::Lang;
+    use crate::model::Personality;
 
     fn responder() -> ShortAnswerResponder {
         ShortAnswerResponder::new(
@@ -267,10 +316,7 @@ mod tests {
     }
 
     fn ask(text: &str, personality: Personality) -> Reply {
-        responder().reply(&Question {
-            text: text.into(),
-            persona: Persona { name: "Luma".into(), personality, default_lang: Lang::En },
-        })
+        responder().reply(&Question { text: text.into(), persona: Persona::new("Luma", personality, "", Lang::En) })
     }
 
     #[test]

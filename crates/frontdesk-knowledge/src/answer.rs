@@ -1,7 +1,7 @@
 //! Composing an extractive, cited answer from retrieved passages — pure, so
 //! the built-in responder's judgement is tested directly.
 
-use frontdesk_core::text::{fuzzy_eq, terms};
+use frontdesk_core::text::{fuzzy_eq, is_stopword, stem, terms, words};
 
 /// A retrieved passage as the composer sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,12 +51,110 @@ fn unique_terms(s: &str) -> Vec<String> {
     t
 }
 
-fn coverage(question: &[String], passage_terms: &[String]) -> f32 {
-    if question.is_empty() {
-        return 0.0;
+/// Passages (best first) considered as the one to answer from.
+const CANDIDATES: usize = 5;
+/// Weight of a name, acronym or code the visitor wrote, against 1 for other terms.
+const SPECIFIC_WEIGHT: f32 = 2.0;
+/// Share of the retriever's relative score added to coverage to break near-ties.
+const SCORE_TIE_BREAK: f32 = 0.2;
+/// Share of `min_coverage` that suffices when the passage's source clearly leads.
+const LOW_COVERAGE_SHARE: f32 = 0.68;
+/// Ratio of a source's best score to any other source's that makes it a clear lead.
+const CLEAR_LEAD: f32 = 1.3;
+/// The same ratio for a passage in another language than the question.
+const CROSS_LANGUAGE_LEAD: f32 = 1.2;
+
+/// A content term of the question and how much it counts.
+#[derive(Debug, Clone)]
+struct QTerm {
+    term: String,
+    /// A name, acronym or code the visitor wrote ("Dropbox", "SDI", "TV"):
+    /// a passage that lacks it is about something else.
+    specific: bool,
+    weight: f32,
+}
+
+/// The question's content terms, each marked specific when the visitor wrote
+/// it capitalised inside a sentence or as an acronym. German capitalises
+/// every noun, so there only acronyms count.
+fn question_terms(question: &str, lang: &str) -> Vec<QTerm> {
+    let nouns_capitalised = lang == "de";
+    let mut out: Vec<QTerm> = Vec::new();
+    let mut sentence_start = true;
+    let mut word = String::new();
+    let mut flush = |word: &mut String, sentence_start: &mut bool| {
+        if word.is_empty() {
+            return;
+        }
+        let upper = word.chars().filter(|c| c.is_uppercase()).count();
+        let letters = word.chars().filter(|c| c.is_alphabetic()).count();
+        let first_upper = word.chars().next().is_some_and(char::is_uppercase);
+        let specific = letters >= 2 && ((first_upper && !*sentence_start && !nouns_capitalised) || upper >= 2);
+        *sentence_start = false;
+        for w in words(word) {
+            if is_stopword(&w) {
+                continue;
+            }
+            let term = stem(&w);
+            match out.iter_mut().find(|q| q.term == term) {
+                Some(q) => q.specific |= specific,
+                None => out.push(QTerm { term, specific, weight: 1.0 }),
+            }
+        }
+        word.clear();
+    };
+    for c in question.chars() {
+        if c.is_alphanumeric() {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut sentence_start);
+            if matches!(c, '.' | '!' | '?' | '\n' | '¿' | '¡' | ':') {
+                sentence_start = true;
+            }
+        }
     }
-    let hit = question.iter().filter(|q| passage_terms.iter().any(|p| fuzzy_eq(q, p))).count();
-    hit as f32 / question.len() as f32
+    flush(&mut word, &mut sentence_start);
+    for q in &mut out {
+        if q.specific {
+            q.weight = SPECIFIC_WEIGHT;
+        }
+    }
+    out
+}
+
+/// Words that ask for a quantity, a duration or a limit (en, it, es, fr):
+/// the answer is then most likely a sentence with a figure.
+const QUANTITY_WORDS: &[&str] = &[
+    "many", "much", "long", "often", "quanto", "quanti", "quante", "quanta", "cuanto", "cuantos", "cuanta", "cuantas",
+    "combien", "maximum", "minimum", "max", "min", "massimo", "minimo", "maximo",
+];
+
+fn asks_for_figure(question: &str) -> bool {
+    words(question).iter().any(|w| QUANTITY_WORDS.contains(&w.as_str()))
+}
+
+/// A passage's content terms (title, headings and text), for lookups.
+struct Bag {
+    exact: std::collections::HashSet<String>,
+    all: Vec<String>,
+}
+
+impl Bag {
+    fn new(p: &Passage) -> Bag {
+        let mut context = p.title.clone();
+        for h in &p.heading_path {
+            context.push(' ');
+            context.push_str(h);
+        }
+        context.push(' ');
+        context.push_str(&p.text);
+        let all = unique_terms(&context);
+        Bag { exact: all.iter().cloned().collect(), all }
+    }
+
+    fn has(&self, t: &str) -> bool {
+        self.exact.contains(t) || self.all.iter().any(|p| fuzzy_eq(t, p))
+    }
 }
 
 /// Splits text into sentences (on . ! ? and line breaks, keeping decimals like 99.9 and "e.g.").
@@ -94,60 +192,97 @@ pub fn sentences(text: &str) -> Vec<String> {
 /// relevant sentences. `None` when no passage is good enough: the caller
 /// then says it cannot answer and hands off.
 ///
-/// A passage in the question's language must contain at least
-/// `min_coverage` of the question's content terms; a passage in another
-/// language is accepted when the retriever ranked it first and its score
-/// clearly beats the runner-up (cross-language matches share few terms).
+/// The candidate is the passage among the first five with the best weighted
+/// coverage of the question's content terms (names and acronyms the visitor
+/// wrote count double), a little of the retriever's score breaking near-ties.
+/// It is refused when it lacks a name or acronym of the question (a question
+/// about "Dropbox" is not answered by a passage that never says it). A
+/// passage in the question's language is accepted with `min_coverage`, or with
+/// a third of it when its source clearly leads the retrieval (its best score
+/// beats every other source's by [`CLEAR_LEAD`]). A passage in another
+/// language is accepted when it is the retriever's first and its source leads
+/// the others by [`CROSS_LANGUAGE_LEAD`] (cross-language matches share few terms).
 pub fn compose(question: &str, question_lang: &str, passages: &[Passage], policy: &AnswerPolicy) -> Option<Composed> {
-    let q = unique_terms(question);
-    if q.is_empty() || passages.is_empty() {
+    let qt = question_terms(question, question_lang);
+    if qt.is_empty() || passages.is_empty() {
         return None;
     }
-    let mut best: Option<(f32, &Passage)> = None;
-    for p in passages.iter().take(5) {
-        let mut context = p.title.clone();
-        for h in &p.heading_path {
-            context.push(' ');
-            context.push_str(h);
+    let total: f32 = qt.iter().map(|t| t.weight).sum();
+    let top_score = passages[0].score.max(f32::MIN_POSITIVE);
+    let mut best: Option<(f32, usize, f32, usize)> = None;
+    for (i, p) in passages.iter().enumerate().take(CANDIDATES) {
+        let bag = Bag::new(p);
+        let (mut hit, mut missing_specific) = (0.0, 0);
+        for t in &qt {
+            if bag.has(&t.term) {
+                hit += t.weight;
+            } else if t.specific {
+                missing_specific += 1;
+            }
         }
-        context.push(' ');
-        context.push_str(&p.text);
-        let cov = coverage(&q, &unique_terms(&context));
-        if best.is_none_or(|(b, _)| cov > b + 0.05) {
-            best = Some((cov, p));
+        let cov = hit / total;
+        let key = cov + SCORE_TIE_BREAK * (p.score / top_score).clamp(0.0, 1.0);
+        if best.is_none_or(|(b, ..)| key > b + 0.05) {
+            best = Some((key, i, cov, missing_specific));
         }
     }
-    let (cov, passage) = best?;
+    let (_, bi, cov, missing_specific) = best?;
+    if missing_specific > 0 {
+        return None;
+    }
+    let passage = &passages[bi];
+    let lead = source_lead(passages, passage.source_id);
     let same_language = passage.lang == question_lang || passage.lang == "und" || question_lang == "und";
     let accepted = if same_language {
         cov >= policy.min_coverage
+            || (cov >= policy.min_coverage * LOW_COVERAGE_SHARE
+                && passages[0].source_id == passage.source_id
+                && lead >= CLEAR_LEAD)
     } else {
-        let top = &passages[0];
-        let runner_up = passages.get(1).map_or(0.0, |p| p.score);
-        top.chunk_id == passage.chunk_id && (cov >= policy.min_coverage || top.score >= runner_up * 1.2)
+        bi == 0 && (cov >= policy.min_coverage || lead >= CROSS_LANGUAGE_LEAD)
     };
     if !accepted {
         return None;
     }
-    let text = quote(&q, &passage.text, policy);
+    let text = quote(&qt, asks_for_figure(question), &passage.text, policy);
     if text.is_empty() {
         return None;
     }
     Some(Composed { passage: passage.clone(), text, coverage: cov })
 }
 
+/// How far the best passage of `source_id` outscores the best passage of any
+/// other source (chunks of one article do not compete with each other).
+fn source_lead(passages: &[Passage], source_id: i64) -> f32 {
+    let (mut own, mut other) = (0.0f32, 0.0f32);
+    for p in passages {
+        if p.source_id == source_id {
+            own = own.max(p.score);
+        } else {
+            other = other.max(p.score);
+        }
+    }
+    if other > 0.0 {
+        own / other
+    } else {
+        f32::INFINITY
+    }
+}
+
 /// The passage's sentences that share the most terms with the question, in
 /// their original order, within the policy's limits.
-fn quote(q: &[String], text: &str, policy: &AnswerPolicy) -> String {
+fn quote(q: &[QTerm], wants_figure: bool, text: &str, policy: &AnswerPolicy) -> String {
     let ss = sentences(text);
+    // Sentences with figures tend to carry the answer, all the more when a quantity is asked.
+    let figure_bonus = if wants_figure { 1.0 } else { 0.3 };
     let mut scored: Vec<(usize, f32)> = ss
         .iter()
         .enumerate()
         .map(|(i, s)| {
             let t = unique_terms(s);
-            let overlap = q.iter().filter(|w| t.iter().any(|x| fuzzy_eq(w, x))).count() as f32;
-            // Sentences with figures tend to carry the answer; early sentences frame it.
-            let has_figure = s.chars().any(|c| c.is_ascii_digit()) as u8 as f32 * 0.3;
+            let overlap: f32 = q.iter().filter(|w| t.iter().any(|x| fuzzy_eq(&w.term, x))).map(|w| w.weight).sum();
+            // Early sentences frame the answer.
+            let has_figure = s.chars().any(|c| c.is_ascii_digit()) as u8 as f32 * figure_bonus;
             (i, overlap + has_figure - i as f32 * 0.01)
         })
         .collect();
@@ -248,5 +383,90 @@ mod tests {
         let close = passage(2, 8.5, "Fatture", "Le fatture sono disponibili in Impostazioni.", "it");
         assert!(compose("How long do deleted files stay in the trash?", "en", &[top, close], &AnswerPolicy::default())
             .is_none());
+    }
+
+    #[test]
+    fn names_and_acronyms_inside_a_sentence_are_specific() {
+        let t = question_terms("Is Nimbus HIPAA compliant? We moved from Dropbox, the files are big.", "en");
+        let specific: Vec<&str> = t.iter().filter(|t| t.specific).map(|t| t.term.as_str()).collect();
+        assert_eq!(specific, vec!["nimbu", "hipa", "dropbox"]);
+        assert!(t.iter().any(|t| t.term == "moved" && !t.specific));
+        assert!(t.iter().filter(|t| t.specific).all(|t| t.weight == SPECIFIC_WEIGHT));
+        assert!(question_terms("Ok. Files are big", "en").iter().all(|t| !t.specific));
+        let de = question_terms("Wie lange bleiben gelöschte Dateien im Papierkorb bei SAML?", "de");
+        let specific: Vec<&str> = de.iter().filter(|t| t.specific).map(|t| t.term.as_str()).collect();
+        assert_eq!(specific, vec!["saml"]);
+    }
+
+    #[test]
+    fn refuses_a_passage_that_lacks_a_name_the_visitor_wrote() {
+        let p = passage(
+            1,
+            20.0,
+            "Move your files to Nimbus",
+            "You can move all your files to Nimbus with the desktop app: drag them into the Nimbus folder.",
+            "en",
+        );
+        let policy = AnswerPolicy::default();
+        assert!(compose("Can I move all my files from Dropbox to Nimbus?", "en", std::slice::from_ref(&p), &policy)
+            .is_none());
+        // Without the name the same passage answers.
+        assert!(compose("Can I move all my files to Nimbus?", "en", &[p], &policy).is_some());
+    }
+
+    #[test]
+    fn a_clear_lead_of_one_source_accepts_a_lower_coverage() {
+        let question =
+            "A colleague saved over our spreadsheet by mistake last week, can we get the previous version back?";
+        let main = passage(
+            1,
+            30.0,
+            "Version history",
+            "Nimbus keeps every previous version of a file saved by mistake for 60 days.",
+            "en",
+        );
+        let mut same_source = passage(2, 24.0, "Version history", "Open the file and choose Version history.", "en");
+        same_source.source_id = 1;
+        let weak = passage(3, 18.0, "Spreadsheets", "Spreadsheets open in the browser.", "en");
+        let policy = AnswerPolicy::default();
+        let c = compose(question, "en", &[main.clone(), same_source.clone(), weak], &policy).unwrap();
+        assert_eq!(c.passage.chunk_id, 1);
+        assert!(c.coverage < policy.min_coverage, "{}", c.coverage);
+        // Another source close behind: no clear lead, no answer.
+        let close = passage(3, 27.0, "Spreadsheets", "Spreadsheets open in the browser.", "en");
+        assert!(compose(question, "en", &[main, same_source, close], &policy).is_none());
+    }
+
+    #[test]
+    fn a_question_about_a_quantity_quotes_the_sentence_with_the_figure() {
+        let p = passage(
+            1,
+            10.0,
+            "Invite members",
+            "Admins invite members from the Members page. Invitations are sent by email. \
+             Each invitation is valid for 7 days. Members can be removed at any time.",
+            "en",
+        );
+        let policy = AnswerPolicy { max_sentences: 1, ..AnswerPolicy::default() };
+        let c = compose("How long is an invitation for members valid?", "en", &[p], &policy).unwrap();
+        assert!(c.text.contains("7 days"), "{}", c.text);
+        assert!(asks_for_figure("Quanti file posso ripristinare?"));
+        assert!(!asks_for_figure("Where is the Trash?"));
+    }
+
+    #[test]
+    fn chunks_of_one_source_do_not_compete_for_the_lead() {
+        let top = passage(1, 9.0, "Cestino", "I file eliminati restano nel Cestino per 30 giorni.", "it");
+        let mut sibling = passage(2, 8.8, "Cestino", "Svuota cestino elimina tutto.", "it");
+        sibling.source_id = 1;
+        let other = passage(3, 4.0, "Fatture", "Le fatture sono disponibili in Impostazioni.", "it");
+        assert!(source_lead(&[top.clone(), sibling.clone(), other.clone()], 1) > 2.0);
+        let c = compose(
+            "How long do deleted files stay in the trash?",
+            "en",
+            &[top, sibling, other],
+            &AnswerPolicy::default(),
+        );
+        assert_eq!(c.map(|c| c.passage.chunk_id), Some(1));
     }
 }

@@ -218,8 +218,31 @@ button:focus-visible,a:focus-visible{outline:2px solid #111;outline-offset:2px}
     } else typingEl.remove();
   }
 
+  // A reply being written (the LLM streams it): one provisional bubble,
+  // replaced by the stored message when it arrives.
+  let draftEl = null;
+  function dropDraft() {
+    if (draftEl) { draftEl.remove(); draftEl = null; }
+  }
+  function draftText(d) {
+    if (!d || typeof d.text !== 'string') return;
+    if (!draftEl || draftEl._step !== d.step) {
+      dropDraft();
+      draftEl = bubble({ author: 'agent', text: '' }, true);
+      draftEl.classList.add('draft');
+      draftEl.setAttribute('data-fd', 'draft');
+      draftEl._step = d.step;
+      typing(false);
+      log.appendChild(draftEl);
+    }
+    draftEl._fd.text += d.text;
+    draftEl.querySelector('.text').textContent = draftEl._fd.text;
+    scrollDown(false);
+  }
+
   function receive(m) {
     if (!m || typeof m.id !== 'number' || seen.has(m.id)) return;
+    if (m.author === 'agent') dropDraft();
     if (m.author === 'visitor') {
       // Our own optimistic bubble may still be waiting for its POST response.
       const p = Array.from(log.querySelectorAll('.pending')).find((x) => x._fd.text === String(m.text));
@@ -315,6 +338,8 @@ button:focus-visible,a:focus-visible{outline:2px solid #111;outline-offset:2px}
     es.addEventListener('open', catchUp); // closes any gap between history fetch / reconnect and the stream
     es.addEventListener('message', (e) => { try { receive(JSON.parse(e.data)); } catch (x) { /* ignore */ } });
     es.addEventListener('config', (e) => { try { applyConfig(JSON.parse(e.data)); } catch (x) { /* ignore */ } });
+    es.addEventListener('delta', (e) => { try { draftText(JSON.parse(e.data)); } catch (x) { /* ignore */ } });
+    es.addEventListener('discard', () => { dropDraft(); typing(true); });
     es.addEventListener('error', () => {
       // The browser retries by itself unless the server answered with an error status.
       if (!es || es.readyState !== EventSource.CLOSED) return;

@@ -42,6 +42,37 @@ pub struct Settings {
     pub sweep_interval_secs: u64,
     /// Score a short answer must reach to be used, from 0 to 1.
     pub answer_threshold: f32,
+    /// Base URL of an OpenAI-compatible speech-to-text server (`…/v1`; its
+    /// `/audio/transcriptions` is called); empty: media files wait for one (B2).
+    pub transcription_url: String,
+    /// Bearer key for the transcription server (empty: none sent).
+    pub transcription_api_key: String,
+    /// The model named in transcription requests.
+    pub transcription_model: String,
+    /// Longest a transcription request (and each ffmpeg run) may take, in seconds.
+    pub transcription_timeout_secs: u64,
+    /// The ffmpeg program that extracts a media file's audio.
+    pub ffmpeg_path: String,
+    /// Base URL of an OpenAI-compatible chat-completions server (`…/v1`);
+    /// empty: the built-in responder answers (no AI service needed, K1).
+    pub llm_url: String,
+    /// Bearer key for the LLM server (empty: none sent).
+    pub llm_api_key: String,
+    /// The model named in requests (empty: the server's default).
+    pub llm_model: String,
+    /// Longest wait for the model's first token, in milliseconds.
+    pub llm_first_token_timeout_ms: u64,
+    /// Longest silence inside a streamed reply, in milliseconds.
+    pub llm_idle_timeout_ms: u64,
+    /// Longest a whole reply (every model call and tool) may take, in milliseconds.
+    pub llm_timeout_ms: u64,
+    /// Most model calls per reply (tool steps), so a model cannot loop.
+    pub llm_max_tool_steps: u64,
+    /// Longest answer, in tokens.
+    pub llm_max_tokens: u64,
+    /// When the model fails or times out: `fallback` (the built-in responder
+    /// answers) or `handoff` (the conversation goes to humans).
+    pub llm_on_failure: String,
 }
 
 impl Default for Settings {
@@ -65,6 +96,20 @@ impl Default for Settings {
             sweep_interval_secs: 60,
             job_lease_ms: 60_000,
             answer_threshold: frontdesk_core::responder::ShortAnswerResponder::DEFAULT_THRESHOLD,
+            transcription_url: String::new(),
+            transcription_api_key: String::new(),
+            transcription_model: "whisper-1".into(),
+            transcription_timeout_secs: 600,
+            ffmpeg_path: "ffmpeg".into(),
+            llm_url: String::new(),
+            llm_api_key: String::new(),
+            llm_model: String::new(),
+            llm_first_token_timeout_ms: 30_000,
+            llm_idle_timeout_ms: 15_000,
+            llm_timeout_ms: 90_000,
+            llm_max_tool_steps: 4,
+            llm_max_tokens: 1024,
+            llm_on_failure: "fallback".into(),
         }
     }
 }
@@ -81,6 +126,30 @@ impl Settings {
 }
 
 impl Settings {
+    /// The LLM responder's settings, or `None` when no endpoint is configured.
+    pub fn llm(&self) -> anyhow::Result<Option<frontdesk_llm::LlmConfig>> {
+        if self.llm_url.trim().is_empty() {
+            return Ok(None);
+        }
+        let on_failure = match self.llm_on_failure.trim() {
+            "fallback" | "" => frontdesk_llm::FailurePolicy::Fallback,
+            "handoff" => frontdesk_llm::FailurePolicy::Handoff,
+            other => anyhow::bail!("llm_on_failure must be fallback or handoff, not {other:?}"),
+        };
+        Ok(Some(frontdesk_llm::LlmConfig {
+            base_url: self.llm_url.trim().to_owned(),
+            api_key: Some(self.llm_api_key.clone()).filter(|k| !k.trim().is_empty()),
+            model: self.llm_model.clone(),
+            first_token_timeout_ms: self.llm_first_token_timeout_ms,
+            idle_timeout_ms: self.llm_idle_timeout_ms,
+            total_timeout_ms: self.llm_timeout_ms,
+            max_tool_steps: (self.llm_max_tool_steps as usize).clamp(1, 16),
+            max_tokens: Some(self.llm_max_tokens.clamp(16, 32_768) as u32),
+            on_failure,
+            ..frontdesk_llm::LlmConfig::default()
+        }))
+    }
+
     /// Settings from an optional TOML text, then `FRONTDESK_<FIELD>`
     /// variables from `env` (each parsed as its field's type). Flags are
     /// applied by the caller on the result.
@@ -147,6 +216,26 @@ mod tests {
         assert!(e.to_string().contains("FRONTDESK_SESSION_HOURS"));
         let e = Settings::layered(Some("listn = 1"), []).unwrap_err();
         assert!(e.to_string().contains("listn"), "{e}");
+    }
+
+    #[test]
+    fn transcription_settings_from_the_environment() {
+        let s = Settings::default();
+        assert!(s.transcription_url.is_empty());
+        assert_eq!((s.transcription_model.as_str(), s.transcription_timeout_secs), ("whisper-1", 600));
+        let s = Settings::layered(
+            Some("transcription_model = \"large-v3\"\n"),
+            [
+                ("FRONTDESK_TRANSCRIPTION_URL".to_owned(), "http://stt:8000/v1".to_owned()),
+                ("FRONTDESK_TRANSCRIPTION_TIMEOUT_SECS".into(), "30".into()),
+                ("FRONTDESK_FFMPEG_PATH".into(), "/opt/ffmpeg/bin/ffmpeg".into()),
+            ],
+        )
+        .unwrap();
+        assert_eq!(s.transcription_url, "http://stt:8000/v1");
+        assert_eq!(s.transcription_model, "large-v3");
+        assert_eq!(s.transcription_timeout_secs, 30);
+        assert_eq!(s.ffmpeg_path, "/opt/ffmpeg/bin/ffmpeg");
     }
 
     #[test]

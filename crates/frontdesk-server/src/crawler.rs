@@ -42,7 +42,7 @@ pub async fn enqueue_crawl(state: &AppState, source_id: i64) -> anyhow::Result<O
         .await?)
 }
 
-fn is_private(ip: IpAddr) -> bool {
+pub(crate) fn is_private(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
             v4.is_private()

@@ -4,11 +4,7 @@
 
 use frontdesk_core::lang::{detect, Lang};
 use frontdesk_core::model::{AssignCause, AssigneeKind, Author, Channel, ConversationStatus, HandoffTrigger};
-use std::collections::HashMap;
-
-use frontdesk_store::StoredChunk;
-
-use frontdesk_core::responder::{Citation, Outcome, Question, Reply, Trace, TraceCandidate};
+use frontdesk_core::responder::{Outcome, Reply};
 use frontdesk_store::{
     AssignChange, Assignee, Conversation, Message, NewContact, NewConversation, NewMessage, StatusChange, Turn,
     TurnReply,
@@ -17,7 +13,8 @@ use serde_json::json;
 
 use crate::auth::{random_token, token_hash};
 use crate::error::ApiResult;
-use crate::state::{persona, AgentSnapshot, AppState};
+use crate::respond::{respond, Ask};
+use crate::state::{AgentSnapshot, AppState};
 
 /// A new live-chat conversation and the visitor's secret token (shown once).
 pub struct StartedConversation {
@@ -67,7 +64,7 @@ async fn store_message(state: &AppState, new: NewMessage) -> ApiResult<Message> 
 /// in one transaction. Returns the visitor's message.
 pub async fn visitor_message(state: &AppState, conversation: &Conversation, text: String) -> ApiResult<Message> {
     let reply = if conversation.assignee_kind == AssigneeKind::Agent {
-        Some(agent_reply(state, conversation.id, &text).await?)
+        Some(agent_reply(state, conversation, &text).await?)
     } else {
         None
     };
@@ -97,37 +94,41 @@ pub async fn visitor_message(state: &AppState, conversation: &Conversation, text
     Ok(visitor)
 }
 
-/// The agent's reply to `text`, ready to store (the responder does no I/O).
-async fn agent_reply(state: &AppState, conversation_id: i64, text: &str) -> ApiResult<TurnReply> {
+/// The agent's reply to `text`, ready to store: the judgement in
+/// `respond` reads, this only shapes what the turn writes.
+async fn agent_reply(state: &AppState, conversation: &Conversation, text: &str) -> ApiResult<TurnReply> {
     let agent = state.agent().await?;
-    let question = Question { text: text.to_owned(), persona: persona(&agent.profile) };
-    let mut reply = agent.responder.reply(&question);
-    if reply.outcome == Outcome::Handoff(HandoffTrigger::CannotAnswer) {
-        reply = answer_from_sources(state, &agent, text, reply).await;
-    }
+    let history = match state.store.messages_after(conversation.id, 0, 200).await {
+        Ok(ms) => ms.into_iter().rev().take(12).rev().map(|m| (m.author, m.text)).collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the conversation's history");
+            vec![]
+        }
+    };
+    let ask = Ask {
+        text: text.to_owned(),
+        history,
+        contact_id: conversation.contact_id,
+        conversation_id: Some(conversation.id),
+    };
+    let reply = respond(state, &agent, &ask).await;
+    Ok(turn_reply(&agent, conversation.id, text, reply))
+}
+
+/// What a turn stores for `reply`: the citations shown (B7), the outcome and
+/// every source used in the event, the trace, the handoff and, when the
+/// agent could not answer, the unanswered question's language.
+pub fn turn_reply(agent: &AgentSnapshot, conversation_id: i64, text: &str, reply: Reply) -> TurnReply {
     let used = reply.citations.clone();
     // Sources whose citations are off (or that are private) are used but not shown (B7).
-    let shown: Vec<_> = reply
-        .citations
-        .iter()
-        .filter(|c| match c.source_kind.as_str() {
-            "short_answer" => !agent.uncited.contains(&c.source_id),
-            _ => !agent.uncited_sources.contains(&c.source_id),
-        })
-        .cloned()
-        .collect();
-    let outcome = match reply.outcome {
-        Outcome::Answered => "answered",
-        Outcome::SmallTalk => "small_talk",
-        Outcome::Handoff(_) => "handoff",
-    };
+    let shown: Vec<_> = reply.citations.iter().filter(|c| agent.shows_citation(c)).cloned().collect();
     let handoff = match reply.outcome {
         Outcome::Handoff(t) => Some(t),
         _ => None,
     };
     let unanswered_lang = (handoff == Some(HandoffTrigger::CannotAnswer))
         .then(|| detect(text, Lang::from_code(&agent.profile.default_lang).unwrap_or(Lang::En)).code().to_owned());
-    Ok(TurnReply {
+    TurnReply {
         message: NewMessage {
             conversation_id,
             author: Author::Agent,
@@ -136,7 +137,7 @@ async fn agent_reply(state: &AppState, conversation_id: i64, text: &str) -> ApiR
             citations: shown,
             trace: serde_json::to_value(&reply.trace).ok(),
             event_data: json!({
-                "outcome": outcome,
+                "outcome": reply.outcome.label(),
                 "confidence": reply.confidence,
                 "cited": !used.is_empty(),
                 "sources": used.iter().map(|c| json!({"kind": c.source_kind, "id": c.source_id})).collect::<Vec<_>>(),
@@ -145,109 +146,6 @@ async fn agent_reply(state: &AppState, conversation_id: i64, text: &str) -> ApiR
         },
         handoff,
         unanswered_lang,
-    })
-}
-
-/// The second step of the built-in responder: retrieve passages from the
-/// content sources and quote the one that supports an answer. Keeps
-/// `fallback` (the "cannot answer" handoff) when none does, with the
-/// retrieved candidates added to its trace.
-async fn answer_from_sources(state: &AppState, agent: &AgentSnapshot, text: &str, mut fallback: Reply) -> Reply {
-    use frontdesk_knowledge::answer::{compose, AnswerPolicy, Passage};
-    let lang = frontdesk_knowledge::lang::detect_query(text, &agent.profile.default_lang);
-    let hits = match state.knowledge.search(text, lang, 8).await {
-        Ok(h) => h,
-        Err(e) => {
-            tracing::warn!(error = %e, "search failed; answering without sources");
-            return fallback;
-        }
-    };
-    if hits.is_empty() {
-        return fallback;
-    }
-    let ids: Vec<i64> = hits.iter().map(|h| h.chunk_id).collect();
-    let chunks: HashMap<i64, StoredChunk> = match state.store.chunks_by_ids(&ids).await {
-        Ok(cs) => cs.into_iter().map(|c| (c.id, c)).collect(),
-        Err(e) => {
-            tracing::warn!(error = %e, "could not load retrieved chunks");
-            return fallback;
-        }
-    };
-    let passages: Vec<Passage> = hits
-        .iter()
-        .filter_map(|h| {
-            chunks.get(&h.chunk_id).map(|c| Passage {
-                chunk_id: c.id,
-                source_id: c.source_id,
-                score: h.score,
-                title: c.title.clone(),
-                heading_path: c.heading_path.clone(),
-                text: c.text.clone(),
-                lang: c.lang.clone(),
-            })
-        })
-        .collect();
-    let candidates: Vec<TraceCandidate> = passages
-        .iter()
-        .map(|p| TraceCandidate {
-            source_kind: "source".into(),
-            source_id: p.source_id,
-            title: p.title.clone(),
-            score: p.score,
-        })
-        .collect();
-    fallback.trace.candidates.extend(candidates.iter().cloned());
-    fallback.trace.responder = "short_answers+retrieval".into();
-    let Some(c) = compose(text, lang, &passages, &AnswerPolicy::default()) else {
-        fallback.trace.decision = format!(
-            "no short answer matched and no retrieved passage supports an answer (best of {} passages)",
-            passages.len()
-        );
-        return fallback;
-    };
-    let source = match state.store.get_source(c.passage.source_id).await {
-        Ok(s) => s,
-        Err(_) => return fallback,
-    };
-    let reply_lang = detect(text, Lang::from_code(&agent.profile.default_lang).unwrap_or(Lang::En));
-    let intro = frontdesk_core::persona::phrase(
-        agent.profile.personality,
-        reply_lang,
-        frontdesk_core::persona::Phrase::AnswerIntro,
-        &agent.profile.name,
-    );
-    Reply {
-        text: format!("{intro}{}", c.text),
-        citations: vec![{
-            // A crawled page is cited as itself (its title and URL), not as the site.
-            let page = chunks.get(&c.passage.chunk_id).and_then(|ch| ch.url.clone().map(|u| (ch.title.clone(), u)));
-            let (title, url) = match page {
-                Some((title, url)) => (title, Some(url)),
-                None => (source.title.clone(), source.url.clone()),
-            };
-            Citation {
-                source_kind: source.kind.clone(),
-                source_id: source.id,
-                title,
-                url: url.filter(|_| source.citations_enabled && !source.private),
-            }
-        }],
-        actions: vec![],
-        confidence: c.coverage,
-        outcome: Outcome::Answered,
-        trace: Trace {
-            responder: "short_answers+retrieval".into(),
-            language: lang.to_owned(),
-            candidates,
-            threshold: AnswerPolicy::default().min_coverage,
-            decision: format!(
-                "passage {} of source #{} ({:?}) covers {:.0}% of the question's terms",
-                c.passage.chunk_id,
-                source.id,
-                source.title,
-                c.coverage * 100.0
-            ),
-        },
     }
 }
 

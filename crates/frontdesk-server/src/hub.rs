@@ -6,11 +6,23 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
+
+/// A piece of a reply being written (the LLM streams its answer): shown to
+/// the visitor at once, replaced by the stored message when it arrives.
+/// Never stored: a stream that connects later sees only the final message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Draft {
+    /// More text of the draft written at `step`.
+    Text { step: usize, text: String },
+    /// Drop the draft of `step` (the model called a tool, or failed).
+    Discard { step: usize },
+}
 
 #[derive(Default)]
 pub struct Hub {
     conversations: Mutex<HashMap<i64, watch::Sender<i64>>>,
+    drafts: Mutex<HashMap<i64, broadcast::Sender<Draft>>>,
     config: Mutex<Option<watch::Sender<u64>>>,
 }
 
@@ -34,6 +46,23 @@ impl Hub {
                 *cur = (*cur).max(seq);
                 changed
             });
+        }
+    }
+
+    /// Subscribes to the drafts of replies in one conversation.
+    pub fn subscribe_drafts(&self, conversation_id: i64) -> broadcast::Receiver<Draft> {
+        let mut map = self.drafts.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 1024 {
+            map.retain(|_, s| s.receiver_count() > 0);
+        }
+        map.entry(conversation_id).or_insert_with(|| broadcast::channel(256).0).subscribe()
+    }
+
+    /// Sends a draft to the conversation's open streams (none: dropped).
+    pub fn draft(&self, conversation_id: i64, draft: Draft) {
+        let map = self.drafts.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = map.get(&conversation_id) {
+            let _ = s.send(draft);
         }
     }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use frontdesk_embed::{Embedder, VectorIndex};
 use frontdesk_knowledge::chunk::{chunk, ChunkOptions};
-use frontdesk_knowledge::extract::{extract, split_pages, ExtractError, Limits};
+use frontdesk_knowledge::extract::{extract, kind_of, split_pages, ExtractError, Kind, Limits};
 use frontdesk_knowledge::index::{Hit, Index};
 use frontdesk_knowledge::Document;
 use frontdesk_store::{source_kind, source_status, Extracted, NewChunk, NewJob, Source, Store};
@@ -17,9 +17,12 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
 use crate::state::AppState;
+use crate::transcribe::Transcriber;
 
 pub const SYNC_SOURCE: &str = "sync_source";
 pub const EMBED_CHUNKS: &str = "embed_chunks";
+/// Why a media source waits (shown with its `needs_transcription` status).
+pub const NEEDS_ENGINE: &str = "needs a transcription engine";
 
 /// Which rankings a search uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -337,16 +340,22 @@ pub async fn sync_source(state: &AppState, source_id: i64) -> anyhow::Result<()>
         return Ok(());
     };
     store.set_source_status(source_id, source_status::SYNCING, None).await?;
-    let doc = match extract_document(&state.knowledge.tmp_dir, &name, bytes).await {
+    let tmp_dir = &state.knowledge.tmp_dir;
+    let document = match (kind_of(&name), Transcriber::from_settings(&state.settings)) {
+        // Audio and video: their transcript is the document (B2).
+        (Ok(Kind::Media), Some(t)) => t.transcribe(tmp_dir, &name, &bytes).await.map_err(|e| e.to_string()),
+        _ => match extract_document(tmp_dir, &name, bytes).await {
+            Err(ExtractError::NeedsTranscription) => {
+                store.set_source_status(source_id, source_status::NEEDS_TRANSCRIPTION, Some(NEEDS_ENGINE)).await?;
+                return Ok(());
+            }
+            other => other.map_err(|e| e.to_string()),
+        },
+    };
+    let doc = match document {
         Ok(d) => d,
-        Err(ExtractError::NeedsTranscription) => {
-            store
-                .set_source_status(source_id, source_status::NEEDS_TRANSCRIPTION, Some("needs a transcription engine"))
-                .await?;
-            return Ok(());
-        }
-        Err(e) => {
-            store.set_source_status(source_id, source_status::ERROR, Some(&e.to_string())).await?;
+        Err(message) => {
+            store.set_source_status(source_id, source_status::ERROR, Some(&message)).await?;
             return Ok(());
         }
     };
@@ -360,6 +369,11 @@ pub async fn sync_source(state: &AppState, source_id: i64) -> anyhow::Result<()>
     state.knowledge.sync_index(store, true).await?;
     enqueue_embed(state).await?;
     Ok(())
+}
+
+/// The SHA-256 a library file is stored with (hex), as the upload computes it.
+pub fn file_sha256(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
 }
 
 /// Chunks a document and fingerprints its text.

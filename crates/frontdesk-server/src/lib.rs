@@ -4,6 +4,8 @@
 //! `startup::Application` builds everything from [`config::Settings`] and
 //! exposes the bound port, so tests can run the real server on port 0.
 
+pub mod actions;
+pub mod agent_tests;
 pub mod assets;
 pub mod auth;
 pub mod config;
@@ -15,10 +17,13 @@ pub mod error;
 pub mod hub;
 pub mod jobs;
 pub mod knowledge;
+pub mod llm;
 pub mod metrics;
 pub mod openapi;
+pub mod respond;
 pub mod routes;
 pub mod startup;
 pub mod state;
+pub mod transcribe;
 
 pub mod api;

@@ -109,5 +109,7 @@ pub fn all(state: AppState) -> Routes {
     let r = crate::api::chat::routes(r);
     let r = crate::api::admin::routes(r);
     let r = crate::api::knowledge::routes(r);
+    let r = crate::api::agent::routes(r);
+    let r = crate::api::tools::routes(r);
     crate::console::routes(r)
 }

@@ -127,6 +127,10 @@ impl Application {
         tracing::info!(sources = indexed, chunks = knowledge.num_chunks(), "search index rebuilt from the store");
         let state = AppState::new(store, settings, knowledge);
         crate::knowledge::enqueue_embed(&state).await?;
+        // Media files that waited for a transcription engine get one once it is configured.
+        if let Err(e) = crate::transcribe::enqueue_waiting(&state).await {
+            tracing::warn!(error = %e, "could not queue the media files waiting for transcription");
+        }
         let router = build_router(state.clone());
         Ok(Self { listener, router, state })
     }

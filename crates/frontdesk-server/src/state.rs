@@ -22,6 +22,8 @@ pub struct Inner {
     pub metrics: Metrics,
     /// The search index over the content sources' chunks.
     pub knowledge: crate::knowledge::Knowledge,
+    /// The LLM endpoint, when one is configured (`llm_url`).
+    pub llm: Option<frontdesk_llm::Client>,
     /// The agent's profile and answer index, rebuilt when the store's
     /// content version moves (here or on another replica).
     agent: RwLock<Cached>,
@@ -39,6 +41,7 @@ struct Cached {
 const RECHECK: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// What the agent needs to answer, consistent with one content version.
+#[derive(Clone)]
 pub struct AgentSnapshot {
     pub profile: AgentProfile,
     pub responder: ShortAnswerResponder,
@@ -46,6 +49,23 @@ pub struct AgentSnapshot {
     pub uncited: Vec<i64>,
     /// Sources whose citations are off or that are private (used, never linked).
     pub uncited_sources: Vec<i64>,
+    /// One embedding per topic to avoid (name, keywords, instruction), when
+    /// the embedding model is loaded: detects topics by meaning (A3).
+    pub topic_vectors: Vec<Vec<f32>>,
+    /// Enabled actions (F2) and the CRM fields (F1).
+    pub tools: crate::actions::AgentTools,
+}
+
+impl AgentSnapshot {
+    /// Whether a citation may be shown to the visitor: its source's
+    /// citations are on and it is not private (B7). Hidden ones still count
+    /// as used.
+    pub fn shows_citation(&self, c: &frontdesk_core::responder::Citation) -> bool {
+        match c.source_kind.as_str() {
+            "short_answer" => !self.uncited.contains(&c.source_id),
+            _ => !self.uncited_sources.contains(&c.source_id),
+        }
+    }
 }
 
 impl std::ops::Deref for AppState {
@@ -57,7 +77,22 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, settings: Settings, knowledge: crate::knowledge::Knowledge) -> Self {
+        let llm = match settings.llm() {
+            Ok(Some(cfg)) => match frontdesk_llm::Client::new(cfg) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    tracing::error!(error = %e, "the LLM settings are invalid; the built-in responder answers");
+                    None
+                }
+            },
+            Ok(None) => None,
+            Err(e) => {
+                tracing::error!(error = %e, "the LLM settings are invalid; the built-in responder answers");
+                None
+            }
+        };
         Self(Arc::new(Inner {
+            llm,
             store,
             settings,
             hub: Hub::default(),
@@ -72,6 +107,8 @@ impl AppState {
                     responder: ShortAnswerResponder::default(),
                     uncited: Vec::new(),
                     uncited_sources: Vec::new(),
+                    topic_vectors: Vec::new(),
+                    tools: Default::default(),
                 }),
             }),
         }))
@@ -115,18 +152,37 @@ impl AppState {
             .filter(|s| !s.citations_enabled || s.private)
             .map(|s| s.id)
             .collect();
-        let snapshot = Arc::new(AgentSnapshot { profile, responder, uncited, uncited_sources });
+        let topic_vectors = topic_vectors(&self.knowledge, &profile.topics_to_avoid);
+        let tools = crate::actions::load_tools(self).await?;
+        let snapshot = Arc::new(AgentSnapshot { profile, responder, uncited, uncited_sources, topic_vectors, tools });
         *self.agent.write().await =
             Cached { version, local_changes: local, checked_at: std::time::Instant::now(), snapshot: snapshot.clone() };
         Ok(snapshot)
     }
 }
 
+/// Embeddings of the topics to avoid (empty without the model).
+pub fn topic_vectors(
+    knowledge: &crate::knowledge::Knowledge,
+    topics: &[frontdesk_core::guard::Topic],
+) -> Vec<Vec<f32>> {
+    let Some(embedder) = knowledge.embedder() else { return Vec::new() };
+    if topics.is_empty() {
+        return Vec::new();
+    }
+    let texts: Vec<String> = topics.iter().map(|t| format!("{}. {}", t.name, t.keywords.join(", "))).collect();
+    embedder.embed(&texts).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "could not embed the topics to avoid; keywords only");
+        Vec::new()
+    })
+}
+
 /// The persona a responder speaks with.
 pub fn persona(profile: &AgentProfile) -> Persona {
-    Persona {
-        name: profile.name.clone(),
-        personality: profile.personality,
-        default_lang: Lang::from_code(&profile.default_lang).unwrap_or(Lang::En),
-    }
+    Persona::new(
+        &profile.name,
+        profile.personality,
+        &profile.brand_voice,
+        Lang::from_code(&profile.default_lang).unwrap_or(Lang::En),
+    )
 }

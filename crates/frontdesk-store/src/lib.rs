@@ -2,16 +2,22 @@
 //! PostgreSQL. Each backend has its own migrations; the SQL both share is
 //! written once (see `sql.rs`) so the two cannot drift apart.
 
+mod agent_tests;
+mod agent_tools;
 mod error;
 mod knowledge;
 mod model;
 mod postgres;
 mod sql;
+mod sql_agent_tests;
+mod sql_agent_tools;
 mod sql_knowledge;
 mod sqlite;
 
 use async_trait::async_trait;
 
+pub use agent_tests::*;
+pub use agent_tools::*;
 pub use error::{StoreError, StoreResult};
 pub use knowledge::*;
 pub use model::*;
@@ -39,7 +45,7 @@ pub async fn open(url: &str) -> StoreResult<std::sync::Arc<dyn Store>> {
 /// change configuration or content take the [`Actor`] and write an audit row
 /// in that same transaction.
 #[async_trait]
-pub trait Store: KnowledgeStore + Send + Sync + 'static {
+pub trait Store: KnowledgeStore + ToolStore + AgentTestStore + Send + Sync + 'static {
     fn backend(&self) -> &'static str;
     async fn migrate(&self) -> StoreResult<()>;
     async fn ping(&self) -> StoreResult<()>;

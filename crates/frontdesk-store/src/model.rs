@@ -248,6 +248,10 @@ pub struct AgentProfile {
     pub default_lang: String,
     /// Open conversations with no activity for this long are closed.
     pub inactivity_close_minutes: i64,
+    /// Words and phrases that hand the conversation to humans (E2).
+    pub handoff_phrases: Vec<String>,
+    /// Topics the agent must not discuss, each with its handling (A3).
+    pub topics_to_avoid: Vec<frontdesk_core::guard::Topic>,
     pub updated_at: i64,
 }
 
@@ -260,6 +264,8 @@ impl Default for AgentProfile {
             enabled: true,
             default_lang: "en".into(),
             inactivity_close_minutes: 1440,
+            handoff_phrases: Vec::new(),
+            topics_to_avoid: Vec::new(),
             updated_at: 0,
         }
     }

@@ -34,3 +34,5 @@ crate::sql::impl_store!(
 );
 
 crate::sql_knowledge::impl_knowledge_store!(PostgresStore);
+crate::sql_agent_tests::impl_agent_test_store!(PostgresStore);
+crate::sql_agent_tools::impl_tool_store!(PostgresStore);

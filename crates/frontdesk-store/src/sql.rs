@@ -143,6 +143,8 @@ macro_rules! impl_store {
                 enabled: r.try_get("enabled")?,
                 default_lang: r.try_get("default_lang")?,
                 inactivity_close_minutes: r.try_get("inactivity_close_minutes")?,
+                handoff_phrases: serde_json::from_str(&r.try_get::<String, _>("handoff_phrases")?)?,
+                topics_to_avoid: serde_json::from_str(&r.try_get::<String, _>("topics_to_avoid")?)?,
                 updated_at: r.try_get("updated_at")?,
             })
         }
@@ -943,7 +945,7 @@ macro_rules! impl_store {
 
             async fn agent_profile(&self) -> StoreResult<AgentProfile> {
                 let row = sqlx::query(
-                    "SELECT name, personality, brand_voice, enabled, default_lang, inactivity_close_minutes, updated_at FROM agent_profile WHERE id = 1",
+                    "SELECT name, personality, brand_voice, enabled, default_lang, inactivity_close_minutes, handoff_phrases, topics_to_avoid, updated_at FROM agent_profile WHERE id = 1",
                 )
                 .fetch_optional(&self.read)
                 .await?;
@@ -956,7 +958,7 @@ macro_rules! impl_store {
             async fn update_agent_profile(&self, actor: &Actor, profile: AgentProfile) -> StoreResult<AgentProfile> {
                 let mut tx = self.write.begin().await?;
                 let before = sqlx::query(
-                    "SELECT name, personality, brand_voice, enabled, default_lang, inactivity_close_minutes, updated_at FROM agent_profile WHERE id = 1",
+                    "SELECT name, personality, brand_voice, enabled, default_lang, inactivity_close_minutes, handoff_phrases, topics_to_avoid, updated_at FROM agent_profile WHERE id = 1",
                 )
                 .fetch_optional(&mut *tx)
                 .await?
@@ -965,9 +967,10 @@ macro_rules! impl_store {
                 .transpose()?;
                 let now = now_ms();
                 sqlx::query(
-                    "INSERT INTO agent_profile (id, name, personality, brand_voice, enabled, default_lang, inactivity_close_minutes, updated_at) \
-                     VALUES (1, $1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET name = $1, personality = $2, brand_voice = $3, \
-                     enabled = $4, default_lang = $5, inactivity_close_minutes = $6, updated_at = $7",
+                    "INSERT INTO agent_profile (id, name, personality, brand_voice, enabled, default_lang, inactivity_close_minutes, \
+                     handoff_phrases, topics_to_avoid, updated_at) \
+                     VALUES (1, $1, $2, $3, $4, $5, $6, $8, $9, $7) ON CONFLICT (id) DO UPDATE SET name = $1, personality = $2, brand_voice = $3, \
+                     enabled = $4, default_lang = $5, inactivity_close_minutes = $6, handoff_phrases = $8, topics_to_avoid = $9, updated_at = $7",
                 )
                 .bind(&profile.name)
                 .bind(profile.personality.as_str())
@@ -976,6 +979,8 @@ macro_rules! impl_store {
                 .bind(&profile.default_lang)
                 .bind(profile.inactivity_close_minutes)
                 .bind(now)
+                .bind(serde_json::to_string(&profile.handoff_phrases)?)
+                .bind(serde_json::to_string(&profile.topics_to_avoid)?)
                 .execute(&mut *tx)
                 .await?;
                 let after = AgentProfile { updated_at: now, ..profile };

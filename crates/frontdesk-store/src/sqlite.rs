@@ -43,3 +43,5 @@ crate::sql::impl_store!(
 );
 
 crate::sql_knowledge::impl_knowledge_store!(SqliteStore);
+crate::sql_agent_tests::impl_agent_test_store!(SqliteStore);
+crate::sql_agent_tools::impl_tool_store!(SqliteStore);

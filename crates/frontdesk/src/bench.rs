@@ -37,7 +37,9 @@ pub enum BenchCommand {
         #[arg(long)]
         database_url: Option<String>,
     },
-    /// BM25 search latency over a synthetic multilingual index.
+    /// BM25 search latency over a synthetic multilingual index. With the global
+    /// `--database-url` (sqlite://FILE or postgres://…), end to end against that
+    /// store: search + loading the hits, and fused with vectors when the model is there.
     Retrieval {
         /// Chunks in the index.
         #[arg(long, default_value_t = 100_000)]
@@ -45,8 +47,42 @@ pub enum BenchCommand {
         /// Queries to time.
         #[arg(long, default_value_t = 2_000)]
         queries: usize,
+        /// Where the embedding model is (store-backed runs time fused retrieval with it).
+        #[arg(long, default_value = "./models")]
+        models_dir: std::path::PathBuf,
+    },
+    /// The agent's reply decision per question over a store of synthetic
+    /// chunks (built-in responder, or `--llm` against a scripted model);
+    /// the global `--database-url` picks the store (default a temporary SQLite file).
+    Reply {
+        #[arg(long, default_value_t = 100_000)]
+        chunks: usize,
+        #[arg(long, default_value_t = 2_000)]
+        questions: usize,
+        /// Time the LLM responder against a scripted streaming model on loopback.
+        #[arg(long)]
+        llm: bool,
+    },
+    /// Ingest throughput: every file under a folder through the upload pipeline
+    /// (store file → extract → chunk → store chunks → index); the global
+    /// `--database-url` picks the store (default a temporary SQLite file).
+    Ingest {
+        /// The folder (searched recursively).
+        #[arg(long)]
+        dir: std::path::PathBuf,
+        /// Ingest the folder this many times (as distinct files), for a longer run.
+        #[arg(long, default_value_t = 1)]
+        repeat: usize,
+        /// First write this many generated files of every supported format into the folder.
+        #[arg(long)]
+        generate: Option<usize>,
     },
 }
+
+mod corpus;
+mod ingest;
+mod reply;
+mod retrieval;
 
 /// Questions visitors ask: paraphrases of the demo's short answers.
 const QUESTIONS: &[&str] = &[
@@ -107,7 +143,7 @@ async fn start_server(database_url: Option<String>) -> anyhow::Result<Server> {
 }
 
 /// Peak and current resident memory of a process, in MiB (Linux).
-fn rss_mib(pid: u32) -> Option<(f64, f64)> {
+pub(crate) fn rss_mib(pid: u32) -> Option<(f64, f64)> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let field = |name: &str| {
         status
@@ -188,7 +224,17 @@ pub async fn run(cmd: BenchCommand, database_url: Option<String>) -> anyhow::Res
     let (visitors, seconds, rate, url) = match cmd {
         BenchCommand::Chat { visitors, seconds, rate, url } => (visitors, seconds, rate, url),
         BenchCommand::Crawl { pages, database_url } => return bench_crawl(pages, database_url).await,
-        BenchCommand::Retrieval { chunks, queries } => {
+        BenchCommand::Reply { chunks, questions, llm } => {
+            return reply::run(chunks, questions, database_url, llm).await
+        }
+        BenchCommand::Ingest { dir, repeat, generate } => {
+            return ingest::run(dir, database_url, repeat, generate).await
+        }
+        BenchCommand::Retrieval { chunks, queries, models_dir } if database_url.is_some() => {
+            let url = database_url.unwrap_or_default();
+            return retrieval::run(chunks, queries, &url, &models_dir).await;
+        }
+        BenchCommand::Retrieval { chunks, queries, .. } => {
             let started = Instant::now();
             let (p50, p99) =
                 tokio::task::spawn_blocking(move || frontdesk_knowledge::index::bench_search(chunks, queries)).await?;

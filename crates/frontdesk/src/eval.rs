@@ -36,6 +36,160 @@ pub enum EvalCommand {
         #[arg(long, default_value = "./models")]
         models_dir: PathBuf,
     },
+    /// Runs the configured responder on every question and counts what it did:
+    /// answered citing an expected source, answered with a wrong or missing
+    /// source, answered although unanswerable, handed off although
+    /// answerable, handed off correctly.
+    Answers {
+        #[arg(long)]
+        content: PathBuf,
+        #[arg(long)]
+        questions: PathBuf,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Use the embedding model when it is in --models-dir (as the server does).
+        #[arg(long, default_value = "./models")]
+        models_dir: PathBuf,
+        /// Print each question's outcome.
+        #[arg(long)]
+        verbose: bool,
+    },
+}
+
+/// What `eval answers` counts, overall and per language.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct AnswerCounts {
+    pub n: usize,
+    pub answered_correct: usize,
+    pub answered_wrong: usize,
+    pub answered_unanswerable: usize,
+    pub handoff_answerable: usize,
+    pub handoff_correct: usize,
+    /// Correct answers whose text contains one of the expected phrases.
+    pub answer_text_matches: usize,
+}
+
+#[derive(Debug, Default, serde::Serialize)]
+pub struct AnswerReport {
+    #[serde(flatten)]
+    pub all: AnswerCounts,
+    pub by_lang: std::collections::BTreeMap<String, AnswerCounts>,
+}
+
+/// The verdict on one question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    AnsweredCorrect { text_matches: bool },
+    AnsweredWrong,
+    AnsweredUnanswerable,
+    HandoffAnswerable,
+    HandoffCorrect,
+}
+
+impl AnswerCounts {
+    fn add(&mut self, v: Verdict) {
+        self.n += 1;
+        match v {
+            Verdict::AnsweredCorrect { text_matches } => {
+                self.answered_correct += 1;
+                self.answer_text_matches += text_matches as usize;
+            }
+            Verdict::AnsweredWrong => self.answered_wrong += 1,
+            Verdict::AnsweredUnanswerable => self.answered_unanswerable += 1,
+            Verdict::HandoffAnswerable => self.handoff_answerable += 1,
+            Verdict::HandoffCorrect => self.handoff_correct += 1,
+        }
+    }
+}
+
+/// Judges a reply: "answered" is an answer from content (or an action);
+/// anything else (handoff, decline, small talk) is not answering.
+pub fn verdict(
+    expected_sources: &[String],
+    expected_text: &[String],
+    answered: bool,
+    cited_paths: &[String],
+    text: &str,
+) -> Verdict {
+    let answerable = !expected_sources.is_empty();
+    match (answerable, answered) {
+        (true, true) if cited_paths.iter().any(|p| expected_sources.contains(p)) => {
+            let folded = frontdesk_core::text::fold(text);
+            let text_matches = expected_text.is_empty()
+                || expected_text.iter().any(|e| folded.contains(&frontdesk_core::text::fold(e)));
+            Verdict::AnsweredCorrect { text_matches }
+        }
+        (true, true) => Verdict::AnsweredWrong,
+        (true, false) => Verdict::HandoffAnswerable,
+        (false, true) => Verdict::AnsweredUnanswerable,
+        (false, false) => Verdict::HandoffCorrect,
+    }
+}
+
+impl AnswerReport {
+    pub fn to_text(&self) -> String {
+        let mut out = String::from(
+            "lang  n    correct  wrong  answered-unanswerable  handoff-answerable  handoff-correct  text-match\n",
+        );
+        let mut row = |name: &str, c: &AnswerCounts| {
+            out.push_str(&format!(
+                "{name:<5} {:<4} {:<8} {:<6} {:<22} {:<19} {:<16} {}\n",
+                c.n,
+                c.answered_correct,
+                c.answered_wrong,
+                c.answered_unanswerable,
+                c.handoff_answerable,
+                c.handoff_correct,
+                c.answer_text_matches
+            ));
+        };
+        row("all", &self.all);
+        for (l, c) in &self.by_lang {
+            row(l, c);
+        }
+        out
+    }
+}
+
+async fn run_answers(
+    content: &Path,
+    questions: &Path,
+    json: bool,
+    models_dir: &Path,
+    verbose: bool,
+) -> anyhow::Result<()> {
+    use frontdesk_core::responder::Outcome;
+    let text = std::fs::read_to_string(questions).with_context(|| format!("reading {}", questions.display()))?;
+    let qs = parse_questions(&text).map_err(|e| anyhow::anyhow!("{}: {e}", questions.display()))?;
+    let (state, paths, _tmp) = ingest(content, Some(models_dir)).await?;
+    let agent = state.agent().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut report = AnswerReport::default();
+    for q in &qs {
+        let reply = frontdesk_server::respond::respond(
+            &state,
+            &agent,
+            &frontdesk_server::respond::Ask::new(q.question.clone()),
+        )
+        .await;
+        let answered = reply.outcome == Outcome::Answered;
+        let cited: Vec<String> = reply.citations.iter().filter_map(|c| paths.get(&c.source_id).cloned()).collect();
+        let v = verdict(&q.expected_sources, &q.expected_answer_contains, answered, &cited, &reply.text);
+        if verbose {
+            eprintln!(
+                "{} [{}] {:?}: {:?} cited {:?} — {}",
+                q.id, q.lang, v, reply.outcome, cited, reply.trace.decision
+            );
+        }
+        report.all.add(v);
+        report.by_lang.entry(q.lang.clone()).or_default().add(v);
+    }
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{}", report.to_text());
+    }
+    Ok(())
 }
 
 fn files_under(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
@@ -106,7 +260,14 @@ pub async fn ingest(
 }
 
 pub async fn run(cmd: EvalCommand) -> anyhow::Result<()> {
-    let EvalCommand::Retrieval { content, questions, k, json, retriever, models_dir } = cmd;
+    let (content, questions, k, json, retriever, models_dir) = match cmd {
+        EvalCommand::Retrieval { content, questions, k, json, retriever, models_dir } => {
+            (content, questions, k, json, retriever, models_dir)
+        }
+        EvalCommand::Answers { content, questions, json, models_dir, verbose } => {
+            return run_answers(&content, &questions, json, &models_dir, verbose).await;
+        }
+    };
     use frontdesk_server::knowledge::Retriever;
     let retriever = match retriever.as_str() {
         "bm25" => Retriever::Bm25,
@@ -138,4 +299,36 @@ pub async fn run(cmd: EvalCommand) -> anyhow::Result<()> {
         println!("{}", report.to_text());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn verdicts_follow_the_definitions() {
+        let exp = s(&["en/a.md", "it/a.md"]);
+        let text = s(&["60 days"]);
+        assert_eq!(
+            verdict(&exp, &text, true, &s(&["it/a.md"]), "Kept for 60 DAYS."),
+            Verdict::AnsweredCorrect { text_matches: true }
+        );
+        assert_eq!(
+            verdict(&exp, &text, true, &s(&["en/a.md"]), "Kept."),
+            Verdict::AnsweredCorrect { text_matches: false }
+        );
+        assert_eq!(verdict(&exp, &text, true, &s(&["b.md"]), ""), Verdict::AnsweredWrong);
+        assert_eq!(verdict(&exp, &text, true, &[], ""), Verdict::AnsweredWrong);
+        assert_eq!(verdict(&exp, &text, false, &[], ""), Verdict::HandoffAnswerable);
+        assert_eq!(verdict(&[], &[], true, &s(&["b.md"]), ""), Verdict::AnsweredUnanswerable);
+        assert_eq!(verdict(&[], &[], false, &[], ""), Verdict::HandoffCorrect);
+        let mut c = AnswerCounts::default();
+        c.add(Verdict::AnsweredCorrect { text_matches: true });
+        c.add(Verdict::HandoffCorrect);
+        assert_eq!((c.n, c.answered_correct, c.handoff_correct, c.answer_text_matches), (2, 1, 1, 1));
+    }
 }

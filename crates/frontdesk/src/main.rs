@@ -57,6 +57,11 @@ enum Command {
         #[command(subcommand)]
         command: ApikeyCommand,
     },
+    /// Run the agent's saved tests (K3) against the current configuration.
+    AgentTests {
+        #[command(subcommand)]
+        command: AgentTestsCommand,
+    },
     /// Measure answer quality on labelled questions.
     Eval {
         #[command(subcommand)]
@@ -66,6 +71,26 @@ enum Command {
     Bench {
         #[command(subcommand)]
         command: bench::BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AgentTestsCommand {
+    /// Save a test: a question and what the agent must do with it.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        question: String,
+        /// Expectations as JSON, e.g. '[{"kind":"contains","text":"9:00"}]' or '[{"kind":"hands_off"}]'.
+        #[arg(long)]
+        expect: String,
+    },
+    /// Run every saved test, record the run, print each case; exits with 1 when one fails.
+    Run {
+        /// Print one JSON object (the run and its comparison with the previous one).
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -234,6 +259,55 @@ async fn main() -> anyhow::Result<()> {
                     .map_err(|e| anyhow::anyhow!(e.message))?;
             println!("API key {} (id {}) for {}; it is shown only once:", key.name, key.id, u.email);
             println!("{secret}");
+            Ok(())
+        }
+        Command::AgentTests { command: AgentTestsCommand::Add { name, question, expect } } => {
+            let settings = load_settings(&cli.global)?;
+            let store = open_store(&settings).await?;
+            let expect: Vec<serde_json::Value> =
+                serde_json::from_str(&expect).context("--expect must be a JSON array of expectations")?;
+            let new = frontdesk_server::api::agent::AgentTestInput { name, question, expect }
+                .parse()
+                .map_err(|e| anyhow::anyhow!(e.message))?;
+            let t = store.create_agent_test(&Actor::system("cli"), new).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("agent test {} saved (id {})", t.name, t.id);
+            Ok(())
+        }
+        Command::AgentTests { command: AgentTestsCommand::Run { json } } => {
+            let mut settings = load_settings(&cli.global)?;
+            // The index is a cache: rebuild it in a scratch directory so a running server's is untouched.
+            settings.database_url = settings.effective_database_url();
+            let scratch = tempfile::tempdir()?;
+            settings.data_dir = scratch.path().to_path_buf();
+            settings.listen = "127.0.0.1:0".into();
+            settings.run_worker = false;
+            let app = frontdesk_server::startup::Application::build(settings).await?;
+            let report = frontdesk_server::agent_tests::run_suite(&app.state, &Actor::system("cli")).await?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                for r in &report.run.results {
+                    println!("{} #{} {}: {}", if r.passed { "PASS" } else { "FAIL" }, r.test_id, r.name, r.question);
+                    for c in r.checks.iter().filter(|c| !c.passed) {
+                        println!("     expected: {}; got: {}", c.expectation.describe(), c.detail);
+                    }
+                }
+                print!("score: {}/{} passed", report.run.passed, report.run.total);
+                match report.previous {
+                    Some(p) => println!(
+                        " (previous run #{}: {}/{}; {} regressed, {} fixed)",
+                        p.run_id,
+                        p.passed,
+                        p.total,
+                        report.regressions.len(),
+                        report.fixed.len()
+                    ),
+                    None => println!(" (first run)"),
+                }
+            }
+            if report.run.passed < report.run.total {
+                std::process::exit(1);
+            }
             Ok(())
         }
         Command::Eval { command } => eval::run(command).await,

@@ -93,3 +93,92 @@ fn flags_override_the_environment_and_the_settings_file() {
     assert!(!ok);
     assert!(err.contains("listn"), "{err}");
 }
+
+#[test]
+fn agent_tests_are_added_run_and_compared() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run(frontdesk(dir.path()).args([
+        "agent-tests",
+        "add",
+        "--name",
+        "human",
+        "--question",
+        "can I talk to a person please",
+        "--expect",
+        r#"[{"kind":"hands_off","trigger":"visitor_asked"}]"#,
+    ]));
+    assert!(ok, "{err}");
+    assert!(out.contains("agent test human saved"), "{out}");
+    let (ok, _, err) =
+        run(frontdesk(dir.path()).args(["agent-tests", "add", "--name", "x", "--question", "q", "--expect", "[]"]));
+    assert!(!ok);
+    assert!(err.contains("expect"), "{err}");
+    let (ok, out, err) = run(frontdesk(dir.path()).args(["agent-tests", "run"]));
+    assert!(ok, "{err}");
+    assert!(out.contains("PASS") && out.contains("score: 1/1 passed (first run)"), "{out}");
+    // A failing case makes the command fail, and the comparison names the previous run.
+    let (ok, _, err) = run(frontdesk(dir.path()).args([
+        "agent-tests",
+        "add",
+        "--name",
+        "impossible",
+        "--question",
+        "what is the meaning of life",
+        "--expect",
+        r#"[{"kind":"answers"}]"#,
+    ]));
+    assert!(ok, "{err}");
+    let (ok, out, _) = run(frontdesk(dir.path()).args(["agent-tests", "run"]));
+    assert!(!ok, "a failing test fails the command");
+    assert!(out.contains("FAIL") && out.contains("score: 1/2 passed (previous run #1: 1/1"), "{out}");
+}
+
+#[test]
+fn eval_answers_counts_what_the_responder_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let content = dir.path().join("content");
+    std::fs::create_dir_all(content.join("en")).unwrap();
+    std::fs::write(
+        content.join("en/trash.md"),
+        "# Deleted files\n\nDeleted files stay in the Trash for 30 days. After that they are erased for good.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        content.join("en/plans.md"),
+        "# Plans\n\nThe Starter plan costs 5 euros per month. The Business plan costs 12 euros per user per month.\n",
+    )
+    .unwrap();
+    let questions = dir.path().join("q.jsonl");
+    std::fs::write(
+        &questions,
+        [
+            r#"{"id":"1","question":"How long do deleted files stay in the trash?","lang":"en","expected_sources":["en/trash.md"],"expected_answer_contains":["30 days"]}"#,
+            r#"{"id":"2","question":"How much does the Business plan cost per user?","lang":"en","expected_sources":["en/plans.md"],"expected_answer_contains":["12 euros"]}"#,
+            r#"{"id":"3","question":"Can I pay with bitcoin at your shop in Tokyo?","lang":"en","expected_sources":[],"expected_answer_contains":[]}"#,
+            r#"{"id":"4","question":"I want to speak to a human","lang":"en","expected_sources":[],"expected_answer_contains":[]}"#,
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let (ok, out, err) = run(frontdesk(dir.path()).args([
+        "eval",
+        "answers",
+        "--content",
+        content.to_str().unwrap(),
+        "--questions",
+        questions.to_str().unwrap(),
+        "--models-dir",
+        "/nonexistent",
+        "--json",
+    ]));
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON object");
+    assert_eq!(v["n"], 4, "{v}");
+    assert_eq!(v["answered_correct"], 2, "{v}");
+    assert_eq!(v["handoff_correct"], 2, "{v}");
+    assert_eq!(v["answered_wrong"], 0);
+    assert_eq!(v["answered_unanswerable"], 0);
+    assert_eq!(v["handoff_answerable"], 0);
+    assert_eq!(v["answer_text_matches"], 2, "{v}");
+    assert_eq!(v["by_lang"]["en"]["n"], 4);
+}

@@ -142,44 +142,55 @@ impl Vocab {
     }
 }
 
-/// Builds an in-memory index of `n_chunks` synthetic chunks (eight languages,
-/// Zipf-distributed made-up vocabularies, ~900 characters each), runs
-/// `queries` searches (top 10) of 3 to 12 words in random languages — one in
-/// ten with a typo — and returns the (p50, p99) search latency in
-/// milliseconds.
-pub fn bench_search(n_chunks: usize, queries: usize) -> (f64, f64) {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let vocabs: Vec<Vocab> = (0..LANGS.len()).map(|l| Vocab::new(&mut rng, l, 6000)).collect();
-    let index = Index::in_memory().expect("in-memory index");
-    for id in 0..n_chunks {
+/// The deterministic synthetic corpus of the retrieval benchmarks: chunks in
+/// eight languages with Zipf-distributed made-up vocabularies (~900
+/// characters each) and queries of 3 to 12 words, one in ten with a typo.
+pub struct Synthetic {
+    rng: Rng,
+    vocabs: Vec<Vocab>,
+}
+
+impl Default for Synthetic {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Synthetic {
+    pub fn new() -> Synthetic {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let vocabs: Vec<Vocab> = (0..LANGS.len()).map(|l| Vocab::new(&mut rng, l, 6000)).collect();
+        Synthetic { rng, vocabs }
+    }
+
+    /// The next chunk (`id` only sets its ordinal: `id % 20`).
+    pub fn chunk(&mut self, id: usize) -> Chunk {
+        let rng = &mut self.rng;
         // Most content in one language, some in the others.
         let l = if rng.below(100) < 50 { 0 } else { rng.below(LANGS.len()) };
-        let v = &vocabs[l];
+        let v = &self.vocabs[l];
         let mut title = String::new();
-        v.sentence(&mut rng, 4, &mut title);
+        v.sentence(rng, 4, &mut title);
         let mut text = String::new();
         while text.len() < 850 {
             let n = 8 + rng.below(14);
-            v.sentence(&mut rng, n, &mut text);
+            v.sentence(rng, n, &mut text);
         }
-        let chunk = Chunk {
+        Chunk {
             ordinal: (id % 20) as i64,
             title: title.trim_end_matches(['.', ' ']).to_owned(),
-            heading_path: vec![v.content_word(&mut rng).to_owned()],
+            heading_path: vec![v.content_word(rng).to_owned()],
             locator: None,
             text,
             lang: v.code.to_owned(),
-        };
-        index.add(id as i64, (id / 20) as i64, &chunk).expect("add");
-        if id % 25_000 == 24_999 {
-            index.commit().expect("commit");
         }
     }
-    index.commit().expect("commit");
 
-    let make_query = |rng: &mut Rng| {
+    /// The next query and its language code.
+    pub fn query(&mut self) -> (String, &'static str) {
+        let rng = &mut self.rng;
         let l = rng.below(LANGS.len());
-        let v = &vocabs[l];
+        let v = &self.vocabs[l];
         let mut q = String::new();
         let n = 3 + rng.below(10);
         v.sentence(rng, n, &mut q);
@@ -194,14 +205,30 @@ pub fn bench_search(n_chunks: usize, queries: usize) -> (f64, f64) {
             }
         }
         (q, v.code)
-    };
+    }
+}
+
+/// Builds an in-memory index of `n_chunks` [`Synthetic`] chunks, runs
+/// `queries` searches (top 10) and returns the (p50, p99) search latency in
+/// milliseconds.
+pub fn bench_search(n_chunks: usize, queries: usize) -> (f64, f64) {
+    let mut corpus = Synthetic::new();
+    let index = Index::in_memory().expect("in-memory index");
+    for id in 0..n_chunks {
+        let chunk = corpus.chunk(id);
+        index.add(id as i64, (id / 20) as i64, &chunk).expect("add");
+        if id % 25_000 == 24_999 {
+            index.commit().expect("commit");
+        }
+    }
+    index.commit().expect("commit");
     for _ in 0..20 {
-        let (q, code) = make_query(&mut rng);
+        let (q, code) = corpus.query();
         let _ = index.search(&q, code, 10);
     }
     let mut times: Vec<f64> = (0..queries.max(1))
         .map(|_| {
-            let (q, code) = make_query(&mut rng);
+            let (q, code) = corpus.query();
             let start = Instant::now();
             let _ = index.search(&q, code, 10);
             start.elapsed().as_secs_f64() * 1000.0

@@ -148,6 +148,29 @@ pub struct ProfileInput {
     pub enabled: Option<bool>,
     pub default_lang: Option<String>,
     pub inactivity_close_minutes: Option<i64>,
+    /// Words and phrases that hand the conversation to humans (E2), matched
+    /// case- and accent-insensitively on word boundaries.
+    pub handoff_phrases: Option<Vec<String>>,
+    /// Topics the agent must not discuss: `{name, keywords, instruction, handoff}` (A3).
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub topics_to_avoid: Option<Vec<frontdesk_core::guard::Topic>>,
+}
+
+fn phrase_list(field: &str, items: Vec<String>, max_items: usize) -> ApiResult<Vec<String>> {
+    if items.len() > max_items {
+        return Err(ApiError::invalid_field(field, format!("must have at most {max_items} entries")));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(items.len());
+    for (i, p) in items.iter().enumerate() {
+        let p = bounded_text(&format!("{field}[{i}]"), p, 1, 80)?;
+        if frontdesk_core::text::words(&p).is_empty() {
+            return Err(ApiError::invalid_field(&format!("{field}[{i}]"), "must contain at least one word"));
+        }
+        if !out.iter().any(|o| frontdesk_core::text::fold(o) == frontdesk_core::text::fold(&p)) {
+            out.push(p);
+        }
+    }
+    Ok(out)
 }
 
 impl ProfileInput {
@@ -184,6 +207,29 @@ impl ProfileInput {
                 ));
             }
             p.inactivity_close_minutes = m;
+        }
+        if let Some(phrases) = self.handoff_phrases {
+            p.handoff_phrases = phrase_list("handoff_phrases", phrases, 100)?;
+        }
+        if let Some(topics) = self.topics_to_avoid {
+            if topics.len() > 50 {
+                return Err(ApiError::invalid_field("topics_to_avoid", "must have at most 50 topics"));
+            }
+            let mut clean = Vec::with_capacity(topics.len());
+            for (i, t) in topics.into_iter().enumerate() {
+                let f = |name: &str| format!("topics_to_avoid[{i}].{name}");
+                let name = bounded_text(&f("name"), &t.name, 1, 80)?;
+                if frontdesk_core::text::words(&name).is_empty() {
+                    return Err(ApiError::invalid_field(&f("name"), "must contain at least one word"));
+                }
+                clean.push(frontdesk_core::guard::Topic {
+                    name,
+                    keywords: phrase_list(&f("keywords"), t.keywords, 30)?,
+                    instruction: bounded_text(&f("instruction"), &t.instruction, 0, 1000)?,
+                    handoff: t.handoff,
+                });
+            }
+            p.topics_to_avoid = clean;
         }
         if p.personality == Personality::BrandVoice && p.brand_voice.trim().is_empty() {
             return Err(ApiError::invalid_field(

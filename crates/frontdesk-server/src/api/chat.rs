@@ -224,6 +224,7 @@ pub async fn stream(
     let start_seq = seq_after(&state, conversation.id, last_event_id).await?;
     let rx = state.hub.subscribe(conversation.id);
     let config_rx = state.hub.subscribe_config();
+    let drafts = state.hub.subscribe_drafts(conversation.id);
 
     struct Cursor {
         state: AppState,
@@ -231,10 +232,18 @@ pub async fn stream(
         seq: i64,
         rx: tokio::sync::watch::Receiver<i64>,
         config_rx: tokio::sync::watch::Receiver<u64>,
+        drafts: tokio::sync::broadcast::Receiver<crate::hub::Draft>,
         pending: std::collections::VecDeque<SseEvent>,
     }
-    let cursor =
-        Cursor { state, conversation_id: conversation.id, seq: start_seq, rx, config_rx, pending: Default::default() };
+    let cursor = Cursor {
+        state,
+        conversation_id: conversation.id,
+        seq: start_seq,
+        rx,
+        config_rx,
+        drafts,
+        pending: Default::default(),
+    };
     let events = futures::stream::unfold(cursor, |mut c| async move {
         loop {
             if let Some(e) = c.pending.pop_front() {
@@ -261,6 +270,25 @@ pub async fn stream(
                             let data = serde_json::json!({"agent_name": cfg.agent_name, "powered_by_ai": cfg.powered_by_ai});
                             c.pending.push_back(SseEvent::default().event("config").data(data.to_string()));
                         }
+                    }
+                }
+                d = c.drafts.recv() => {
+                    use crate::hub::Draft;
+                    use tokio::sync::broadcast::error::RecvError;
+                    match d {
+                        Ok(Draft::Text { step, text }) => {
+                            let data = serde_json::json!({"step": step, "text": text});
+                            c.pending.push_back(SseEvent::default().event("delta").data(data.to_string()));
+                        }
+                        Ok(Draft::Discard { step }) => {
+                            let data = serde_json::json!({"step": step});
+                            c.pending.push_back(SseEvent::default().event("discard").data(data.to_string()));
+                        }
+                        // A slow reader missed pieces: its draft is incomplete, drop it (the final message follows).
+                        Err(RecvError::Lagged(_)) => {
+                            c.pending.push_back(SseEvent::default().event("discard").data("{}"));
+                        }
+                        Err(RecvError::Closed) => c.drafts = c.state.hub.subscribe_drafts(c.conversation_id),
                     }
                 }
                 _ = tokio::time::sleep(Duration::from_secs(2)) => {}

@@ -1,8 +1,10 @@
 //! JSON API handlers: thin — validate, one engine or store call, respond.
 
 pub mod admin;
+pub mod agent;
 pub mod chat;
 pub mod knowledge;
+pub mod tools;
 
 use axum::extract::State;
 use axum::http::{header, Method, StatusCode};

@@ -50,6 +50,59 @@ pub(crate) struct ProfileForm {
     enabled: Option<String>,
     default_lang: String,
     inactivity_close_minutes: String,
+    /// One phrase per line.
+    handoff_phrases: String,
+    /// One topic per line: `name | keyword, keyword | instruction | handoff`.
+    topics_to_avoid: String,
+}
+
+/// Topics as the form shows them, one per line.
+fn topics_text(topics: &[frontdesk_core::guard::Topic]) -> String {
+    topics
+        .iter()
+        .map(|t| {
+            let mut line = format!("{} | {} | {}", t.name, t.keywords.join(", "), t.instruction);
+            if t.handoff {
+                line.push_str(" | handoff");
+            }
+            line
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Reads the topics textarea; the API's rules check the values.
+fn parse_topics(text: &str) -> Result<Vec<frontdesk_core::guard::Topic>, ApiError> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let parts: Vec<&str> = line.split('|').map(str::trim).collect();
+        if parts.len() > 4 {
+            return Err(ApiError::invalid_field(
+                "topics_to_avoid",
+                format!("line {}: use at most four parts: name | keywords | instruction | handoff", i + 1),
+            ));
+        }
+        let handoff = match parts.get(3).copied().unwrap_or("") {
+            "" | "decline" | "no" => false,
+            "handoff" | "hand off" | "yes" => true,
+            other => {
+                return Err(ApiError::invalid_field(
+                    "topics_to_avoid",
+                    format!("line {}: the fourth part must be \"handoff\" or \"decline\", not {other:?}", i + 1),
+                ))
+            }
+        };
+        out.push(frontdesk_core::guard::Topic {
+            name: parts[0].to_owned(),
+            keywords: parts
+                .get(1)
+                .map(|k| k.split(',').map(str::trim).filter(|k| !k.is_empty()).map(str::to_owned).collect())
+                .unwrap_or_default(),
+            instruction: parts.get(2).copied().unwrap_or("").to_owned(),
+            handoff,
+        });
+    }
+    Ok(out)
 }
 
 impl ProfileForm {
@@ -61,11 +114,13 @@ impl ProfileForm {
             enabled: p.enabled.then(|| "on".to_owned()),
             default_lang: p.default_lang.clone(),
             inactivity_close_minutes: p.inactivity_close_minutes.to_string(),
+            handoff_phrases: p.handoff_phrases.join("\n"),
+            topics_to_avoid: topics_text(&p.topics_to_avoid),
         }
     }
 
     /// The admin API's input; the rules are `ProfileInput::apply`'s.
-    fn input(&self) -> Result<ProfileInput, ApiError> {
+    pub(crate) fn input(&self) -> Result<ProfileInput, ApiError> {
         let minutes =
             self.inactivity_close_minutes.trim().parse::<i64>().map_err(|_| {
                 ApiError::invalid_field("inactivity_close_minutes", "must be a whole number of minutes")
@@ -77,6 +132,10 @@ impl ProfileForm {
             enabled: Some(checked(self.enabled.as_deref())),
             default_lang: Some(self.default_lang.clone()),
             inactivity_close_minutes: Some(minutes),
+            handoff_phrases: Some(
+                self.handoff_phrases.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect(),
+            ),
+            topics_to_avoid: Some(parse_topics(&self.topics_to_avoid)?),
         })
     }
 }
@@ -375,13 +434,38 @@ mod tests {
             enabled: None,
             default_lang: "it".into(),
             inactivity_close_minutes: " 60 ".into(),
+            handoff_phrases: " refund \n\n rimborso".into(),
+            topics_to_avoid: "legal advice | lawsuit, avvocato | Suggest a lawyer.\ncompetitors | Dropbox | | handoff"
+                .into(),
         };
         let p = f.input().unwrap().apply(AgentProfile::default()).unwrap();
         assert!(!p.enabled);
+        assert_eq!(p.handoff_phrases, vec!["refund".to_owned(), "rimborso".to_owned()]);
+        assert_eq!(p.topics_to_avoid.len(), 2);
+        assert_eq!(p.topics_to_avoid[0].keywords, vec!["lawsuit".to_owned(), "avvocato".to_owned()]);
+        assert_eq!(p.topics_to_avoid[0].instruction, "Suggest a lawyer.");
+        assert!(!p.topics_to_avoid[0].handoff && p.topics_to_avoid[1].handoff);
+        // Topics read back into the same text.
+        assert_eq!(
+            ProfileForm::from_profile(&p).topics_to_avoid,
+            f.topics_to_avoid.replace("| | handoff", "|  | handoff")
+        );
         assert_eq!(
             (p.personality, p.default_lang.as_str(), p.inactivity_close_minutes),
             (Personality::Witty, "it", 60)
         );
+    }
+
+    #[test]
+    fn a_topic_line_with_a_bad_handling_is_named() {
+        let f = ProfileForm {
+            inactivity_close_minutes: "60".into(),
+            topics_to_avoid: "pricing | | | maybe".into(),
+            ..ProfileForm::default()
+        };
+        let e = f.input().unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("topics_to_avoid"));
+        assert!(e.message.contains("line 1"), "{}", e.message);
     }
 
     #[test]

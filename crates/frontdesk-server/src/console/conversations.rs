@@ -159,34 +159,44 @@ pub(crate) async fn list(
 // ---------- one conversation ----------
 
 pub(crate) struct CitationView {
-    title: String,
-    url: Option<String>,
+    pub(crate) title: String,
+    pub(crate) url: Option<String>,
 }
 
 pub(crate) struct CandidateView {
-    title: String,
-    source: String,
-    score: String,
-    passed: bool,
+    pub(crate) title: String,
+    pub(crate) source: String,
+    pub(crate) score: String,
+    pub(crate) passed: bool,
 }
 
 pub(crate) struct TraceView {
-    responder: String,
-    language: String,
-    decision: String,
-    threshold: String,
-    candidates: Vec<CandidateView>,
+    pub(crate) responder: String,
+    pub(crate) language: String,
+    pub(crate) decision: String,
+    pub(crate) threshold: String,
+    pub(crate) candidates: Vec<CandidateView>,
+    pub(crate) notes: Vec<String>,
+    pub(crate) tools: Vec<ToolView>,
+}
+
+pub(crate) struct ToolView {
+    pub(crate) name: String,
+    pub(crate) arguments: String,
+    pub(crate) ok: bool,
+    pub(crate) output: String,
+    pub(crate) ms: u64,
 }
 
 pub(crate) struct MessageView {
-    author: &'static str,
-    author_label: String,
-    text: String,
-    time: String,
-    citations: Vec<CitationView>,
-    trace: Option<TraceView>,
+    pub(crate) author: &'static str,
+    pub(crate) author_label: String,
+    pub(crate) text: String,
+    pub(crate) time: String,
+    pub(crate) citations: Vec<CitationView>,
+    pub(crate) trace: Option<TraceView>,
     /// A stored trace that is not in the current shape, shown as JSON.
-    trace_raw: Option<String>,
+    pub(crate) trace_raw: Option<String>,
 }
 
 pub(crate) struct EventView {
@@ -231,7 +241,7 @@ struct PollFragment {
     poll_url: String,
 }
 
-fn trace_view(v: &serde_json::Value) -> (Option<TraceView>, Option<String>) {
+pub(crate) fn trace_view(v: &serde_json::Value) -> (Option<TraceView>, Option<String>) {
     match serde_json::from_value::<Trace>(v.clone()) {
         Ok(t) => (
             Some(TraceView {
@@ -249,6 +259,12 @@ fn trace_view(v: &serde_json::Value) -> (Option<TraceView>, Option<String>) {
                         score: format!("{:.2}", c.score),
                     })
                     .collect(),
+                notes: t.notes,
+                tools: t
+                    .tools
+                    .into_iter()
+                    .map(|x| ToolView { name: x.name, arguments: x.arguments, ok: x.ok, output: x.output, ms: x.ms })
+                    .collect(),
             }),
             None,
         ),
@@ -260,6 +276,30 @@ fn trace_view(v: &serde_json::Value) -> (Option<TraceView>, Option<String>) {
 fn is_web_url(u: &str) -> bool {
     let u = u.trim_start().to_ascii_lowercase();
     u.starts_with("https://") || u.starts_with("http://")
+}
+
+/// A message that is not stored (the preview): its author, text, shown
+/// citations and trace.
+pub(crate) fn unsaved_message_view(
+    author: &'static str,
+    author_label: String,
+    text: String,
+    citations: &[frontdesk_core::responder::Citation],
+    trace: Option<&serde_json::Value>,
+) -> MessageView {
+    let (trace, trace_raw) = trace.map(trace_view).unwrap_or((None, None));
+    MessageView {
+        author,
+        author_label,
+        text,
+        time: String::new(),
+        citations: citations
+            .iter()
+            .map(|c| CitationView { title: c.title.clone(), url: c.url.clone().filter(|u| is_web_url(u)) })
+            .collect(),
+        trace,
+        trace_raw,
+    }
 }
 
 fn message_view(m: &Message, agent_name: &str, names: &HashMap<i64, String>) -> MessageView {

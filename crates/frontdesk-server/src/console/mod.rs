@@ -9,10 +9,12 @@
 //! re-render the page with the message (422).
 
 mod agent;
+mod agent_tests;
 mod audit;
 mod conversations;
 mod knowledge;
 mod session;
+mod tools;
 mod users;
 
 use std::collections::HashMap;
@@ -49,11 +51,28 @@ pub fn routes(r: Routes) -> Routes {
         // The agent (A1, A2, A4, D2) and short answers (B4)
         .add(M::GET, "/console/agent", U(P::ViewAgent), agent::profile_page)
         .add(M::POST, "/console/agent", U(P::EditAgent), agent::save_profile)
+        .add(M::POST, "/console/agent/preview", U(P::ViewAgent), agent_tests::preview)
+        .add(M::GET, "/console/agent/tests", U(P::ViewAgent), agent_tests::tests_page)
+        .add(M::POST, "/console/agent/tests", U(P::EditAgent), agent_tests::create_test)
+        .add(M::POST, "/console/agent/tests/run", U(P::EditAgent), agent_tests::run_tests)
+        .add(M::POST, "/console/agent/tests/{id}/delete", U(P::EditAgent), agent_tests::delete_test)
         .add(M::GET, "/console/short-answers", U(P::ViewAgent), agent::short_answers_page)
         .add(M::POST, "/console/short-answers", U(P::EditAgent), agent::create_short_answer)
         .add(M::GET, "/console/short-answers/{id}", U(P::ViewAgent), agent::short_answer_page)
         .add(M::POST, "/console/short-answers/{id}", U(P::EditAgent), agent::update_short_answer)
         .add(M::POST, "/console/short-answers/{id}/delete", U(P::EditAgent), agent::delete_short_answer)
+        // Actions (F2) and CRM data (F1)
+        .add(M::GET, "/console/actions", U(P::ViewAgent), tools::actions_page)
+        .add(M::POST, "/console/actions", U(P::EditAgent), tools::create_action)
+        .add(M::GET, "/console/actions/new", U(P::ViewAgent), tools::new_action_page)
+        .add(M::GET, "/console/actions/{id}", U(P::ViewAgent), tools::action_page)
+        .add(M::POST, "/console/actions/{id}", U(P::EditAgent), tools::update_action)
+        .add(M::POST, "/console/actions/{id}/delete", U(P::EditAgent), tools::delete_action)
+        .add(M::POST, "/console/actions/{id}/test", U(P::EditAgent), tools::test_action)
+        .add(M::GET, "/console/crm", U(P::ViewAgent), tools::crm_page)
+        .add(M::POST, "/console/crm", U(P::EditAgent), tools::create_field)
+        .add(M::POST, "/console/crm/{key}", U(P::EditAgent), tools::update_field)
+        .add(M::POST, "/console/crm/{key}/delete", U(P::EditAgent), tools::delete_field)
         // Knowledge base, file library and sources (B1, B2, B6, B7)
         .add(M::GET, "/console/articles", U(P::ViewAgent), knowledge::articles_page)
         .add(M::POST, "/console/articles", U(P::EditAgent), knowledge::create_article)
@@ -93,6 +112,9 @@ pub(crate) enum Section {
     Conversations,
     Agent,
     ShortAnswers,
+    AgentTests,
+    Actions,
+    Crm,
     Knowledge,
     Sources,
     Users,
@@ -107,6 +129,9 @@ const NAV: &[(&str, &str, Section, P)] = &[
     ("/console/articles", "Knowledge base", Section::Knowledge, P::ViewAgent),
     ("/console/sources", "Sources", Section::Sources, P::ViewAgent),
     ("/console/short-answers", "Short answers", Section::ShortAnswers, P::ViewAgent),
+    ("/console/agent/tests", "Agent tests", Section::AgentTests, P::ViewAgent),
+    ("/console/actions", "Actions", Section::Actions, P::ViewAgent),
+    ("/console/crm", "CRM data", Section::Crm, P::ViewAgent),
     ("/console/users", "Users & teams", Section::Users, P::ManageUsers),
     ("/console/api-keys", "API keys", Section::ApiKeys, P::ManageUsers),
     ("/console/audit", "Audit log", Section::Audit, P::ViewAudit),
@@ -177,6 +202,7 @@ pub(crate) fn can(authed: &Authed, perm: P) -> bool {
 fn flash_text(key: &str) -> Option<&'static str> {
     Some(match key {
         "saved" => "Saved.",
+        "ran" => "The agent tests ran.",
         "created" => "Created.",
         "deleted" => "Deleted.",
         "replied" => "Reply sent.",

@@ -99,7 +99,7 @@ async fn visitor_gets_an_answer_then_asks_for_a_human(app: TestApp) {
     assert_eq!(cited["data"]["cited"], true);
     // The stored reply carries the trace (K2).
     let agent_row = detail["messages"].as_array().unwrap().iter().find(|m| m["author"] == "agent").unwrap();
-    assert_eq!(agent_row["trace"]["responder"], "short_answers");
+    assert_eq!(agent_row["trace"]["responder"], "built_in");
     assert!(agent_row["trace"]["decision"].as_str().unwrap().contains("threshold"));
 
     // After the handoff the agent stops replying.

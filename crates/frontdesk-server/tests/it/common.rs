@@ -310,3 +310,23 @@ macro_rules! both_backends {
         }
     };
 }
+
+/// The CSRF token of a console page's first form.
+pub fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"_csrf\" value=\"").expect("a CSRF field on the page") + "name=\"_csrf\" value=\"".len();
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+/// Signs in with the console's form (users from `create_user` have the
+/// password "password123"); returns the session cookie.
+pub async fn sign_in(app: &TestApp, email: &str) -> String {
+    let r = app
+        .client
+        .post(app.url("/login"))
+        .form(&[("email", email), ("password", "password123"), ("next", "/console")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned()
+}

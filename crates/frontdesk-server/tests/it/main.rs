@@ -4,14 +4,21 @@
 mod browser;
 mod common;
 
+mod actions;
 mod admin;
+mod agent;
+mod agent_tools;
 mod bad_input;
 mod chat;
 mod console;
+mod console_agent;
 mod console_knowledge;
 mod crawl;
+mod crm;
 mod jobs;
 mod knowledge;
+mod llm;
 mod permissions;
 mod restart;
 mod sse;
+mod transcribe;

@@ -1,0 +1,188 @@
+//! The agent's preview (D3) and its saved tests (K3) under `/api/v1/agent`.
+
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use frontdesk_core::agent_tests::Expectation;
+use frontdesk_core::model::Author;
+use frontdesk_core::permissions::Permission as P;
+use frontdesk_core::responder::{Outcome, Reply};
+use frontdesk_core::validate::{bounded_text, MessageText};
+use frontdesk_store::NewAgentTest;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+
+use super::admin::ProfileInput;
+use crate::auth::Authed;
+use crate::error::{ApiError, ApiJson, ApiResult};
+use crate::respond::{respond, Ask};
+use crate::routes::{Access, Routes};
+use crate::state::{topic_vectors, AgentSnapshot, AppState};
+
+pub fn routes(r: Routes) -> Routes {
+    use Access::User as U;
+    r.add(Method::POST, "/api/v1/agent/preview", U(P::ViewAgent), preview)
+        .add(Method::GET, "/api/v1/agent/tests", U(P::ViewAgent), list_tests)
+        .add(Method::POST, "/api/v1/agent/tests", U(P::EditAgent), create_test)
+        .add(Method::POST, "/api/v1/agent/tests/run", U(P::EditAgent), run_tests)
+        .add(Method::GET, "/api/v1/agent/tests/runs", U(P::ViewAgent), list_runs)
+        .add(Method::GET, "/api/v1/agent/tests/{id}", U(P::ViewAgent), get_test)
+        .add(Method::PUT, "/api/v1/agent/tests/{id}", U(P::EditAgent), update_test)
+        .add(Method::DELETE, "/api/v1/agent/tests/{id}", U(P::EditAgent), delete_test)
+}
+
+// ---------- preview ----------
+
+/// A message of the preview's conversation so far.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewTurn {
+    /// visitor or agent
+    pub author: String,
+    pub text: String,
+}
+
+/// A test message, answered with the current configuration plus any
+/// unsaved changes in `profile`. Nothing is stored and no credits are used.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewInput {
+    pub message: String,
+    #[serde(default)]
+    pub history: Vec<PreviewTurn>,
+    /// Unsaved profile changes to try (same fields as `PUT /api/v1/agent`).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub profile: Option<ProfileInput>,
+}
+
+/// The agent's configuration for a preview: the saved one with the unsaved
+/// profile changes applied (validated by the same rules as saving).
+pub async fn preview_agent(state: &AppState, profile: Option<ProfileInput>) -> ApiResult<AgentSnapshot> {
+    let mut agent = (*state.agent().await?).clone();
+    if let Some(p) = profile {
+        let before = agent.profile.topics_to_avoid.clone();
+        agent.profile = p.apply(agent.profile)?;
+        if agent.profile.topics_to_avoid != before {
+            agent.topic_vectors = topic_vectors(&state.knowledge, &agent.profile.topics_to_avoid);
+        }
+    }
+    Ok(agent)
+}
+
+/// A reply as the preview and the tests show it: what the visitor would
+/// see, plus what a visitor never sees (hidden citations, the trace).
+pub fn reply_json(agent: &AgentSnapshot, r: &Reply) -> Value {
+    let shown: Vec<_> = r.citations.iter().filter(|c| agent.shows_citation(c)).collect();
+    json!({
+        "text": r.text,
+        "outcome": r.outcome.label(),
+        "handoff_trigger": match r.outcome { Outcome::Handoff(t) => Some(t.as_str()), _ => None },
+        "confidence": r.confidence,
+        "citations": shown,
+        "citations_used": r.citations,
+        "actions": r.actions,
+        "trace": r.trace,
+    })
+}
+
+async fn preview(State(state): State<AppState>, ApiJson(b): ApiJson<PreviewInput>) -> ApiResult<ApiJson<Value>> {
+    let text = MessageText::parse(&b.message).map_err(|e| ApiError::invalid_field("message", e.message))?;
+    let mut history = Vec::with_capacity(b.history.len());
+    for (i, t) in b.history.into_iter().enumerate() {
+        let author = match t.author.as_str() {
+            "visitor" => Author::Visitor,
+            "agent" => Author::Agent,
+            _ => return Err(ApiError::invalid_field(&format!("history[{i}].author"), "must be visitor or agent")),
+        };
+        history.push((author, t.text));
+    }
+    let agent = preview_agent(&state, b.profile).await?;
+    let ask = Ask { text: text.as_str().to_owned(), history, contact_id: None, conversation_id: None };
+    let reply = respond(&state, &agent, &ask).await;
+    Ok(ApiJson(reply_json(&agent, &reply)))
+}
+
+// ---------- tests ----------
+
+/// A saved test: a question and what the agent must do with it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgentTestInput {
+    pub name: String,
+    pub question: String,
+    /// Each of `{"kind": "cites", "source_id": 3}`, `{"kind": "cites", "source_id": 2, "short_answer": true}`,
+    /// `{"kind": "contains", "text": "…"}`, `{"kind": "not_contains", "text": "…"}`,
+    /// `{"kind": "hands_off", "trigger": "visitor_asked"?}`, `{"kind": "answers"}`,
+    /// `{"kind": "performs_action", "name": "…"}`, `{"kind": "declines"}`.
+    #[schema(value_type = Vec<Object>)]
+    pub expect: Vec<Value>,
+}
+
+impl AgentTestInput {
+    pub fn parse(self) -> ApiResult<NewAgentTest> {
+        let name = bounded_text("name", &self.name, 1, 120)?;
+        let question = MessageText::parse(&self.question)
+            .map_err(|e| ApiError::invalid_field("question", e.message))?
+            .as_str()
+            .to_owned();
+        if self.expect.is_empty() || self.expect.len() > 10 {
+            return Err(ApiError::invalid_field("expect", "must list between 1 and 10 expectations"));
+        }
+        let mut expect = Vec::with_capacity(self.expect.len());
+        for (i, v) in self.expect.into_iter().enumerate() {
+            let e: Expectation = serde_json::from_value(v).map_err(|e| {
+                ApiError::invalid_field(
+                    &format!("expect[{i}]"),
+                    format!(
+                        "{e}; kinds are cites, contains, not_contains, hands_off, answers, performs_action, declines"
+                    ),
+                )
+            })?;
+            e.validate().map_err(|(f, why)| ApiError::invalid_field(&format!("expect[{i}].{f}"), why))?;
+            expect.push(e);
+        }
+        Ok(NewAgentTest { name, question, expect })
+    }
+}
+
+async fn list_tests(State(state): State<AppState>) -> ApiResult<ApiJson<Value>> {
+    Ok(ApiJson(json!(state.store.list_agent_tests().await?)))
+}
+
+async fn get_test(State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<ApiJson<Value>> {
+    Ok(ApiJson(json!(state.store.get_agent_test(id).await?)))
+}
+
+async fn create_test(
+    State(state): State<AppState>,
+    authed: Authed,
+    ApiJson(b): ApiJson<AgentTestInput>,
+) -> ApiResult<Response> {
+    let t = state.store.create_agent_test(&authed.actor(), b.parse()?).await?;
+    Ok((StatusCode::CREATED, ApiJson(json!(t))).into_response())
+}
+
+async fn update_test(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<AgentTestInput>,
+) -> ApiResult<ApiJson<Value>> {
+    Ok(ApiJson(json!(state.store.update_agent_test(&authed.actor(), id, b.parse()?).await?)))
+}
+
+async fn delete_test(State(state): State<AppState>, authed: Authed, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+    state.store.delete_agent_test(&authed.actor(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn run_tests(State(state): State<AppState>, authed: Authed) -> ApiResult<ApiJson<Value>> {
+    let report = crate::agent_tests::run_suite(&state, &authed.actor()).await.map_err(ApiError::internal)?;
+    Ok(ApiJson(json!(report)))
+}
+
+async fn list_runs(State(state): State<AppState>) -> ApiResult<ApiJson<Value>> {
+    Ok(ApiJson(json!(state.store.list_agent_test_runs(20).await?)))
+}

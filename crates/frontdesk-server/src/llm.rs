@@ -1,0 +1,372 @@
+//! The LLM responder: the model drafts the answer from the retrieved
+//! passages and the tools (search, handoff, actions, CRM) that the engine
+//! supplies here. Streams the draft to the conversation's widget; maps the
+//! run into the core `Reply` with a trace. Any failure is returned to
+//! `respond`, which applies the configured fallback — the visitor never sees
+//! an error.
+
+use std::sync::Mutex;
+
+use frontdesk_core::lang::Lang;
+use frontdesk_core::model::{Author, HandoffTrigger};
+use frontdesk_core::persona::Phrase;
+use frontdesk_core::responder::{Outcome, Persona, Reply, ToolTrace, Trace};
+use frontdesk_llm::{
+    handoff_to_human_spec, prompt, search_knowledge_spec, AgentRun, AvoidTopic, BoxFuture, Client, Delta, Finish,
+    Message, PromptInput, RunError, ToolBox, ToolOutput, ToolSpec, Turn, HANDOFF_TO_HUMAN, SEARCH_KNOWLEDGE,
+};
+use serde_json::Value;
+
+use crate::hub::Draft;
+use crate::respond::{cite, retrieve, Ask, Retrieved};
+use crate::state::{AgentSnapshot, AppState};
+
+/// Passages placed in the system prompt before the model is called.
+const PROMPT_PASSAGES: usize = 5;
+/// Passages one `search_knowledge` call returns.
+const SEARCH_PASSAGES: usize = 4;
+/// Earlier messages of the conversation sent with the question.
+const HISTORY_MESSAGES: usize = 10;
+
+/// The passages of one reply, numbered from 1 in the order the model saw them.
+struct Retrievals {
+    items: Mutex<Vec<Retrieved>>,
+}
+
+impl Retrievals {
+    fn add(&self, found: Vec<Retrieved>) -> Vec<(u32, Retrieved)> {
+        let mut items = self.items.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = Vec::with_capacity(found.len());
+        for r in found {
+            // The same chunk keeps its first id.
+            let id = match items.iter().position(|x| x.passage.chunk_id == r.passage.chunk_id) {
+                Some(i) => i,
+                None => {
+                    items.push(r.clone());
+                    items.len() - 1
+                }
+            };
+            out.push((id as u32 + 1, r));
+        }
+        out
+    }
+
+    fn get(&self, id: u32) -> Option<Retrieved> {
+        let items = self.items.lock().unwrap_or_else(|e| e.into_inner());
+        items.get((id as usize).checked_sub(1)?).cloned()
+    }
+}
+
+fn prompt_passages(numbered: &[(u32, Retrieved)]) -> Vec<frontdesk_llm::Passage> {
+    numbered
+        .iter()
+        .map(|(id, r)| frontdesk_llm::Passage {
+            id: *id,
+            title: r.passage.title.clone(),
+            // The model never sees URLs: it cannot cite or leak a private page's address.
+            url: None,
+            text: r.passage.text.clone(),
+        })
+        .collect()
+}
+
+/// The tools the engine offers the model.
+struct EngineTools<'a> {
+    state: &'a AppState,
+    agent: &'a AgentSnapshot,
+    conversation_id: Option<i64>,
+    lang: &'a str,
+    reply_lang: Lang,
+    retrievals: &'a Retrievals,
+    handoff_reason: Mutex<Option<String>>,
+    /// Actions performed, for the reply (they count for resolution).
+    actions: Mutex<Vec<frontdesk_core::responder::ActionTaken>>,
+}
+
+impl ToolBox for EngineTools<'_> {
+    fn specs(&self) -> Vec<ToolSpec> {
+        let mut specs = vec![search_knowledge_spec(), handoff_to_human_spec()];
+        for v in self.agent.tools.tool_specs() {
+            let f = &v["function"];
+            if let Some(name) = f["name"].as_str() {
+                let description = f["description"].as_str().unwrap_or("");
+                specs.push(ToolSpec::new(name, description, f["parameters"].clone()));
+            }
+        }
+        specs
+    }
+
+    fn call<'a>(&'a self, name: &'a str, arguments: &'a Value) -> BoxFuture<'a, ToolOutput> {
+        Box::pin(async move {
+            match name {
+                SEARCH_KNOWLEDGE => {
+                    let query = arguments.get("query").and_then(Value::as_str).unwrap_or("").trim();
+                    if query.is_empty() {
+                        return ToolOutput::error("query must be a non-empty string");
+                    }
+                    let lang = frontdesk_knowledge::lang::detect_query(query, self.lang);
+                    match retrieve(self.state, query, lang, SEARCH_PASSAGES).await {
+                        Ok(found) => {
+                            let numbered = self.retrievals.add(found);
+                            let ids: Vec<u32> = numbered.iter().map(|(id, _)| *id).collect();
+                            ToolOutput::ok(prompt::search_result(&prompt_passages(&numbered))).with_passages(ids)
+                        }
+                        Err(e) => ToolOutput::error(format!("the search failed: {e}")),
+                    }
+                }
+                HANDOFF_TO_HUMAN => {
+                    let reason = arguments.get("reason").and_then(Value::as_str).unwrap_or("cannot_answer");
+                    *self.handoff_reason.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason.to_owned());
+                    ToolOutput::handoff("The conversation is now with the team.")
+                }
+                name if self.agent.tools.action_by_name(name).is_some() => {
+                    let conversation = self.conversation_id.unwrap_or(0);
+                    let tools = &self.agent.tools;
+                    match crate::actions::call_tool(self.state, tools, conversation, name, arguments, self.reply_lang)
+                        .await
+                    {
+                        Ok(result) => {
+                            self.actions.lock().unwrap_or_else(|e| e.into_inner()).push(result.taken());
+                            if result.ok {
+                                ToolOutput::ok(result.reply_text)
+                            } else {
+                                // The model sees why; the visitor only ever sees the polite sentence.
+                                ToolOutput::error(format!(
+                                    "the action failed ({}). Tell the visitor politely, in their language: {}",
+                                    result.detail, result.reply_text
+                                ))
+                            }
+                        }
+                        Err(e) => ToolOutput::error(format!("the action could not run: {e}")),
+                    }
+                }
+                other => ToolOutput::error(format!("unknown tool {other:?}")),
+            }
+        })
+    }
+}
+
+/// The conversation so far as chat messages, the new question last.
+fn history(ask: &Ask) -> Vec<Message> {
+    let start = ask.history.len().saturating_sub(HISTORY_MESSAGES);
+    let mut out: Vec<Message> = ask.history[start..]
+        .iter()
+        .filter_map(|(author, text)| match author {
+            Author::Visitor => Some(Message::user(text.clone())),
+            Author::Agent | Author::Human => Some(Message::assistant(text.clone())),
+            Author::System => None,
+        })
+        .collect();
+    out.push(Message::user(ask.text.clone()));
+    out
+}
+
+fn tool_traces(steps: &[frontdesk_llm::ToolStep]) -> Vec<ToolTrace> {
+    steps
+        .iter()
+        .map(|s| ToolTrace {
+            name: s.name.clone(),
+            arguments: s.arguments.chars().take(500).collect(),
+            ok: s.ok,
+            output: if s.executed { s.output.chars().take(300).collect() } else { format!("refused: {}", s.output) },
+            ms: s.duration.as_millis() as u64,
+        })
+        .collect()
+}
+
+/// What went wrong, with what the tools did before it (for the trace).
+pub struct LlmFailure {
+    pub error: String,
+    pub tools: Vec<ToolTrace>,
+}
+
+/// Drafts the reply with the model. `Err` means the model failed (timeout,
+/// HTTP error, malformed output, step limit): the caller falls back.
+pub async fn reply(
+    state: &AppState,
+    client: &Client,
+    agent: &AgentSnapshot,
+    voice: &Persona,
+    lang: Lang,
+    ask: &Ask,
+    mut trace: Trace,
+) -> Result<Reply, LlmFailure> {
+    let query_lang = frontdesk_knowledge::lang::detect_query(&ask.text, voice.default_lang.code());
+    let retrievals = Retrievals { items: Mutex::new(Vec::new()) };
+    let initial = match retrieve(state, &ask.text, query_lang, PROMPT_PASSAGES).await {
+        Ok(found) => retrievals.add(found),
+        Err(e) => {
+            trace.notes.push(format!("search failed before the model was called: {e}"));
+            Vec::new()
+        }
+    };
+    trace.candidates = initial
+        .iter()
+        .map(|(_, r)| frontdesk_core::responder::TraceCandidate {
+            source_kind: "source".into(),
+            source_id: r.passage.source_id,
+            title: r.passage.title.clone(),
+            score: r.passage.score,
+        })
+        .collect();
+    let topics: Vec<AvoidTopic> = agent
+        .profile
+        .topics_to_avoid
+        .iter()
+        .map(|t| AvoidTopic { topic: t.name.clone(), instruction: t.instruction.clone() })
+        .collect();
+    let passages = prompt_passages(&initial);
+    // Only the contact properties the admin made readable (F1).
+    let contact: Vec<(String, String)> = match ask.conversation_id {
+        Some(id) if agent.tools.crm_fields.iter().any(|f| f.agent_read) => {
+            crate::actions::readable_contact(state, &agent.tools, id)
+                .await
+                .map(|v| v.into_iter().map(|p| (p.label, p.value)).collect())
+                .unwrap_or_default()
+        }
+        _ => Vec::new(),
+    };
+    let mut tool_names = vec![SEARCH_KNOWLEDGE, HANDOFF_TO_HUMAN];
+    tool_names.extend(agent.tools.actions.iter().map(|a| a.name.as_str()));
+    let system = prompt::system_prompt(&PromptInput {
+        agent_name: &agent.profile.name,
+        personality: agent.profile.personality,
+        brand_voice: &agent.profile.brand_voice,
+        language: Some(lang.code()),
+        topics_to_avoid: &topics,
+        contact: &contact,
+        passages: &passages,
+        tools: &tool_names,
+    });
+    let tools = EngineTools {
+        state,
+        agent,
+        conversation_id: ask.conversation_id,
+        lang: query_lang,
+        reply_lang: lang,
+        retrievals: &retrievals,
+        handoff_reason: Mutex::new(None),
+        actions: Mutex::new(Vec::new()),
+    };
+    let messages = history(ask);
+    let retrieved: Vec<u32> = initial.iter().map(|(id, _)| *id).collect();
+    let conversation = ask.conversation_id;
+    let mut on_delta = |d: Delta<'_>| {
+        let Some(id) = conversation else { return };
+        match d {
+            Delta::Text { step, text } => state.hub.draft(id, Draft::Text { step, text: text.to_owned() }),
+            Delta::Discard { step } => state.hub.draft(id, Draft::Discard { step }),
+            Delta::Tool { .. } => {}
+        }
+    };
+    let run = frontdesk_llm::run(
+        client,
+        Turn { system_prompt: &system, history: &messages, retrieved: &retrieved },
+        &tools,
+        &mut on_delta,
+    )
+    .await;
+    let run: AgentRun = match run {
+        Ok(r) => r,
+        Err(RunError { error, steps, .. }) => {
+            if let Some(id) = conversation {
+                state.hub.draft(id, Draft::Discard { step: usize::MAX });
+            }
+            return Err(LlmFailure { error: format!("{} ({})", error, error.kind()), tools: tool_traces(&steps) });
+        }
+    };
+    trace.responder =
+        format!("llm:{}", if client.config().model.is_empty() { "default" } else { &client.config().model });
+    trace.tools = tool_traces(&run.steps);
+    trace.llm = Some(frontdesk_core::responder::LlmTimings {
+        model_calls: run.model_calls as u32,
+        first_token_us: run.timings.first_token.map(|d| d.as_micros() as u64),
+        model_us: run.timings.model.as_micros() as u64,
+        tools_us: run.timings.tools.as_micros() as u64,
+        total_us: run.timings.total.as_micros() as u64,
+    });
+    trace.notes.push(format!(
+        "model calls {}, first token {} ms, model {} ms, tools {} ms, Frontdesk {} ms",
+        run.model_calls,
+        run.timings.first_token.map_or("-".to_owned(), |d| d.as_millis().to_string()),
+        run.timings.model.as_millis(),
+        run.timings.tools.as_millis(),
+        run.timings.overhead().as_millis()
+    ));
+    if !run.dropped_citations.is_empty() {
+        trace
+            .notes
+            .push(format!("dropped citations of passages that were never retrieved: {:?}", run.dropped_citations));
+    }
+    if run.finish == Finish::Handoff {
+        let reason = tools.handoff_reason.lock().unwrap_or_else(|e| e.into_inner()).clone().unwrap_or_default();
+        let (trigger, phrase) = match reason.as_str() {
+            "visitor_asked" => (HandoffTrigger::VisitorAsked, Phrase::HandoffRequested),
+            _ => (HandoffTrigger::CannotAnswer, Phrase::CannotAnswer),
+        };
+        trace.decision = format!("the model handed off ({reason})");
+        return Ok(Reply {
+            text: voice.say(lang, phrase),
+            citations: vec![],
+            actions: vec![],
+            confidence: 0.0,
+            outcome: Outcome::Handoff(trigger),
+            trace,
+        });
+    }
+    let mut citations = Vec::new();
+    for id in &run.citations {
+        if let Some(r) = retrievals.get(*id) {
+            if let Some(c) = cite(state, &r).await {
+                if !citations.iter().any(|x: &frontdesk_core::responder::Citation| x.source_id == c.source_id) {
+                    citations.push(c);
+                }
+            }
+        }
+    }
+    if leaks_prompt(&run.text, &system) {
+        trace.decision = "declined: the draft repeated the agent's instructions".into();
+        trace.notes.push("the drafted answer quoted the system prompt and was withheld".into());
+        return Ok(Reply {
+            text: voice.say(lang, Phrase::Decline),
+            citations: vec![],
+            actions: vec![],
+            confidence: 1.0,
+            outcome: Outcome::Declined,
+            trace,
+        });
+    }
+    if run.text.trim().is_empty() {
+        return Err(LlmFailure { error: "the model returned an empty answer".into(), tools: trace.tools });
+    }
+    trace.decision = if citations.is_empty() {
+        "the model answered without citing a passage".into()
+    } else {
+        format!("the model answered citing {} passage(s)", run.citations.len())
+    };
+    if run.finish == Finish::Truncated {
+        trace.notes.push("the answer was cut at the token limit".into());
+    }
+    let actions = std::mem::take(&mut *tools.actions.lock().unwrap_or_else(|e| e.into_inner()));
+    let confidence = if citations.is_empty() && actions.is_empty() { 0.5 } else { 0.9 };
+    Ok(Reply { text: run.text, citations, actions, confidence, outcome: Outcome::Answered, trace })
+}
+
+/// Whether `text` repeats the system prompt's rules (a leaked prompt):
+/// any 80-character run of the prompt's rule text appearing verbatim.
+pub fn leaks_prompt(text: &str, system_prompt: &str) -> bool {
+    let rules = system_prompt.split("<passages>").next().unwrap_or("");
+    let chars: Vec<char> = rules.chars().collect();
+    if chars.len() < 80 {
+        return false;
+    }
+    let mut i = 0;
+    while i + 80 <= chars.len() {
+        let window: String = chars[i..i + 80].iter().collect();
+        if text.contains(window.trim()) && window.trim().len() > 60 {
+            return true;
+        }
+        i += 40;
+    }
+    false
+}

@@ -1,0 +1,470 @@
+//! The agent's judgement around a reply: guardrails first (nothing to
+//! answer, a request for a human, the admin's handoff phrases, topics to
+//! avoid, instruction-like text), then the responder drafts (short answers,
+//! actions, retrieved passages — or the LLM), then the draft is checked
+//! again. Reads the store and the index, writes nothing: the engine stores
+//! the reply, the preview and the agent tests only show it.
+
+use std::collections::HashMap;
+
+use frontdesk_core::guard::{self, Noise, Topic};
+use frontdesk_core::lang::{detect, Lang};
+use frontdesk_core::model::{Author, HandoffTrigger};
+use frontdesk_core::persona::Phrase;
+use frontdesk_core::responder::{Citation, Outcome, Persona, Question, Reply, Trace, TraceCandidate};
+use frontdesk_knowledge::answer::{compose, AnswerPolicy, Passage};
+use frontdesk_store::StoredChunk;
+
+use crate::state::{persona, AgentSnapshot, AppState};
+
+/// A visitor's message with what the responder may know around it.
+#[derive(Debug, Clone, Default)]
+pub struct Ask {
+    pub text: String,
+    /// Earlier messages of the conversation, oldest first.
+    pub history: Vec<(Author, String)>,
+    /// The contact behind the conversation, for CRM properties.
+    pub contact_id: Option<i64>,
+    /// The conversation, when there is one (the preview has none).
+    pub conversation_id: Option<i64>,
+}
+
+impl Ask {
+    pub fn new(text: impl Into<String>) -> Ask {
+        Ask { text: text.into(), ..Ask::default() }
+    }
+}
+
+/// A passage retrieved for a question, with what a citation needs.
+#[derive(Debug, Clone)]
+pub struct Retrieved {
+    pub passage: Passage,
+    /// The crawled page the passage came from, if any.
+    pub page_url: Option<String>,
+}
+
+fn reply(text: String, outcome: Outcome, confidence: f32, trace: Trace) -> Reply {
+    Reply { text, citations: vec![], actions: vec![], confidence, outcome, trace }
+}
+
+/// The agent's reply to `ask`, decided with the configuration in `agent`.
+pub async fn respond(state: &AppState, agent: &AgentSnapshot, ask: &Ask) -> Reply {
+    let voice = persona(&agent.profile);
+    // A message with no telling words ("A-12345", "ok") keeps the conversation's language.
+    let conversation_lang = ask
+        .history
+        .iter()
+        .rev()
+        .find(|(a, _)| *a == Author::Visitor)
+        .map_or(voice.default_lang, |(_, t)| detect(t, voice.default_lang));
+    let lang = detect(&ask.text, conversation_lang);
+    let mut trace = Trace {
+        responder: "built_in".into(),
+        language: lang.code().into(),
+        threshold: state.settings.answer_threshold,
+        ..Trace::default()
+    };
+    if let Some(id) = ask.conversation_id {
+        remember_contact_details(state, agent, id, &ask.text, &mut trace).await;
+    }
+    if let Some(r) = guard_question(state, agent, &voice, lang, &ask.text, &mut trace) {
+        return r;
+    }
+    let injection = guard::injection(&ask.text);
+    if let Some(what) = &injection {
+        trace.notes.push(format!("instruction-like text ({what}): treated as data, not followed"));
+    }
+    let mut draft = match &state.llm {
+        Some(client) => match crate::llm::reply(state, client, agent, &voice, lang, ask, trace.clone()).await {
+            Ok(r) => r,
+            Err(failure) => {
+                let mut trace = trace;
+                trace.tools = failure.tools;
+                trace.notes.push(format!("the LLM failed: {}", failure.error));
+                match client.config().on_failure {
+                    frontdesk_llm::FailurePolicy::Fallback => {
+                        trace.notes.push("answered by the built-in responder instead (setting llm_on_failure)".into());
+                        built_in(state, agent, &voice, lang, ask, trace).await
+                    }
+                    frontdesk_llm::FailurePolicy::Handoff => {
+                        trace.decision = "handed off because the LLM failed (setting llm_on_failure)".into();
+                        let outcome = Outcome::Handoff(HandoffTrigger::CannotAnswer);
+                        reply(voice.say(lang, Phrase::CannotAnswer), outcome, 0.0, trace)
+                    }
+                }
+            }
+        },
+        None => built_in(state, agent, &voice, lang, ask, trace).await,
+    };
+    check_draft(agent, &voice, lang, &mut draft);
+    if injection.is_some() && draft.outcome == Outcome::Handoff(HandoffTrigger::CannotAnswer) {
+        draft.trace.decision =
+            "declined: the message tries to instruct the agent and the content answers nothing in it".into();
+        draft.text = voice.say(lang, Phrase::Decline);
+        draft.outcome = Outcome::Declined;
+    }
+    draft
+}
+
+/// The checks made before drafting; `Some` when one of them decides.
+fn guard_question(
+    state: &AppState,
+    agent: &AgentSnapshot,
+    voice: &Persona,
+    lang: Lang,
+    text: &str,
+    trace: &mut Trace,
+) -> Option<Reply> {
+    let take = std::mem::take;
+    if let Some(noise) = guard::noise(text) {
+        trace.decision = match noise {
+            Noise::NoWords => "the message has no words to answer: asked to rephrase".into(),
+            Noise::Gibberish => "the message forms no recognisable words: asked to rephrase".into(),
+        };
+        return Some(reply(voice.say(lang, Phrase::Clarify), Outcome::SmallTalk, 1.0, take(trace)));
+    }
+    if frontdesk_core::handoff::asks_for_human(text) {
+        trace.decision = "the visitor asked for a human".into();
+        let outcome = Outcome::Handoff(HandoffTrigger::VisitorAsked);
+        return Some(reply(voice.say(lang, Phrase::HandoffRequested), outcome, 1.0, take(trace)));
+    }
+    if let Some(p) = guard::custom_trigger(text, &agent.profile.handoff_phrases) {
+        trace.decision = format!("the message contains the handoff phrase {p:?}");
+        let outcome = Outcome::Handoff(HandoffTrigger::CustomTrigger);
+        return Some(reply(voice.say(lang, Phrase::HandoffRequested), outcome, 1.0, take(trace)));
+    }
+    let topic = guard::avoided_topic(text, &agent.profile.topics_to_avoid)
+        .map(|(topic, phrase)| (topic.clone(), format!("the question mentions {phrase:?}")))
+        .or_else(|| similar_topic(state, agent, text));
+    topic.map(|(topic, why)| avoid(voice, lang, &topic, &why, take(trace)))
+}
+
+/// A topic to avoid whose meaning is close to the question (embeddings), when
+/// the model is loaded and the question is in a language it knows.
+fn similar_topic(state: &AppState, agent: &AgentSnapshot, text: &str) -> Option<(Topic, String)> {
+    const MIN_SIMILARITY: f32 = 0.55;
+    if agent.topic_vectors.is_empty() || frontdesk_knowledge::lang::detect_query(text, "en") != "en" {
+        return None;
+    }
+    let embedder = state.knowledge.embedder()?;
+    let q = embedder.embed(&[text.to_owned()]).ok()?.pop()?;
+    let (i, sim) = agent
+        .topic_vectors
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (i, v.iter().zip(&q).map(|(a, b)| a * b).sum::<f32>()))
+        .max_by(|a, b| a.1.total_cmp(&b.1))?;
+    (sim >= MIN_SIMILARITY).then(|| {
+        (agent.profile.topics_to_avoid[i].clone(), format!("the question is close in meaning (similarity {sim:.2})"))
+    })
+}
+
+/// The reply for a topic to avoid: hand off or decline, as the topic says.
+fn avoid(voice: &Persona, lang: Lang, topic: &Topic, why: &str, mut trace: Trace) -> Reply {
+    trace.decision = format!(
+        "topic to avoid {:?}: {why}; {}",
+        topic.name,
+        if topic.handoff { "handed off as configured" } else { "declined as configured" }
+    );
+    if !topic.instruction.is_empty() {
+        trace.notes.push(format!("handling instruction: {}", topic.instruction));
+    }
+    if topic.handoff {
+        reply(voice.say(lang, Phrase::HandoffRequested), Outcome::Handoff(HandoffTrigger::AvoidedTopic), 1.0, trace)
+    } else {
+        reply(voice.say(lang, Phrase::Decline), Outcome::Declined, 1.0, trace)
+    }
+}
+
+/// Checks a drafted answer again: it must not touch a topic to avoid,
+/// whatever the content or the visitor said.
+pub fn check_draft(agent: &AgentSnapshot, voice: &Persona, lang: Lang, draft: &mut Reply) {
+    if draft.outcome != Outcome::Answered {
+        return;
+    }
+    if let Some((topic, phrase)) = guard::avoided_topic(&draft.text, &agent.profile.topics_to_avoid) {
+        let topic = topic.clone();
+        let mut trace = std::mem::take(&mut draft.trace);
+        trace.notes.push(format!("the drafted answer was withheld: it mentions {phrase:?}"));
+        *draft = avoid(voice, lang, &topic, &format!("the drafted answer mentions {phrase:?}"), trace);
+    }
+}
+
+/// CRM (F1): stores what the visitor said about themselves in the writable
+/// contact properties (validated; one `contact_updated` event each).
+async fn remember_contact_details(
+    state: &AppState,
+    agent: &AgentSnapshot,
+    conversation_id: i64,
+    text: &str,
+    trace: &mut Trace,
+) {
+    if !agent.tools.crm_fields.iter().any(|f| f.agent_write) {
+        return;
+    }
+    match crate::actions::apply_visitor_updates(state, &agent.tools, conversation_id, text).await {
+        Ok(changes) if !changes.is_empty() => {
+            let keys: Vec<&str> = changes.iter().map(|c| c.key.as_str()).collect();
+            trace.notes.push(format!("contact properties updated from the message: {}", keys.join(", ")));
+        }
+        Ok(_) => {}
+        Err(e) => trace.notes.push(format!("could not update the contact: {e}")),
+    }
+}
+
+/// CRM (F1): answers a question about the visitor's own readable
+/// properties ("which plan am I on?").
+async fn answer_from_contact(
+    state: &AppState,
+    agent: &AgentSnapshot,
+    voice: &Persona,
+    lang: Lang,
+    ask: &Ask,
+    trace: &mut Trace,
+) -> Option<Reply> {
+    let id = ask.conversation_id?;
+    if !agent.tools.crm_fields.iter().any(|f| f.agent_read) {
+        return None;
+    }
+    let view = crate::actions::readable_contact(state, &agent.tools, id).await.ok()?;
+    let m = frontdesk_core::crm::match_property(&ask.text, &view)?;
+    trace.decision =
+        format!("answered from the contact's readable property {:?} (score {:.2})", m.property.key, m.score);
+    let text = voice.frame_answer(lang, &frontdesk_core::crm::property_reply(lang, &m.property));
+    Some(reply(text, Outcome::Answered, m.score, std::mem::take(trace)))
+}
+
+/// Actions (F2): the action whose example phrases the question matches,
+/// called with the parameters found in the question and the contact.
+async fn answer_with_action(
+    state: &AppState,
+    agent: &AgentSnapshot,
+    voice: &Persona,
+    lang: Lang,
+    ask: &Ask,
+    trace: &mut Trace,
+) -> Option<Reply> {
+    use crate::actions::ActionReply;
+    if agent.tools.actions.is_empty() {
+        return None;
+    }
+    let conversation = ask.conversation_id.unwrap_or(0);
+    let found = match crate::actions::builtin_action(state, &agent.tools, conversation, &ask.text, lang).await {
+        Ok(Some(f)) => f,
+        Ok(None) => {
+            // The answer to "I need your order number": the previous question with this message.
+            let previous = ask.history.iter().rev().find(|(a, _)| *a == Author::Visitor)?;
+            let both = format!("{} {}", previous.1, ask.text);
+            match crate::actions::builtin_action(state, &agent.tools, conversation, &both, lang).await {
+                Ok(Some(f @ ActionReply::Ran { .. })) => {
+                    trace.notes.push(
+                        "the action's parameters came with this message, its request with the previous one".into(),
+                    );
+                    f
+                }
+                _ => return None,
+            }
+        }
+        Err(e) => {
+            trace.notes.push(format!("actions could not be checked: {e}"));
+            return None;
+        }
+    };
+    let mut t = std::mem::take(trace);
+    t.notes.push(format!("action: {}", found.trace()));
+    Some(match found {
+        ActionReply::Ran { matched, result } => {
+            t.tools.push(frontdesk_core::responder::ToolTrace {
+                name: result.action.clone(),
+                arguments: result.request.clone().unwrap_or_default(),
+                ok: result.ok,
+                output: result.detail.clone(),
+                ms: result.ms,
+            });
+            let mut r = if result.ok {
+                t.decision = format!("the question matches action {:?} ({:?}); it ran", matched.name, matched.phrase);
+                reply(voice.frame_answer(lang, &result.reply_text), Outcome::Answered, matched.score, t)
+            } else if result.failure.is_some_and(frontdesk_core::actions::failure_needs_human) {
+                t.decision = format!("action {:?} failed ({}): handed off", matched.name, result.detail);
+                reply(result.reply_text.clone(), Outcome::Handoff(HandoffTrigger::ActionFailed), 0.0, t)
+            } else {
+                t.decision = format!("action {:?} found nothing ({})", matched.name, result.detail);
+                reply(result.reply_text.clone(), Outcome::Answered, matched.score, t)
+            };
+            r.actions.push(result.taken());
+            r
+        }
+        ActionReply::NeedsParams { matched, text, .. } => {
+            t.decision = format!("the question matches action {:?}; asked the visitor for what it needs", matched.name);
+            reply(text, Outcome::SmallTalk, matched.score, t)
+        }
+    })
+}
+
+/// The built-in responder: the contact's own data, actions, short answers
+/// and small talk, then the content sources' passages; "I can't answer"
+/// otherwise.
+async fn built_in(
+    state: &AppState,
+    agent: &AgentSnapshot,
+    voice: &Persona,
+    lang: Lang,
+    ask: &Ask,
+    mut trace: Trace,
+) -> Reply {
+    if let Some(r) = answer_from_contact(state, agent, voice, lang, ask, &mut trace).await {
+        return r;
+    }
+    if let Some(r) = answer_with_action(state, agent, voice, lang, ask, &mut trace).await {
+        return r;
+    }
+    let question = Question { text: ask.text.clone(), persona: voice.clone() };
+    let mut r = agent.responder.reply(&question);
+    let mut notes = trace.notes;
+    notes.append(&mut r.trace.notes);
+    r.trace.notes = notes;
+    r.trace.responder = "built_in".into();
+    if r.outcome != Outcome::Handoff(HandoffTrigger::CannotAnswer) {
+        return r;
+    }
+    answer_from_sources(state, agent, voice, lang, &ask.text, r).await
+}
+
+/// Retrieves the passages for `query`, best first, with their pages.
+pub async fn retrieve(state: &AppState, query: &str, lang: &str, k: usize) -> anyhow::Result<Vec<Retrieved>> {
+    let hits = state.knowledge.search(query, lang, k).await?;
+    if hits.is_empty() {
+        return Ok(vec![]);
+    }
+    let ids: Vec<i64> = hits.iter().map(|h| h.chunk_id).collect();
+    let chunks: HashMap<i64, StoredChunk> =
+        state.store.chunks_by_ids(&ids).await?.into_iter().map(|c| (c.id, c)).collect();
+    Ok(hits
+        .iter()
+        .filter_map(|h| {
+            chunks.get(&h.chunk_id).map(|c| Retrieved {
+                passage: Passage {
+                    chunk_id: c.id,
+                    source_id: c.source_id,
+                    score: h.score,
+                    title: c.title.clone(),
+                    heading_path: c.heading_path.clone(),
+                    text: c.text.clone(),
+                    lang: c.lang.clone(),
+                },
+                page_url: c.url.clone(),
+            })
+        })
+        .collect())
+}
+
+/// The citation for a retrieved passage: a crawled page is cited as itself
+/// (its title and URL), anything else as its source; private sources and
+/// sources with citations off never show a URL (B7).
+pub async fn cite(state: &AppState, r: &Retrieved) -> Option<Citation> {
+    let source = state.store.get_source(r.passage.source_id).await.ok()?;
+    let (title, url) = match &r.page_url {
+        Some(u) => (r.passage.title.clone(), Some(u.clone())),
+        None => (source.title.clone(), source.url.clone()),
+    };
+    Some(Citation {
+        source_kind: source.kind.clone(),
+        source_id: source.id,
+        title,
+        url: url.filter(|_| source.citations_enabled && !source.private),
+    })
+}
+
+fn candidates(retrieved: &[Retrieved]) -> Vec<TraceCandidate> {
+    retrieved
+        .iter()
+        .map(|r| TraceCandidate {
+            source_kind: "source".into(),
+            source_id: r.passage.source_id,
+            title: r.passage.title.clone(),
+            score: r.passage.score,
+        })
+        .collect()
+}
+
+/// Quotes the retrieved passage that supports an answer; keeps `fallback`
+/// (the "cannot answer" handoff) when none does, with the candidates added
+/// to its trace.
+async fn answer_from_sources(
+    state: &AppState,
+    _agent: &AgentSnapshot,
+    voice: &Persona,
+    lang: Lang,
+    text: &str,
+    mut fallback: Reply,
+) -> Reply {
+    let query_lang = frontdesk_knowledge::lang::detect_query(text, voice.default_lang.code());
+    let retrieved = match retrieve(state, text, query_lang, 8).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, "search failed; answering without sources");
+            fallback.trace.notes.push(format!("search failed: {e}"));
+            return fallback;
+        }
+    };
+    let found = candidates(&retrieved);
+    fallback.trace.candidates.extend(found.iter().cloned());
+    if retrieved.is_empty() {
+        fallback.trace.decision = "no short answer matched and no passage shares a term with the question".into();
+        return fallback;
+    }
+    let passages: Vec<Passage> = retrieved.iter().map(|r| r.passage.clone()).collect();
+    let policy = AnswerPolicy::default();
+    // Instructions hidden in content are data: sentences that try to
+    // instruct the agent are never quoted.
+    let passages: Vec<Passage> = passages
+        .into_iter()
+        .map(|mut p| {
+            if guard::injection(&p.text).is_some() {
+                let kept: Vec<String> = frontdesk_knowledge::answer::sentences(&p.text)
+                    .into_iter()
+                    .filter(|s| guard::injection(s).is_none())
+                    .collect();
+                p.text = kept.join(" ");
+            }
+            p
+        })
+        .collect();
+    let Some(c) = compose(text, query_lang, &passages, &policy) else {
+        fallback.trace.decision = format!(
+            "no short answer matched and no retrieved passage supports an answer (best of {} passages)",
+            passages.len()
+        );
+        return fallback;
+    };
+    let Some(r) = retrieved.iter().find(|r| r.passage.chunk_id == c.passage.chunk_id) else {
+        return fallback;
+    };
+    let Some(citation) = cite(state, r).await else {
+        return fallback;
+    };
+    let mut trace = fallback.trace;
+    trace.candidates = found;
+    trace.threshold = policy.min_coverage;
+    trace.decision = format!(
+        "passage {} of source #{} ({:?}) covers {:.0}% of the question's terms",
+        c.passage.chunk_id,
+        citation.source_id,
+        citation.title,
+        c.coverage * 100.0
+    );
+    if c.passage.lang != lang.code() && c.passage.lang != "und" {
+        trace.notes.push(format!(
+            "answered from a passage in {:?}: the content has no passage in the visitor's language",
+            c.passage.lang
+        ));
+    }
+    Reply {
+        text: voice.frame_answer(lang, &c.text),
+        citations: vec![citation],
+        actions: vec![],
+        confidence: c.coverage,
+        outcome: Outcome::Answered,
+        trace,
+    }
+}
