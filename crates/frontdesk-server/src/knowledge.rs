@@ -339,6 +339,15 @@ pub async fn sync_source(state: &AppState, source_id: i64) -> anyhow::Result<()>
         store.set_source_status(source_id, source_status::ERROR, Some("this source has no content to sync")).await?;
         return Ok(());
     };
+    // A file never changes once uploaded: a media file already transcribed is not sent to
+    // the (slow, possibly paid) engine again by the weekly re-sync or "re-sync now".
+    if matches!(kind_of(&name), Ok(Kind::Media))
+        && source.status == source_status::READY
+        && source.last_synced_at.is_some()
+        && source.file_id.is_some()
+    {
+        return Ok(());
+    }
     store.set_source_status(source_id, source_status::SYNCING, None).await?;
     let tmp_dir = &state.knowledge.tmp_dir;
     let document = match (kind_of(&name), Transcriber::from_settings(&state.settings)) {

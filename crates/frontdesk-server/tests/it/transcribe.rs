@@ -269,6 +269,11 @@ async fn media_waits_for_an_engine(backend: Backend) {
     assert_eq!(stt.received().len(), 1);
     let reply = ask(&app, "How do I export my notes?").await;
     assert!(reply["text"].as_str().unwrap().contains("choose Export"), "{reply}");
+    // An uploaded file never changes: a re-sync does not transcribe it again.
+    assert_eq!(app_resync(&app, id).await, 202);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    source_becomes(&app, id, "ready", None).await;
+    assert_eq!(stt.received().len(), 1, "no second transcription");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
