@@ -169,6 +169,55 @@ pub async fn apply_visitor_updates(
     }
 }
 
+/// The LLM's `update_contact` tool: each value is checked against its
+/// field (writable fields only, validated by kind) and the valid ones stored
+/// as the agent, one `contact_updated` event per changed property. Returns
+/// what changed and, per refused key, why.
+pub async fn update_contact_from_tool(
+    state: &AppState,
+    tools: &AgentTools,
+    conversation_id: i64,
+    arguments: &Value,
+) -> StoreResult<(Vec<PropertyChange>, Vec<String>)> {
+    let mut changes = Vec::new();
+    let mut refused = Vec::new();
+    let Some(obj) = arguments.as_object() else {
+        return Ok((Vec::new(), vec!["the arguments must be an object of property: value".into()]));
+    };
+    for (key, v) in obj {
+        let Some(field) = tools.crm_fields.iter().find(|f| &f.key == key && f.agent_write) else {
+            refused.push(format!("{key}: not a property the agent may update"));
+            continue;
+        };
+        let raw = match v {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            _ => {
+                refused.push(format!("{key}: must be a string"));
+                continue;
+            }
+        };
+        match frontdesk_core::crm::validate_value(field, &raw) {
+            Ok(value) => changes.push((key.clone(), Some(value))),
+            Err(e) => refused.push(e.to_string()),
+        }
+    }
+    if changes.is_empty() {
+        return Ok((Vec::new(), refused));
+    }
+    let update = ContactUpdate {
+        target: ContactTarget::Conversation(conversation_id),
+        changes,
+        actor: ContactActor::Agent,
+        conversation_id: Some(conversation_id),
+    };
+    match state.store.update_contact_properties(update).await {
+        Ok((_, changed)) => Ok((changed, refused)),
+        Err(StoreError::Conflict(m)) => Ok((Vec::new(), vec![m])),
+        Err(e) => Err(e),
+    }
+}
+
 /// What the built-in responder can do with an action for a question.
 #[derive(Debug, Clone)]
 pub enum ActionReply {

@@ -21,6 +21,9 @@ use crate::hub::Draft;
 use crate::respond::{cite, retrieve, Ask, Retrieved};
 use crate::state::{AgentSnapshot, AppState};
 
+/// The tool that stores contact properties the visitor gave (F1).
+const UPDATE_CONTACT: &str = "update_contact";
+
 /// Passages placed in the system prompt before the model is called.
 const PROMPT_PASSAGES: usize = 5;
 /// Passages one `search_knowledge` call returns.
@@ -86,6 +89,13 @@ struct EngineTools<'a> {
 impl ToolBox for EngineTools<'_> {
     fn specs(&self) -> Vec<ToolSpec> {
         let mut specs = vec![search_knowledge_spec(), handoff_to_human_spec()];
+        if self.conversation_id.is_some() && self.agent.tools.crm_fields.iter().any(|f| f.agent_write) {
+            specs.push(ToolSpec::new(
+                UPDATE_CONTACT,
+                "Save what the visitor told you about themselves (e.g. their email, phone or order number) in their contact record. Only the listed properties; values are validated.",
+                frontdesk_core::crm::update_schema(&self.agent.tools.crm_fields),
+            ));
+        }
         for v in self.agent.tools.tool_specs() {
             let f = &v["function"];
             if let Some(name) = f["name"].as_str() {
@@ -118,6 +128,36 @@ impl ToolBox for EngineTools<'_> {
                     let reason = arguments.get("reason").and_then(Value::as_str).unwrap_or("cannot_answer");
                     *self.handoff_reason.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason.to_owned());
                     ToolOutput::handoff("The conversation is now with the team.")
+                }
+                UPDATE_CONTACT => {
+                    let Some(conversation) = self.conversation_id else {
+                        return ToolOutput::error("there is no contact in this conversation");
+                    };
+                    match crate::actions::update_contact_from_tool(
+                        self.state,
+                        &self.agent.tools,
+                        conversation,
+                        arguments,
+                    )
+                    .await
+                    {
+                        Ok((changed, refused)) => {
+                            let saved: Vec<&str> = changed.iter().map(|c| c.key.as_str()).collect();
+                            let mut out = format!(
+                                "saved: {}",
+                                if saved.is_empty() { "nothing".into() } else { saved.join(", ") }
+                            );
+                            if !refused.is_empty() {
+                                out.push_str(&format!("; refused: {}", refused.join("; ")));
+                            }
+                            if changed.is_empty() && !refused.is_empty() {
+                                ToolOutput::error(out)
+                            } else {
+                                ToolOutput::ok(out)
+                            }
+                        }
+                        Err(e) => ToolOutput::error(format!("the contact could not be updated: {e}")),
+                    }
                 }
                 name if self.agent.tools.action_by_name(name).is_some() => {
                     let conversation = self.conversation_id.unwrap_or(0);
@@ -227,6 +267,9 @@ pub async fn reply(
         _ => Vec::new(),
     };
     let mut tool_names = vec![SEARCH_KNOWLEDGE, HANDOFF_TO_HUMAN];
+    if ask.conversation_id.is_some() && agent.tools.crm_fields.iter().any(|f| f.agent_write) {
+        tool_names.push(UPDATE_CONTACT);
+    }
     tool_names.extend(agent.tools.actions.iter().map(|a| a.name.as_str()));
     let system = prompt::system_prompt(&PromptInput {
         agent_name: &agent.profile.name,

@@ -156,6 +156,28 @@ async fn llm_calls_actions_and_sees_only_readable_properties(backend: Backend) {
     let tool_msg = reqs[1].messages().last().cloned().unwrap();
     assert_eq!(tool_msg["role"], "tool");
     assert!(tool_msg["content"].as_str().unwrap().contains("shipped"), "{tool_msg}");
+
+    // The model updates writable properties through its tool, validated; others are refused.
+    assert!(reqs[0].tool_names().contains(&"update_contact".to_owned()));
+    server.clear_requests();
+    server.push(openai_tool_calls(&[ToolCall::new(
+        "u1",
+        "update_contact",
+        r#"{"email":"new@example.org","plan":"Pro","notes":"x"}"#,
+    )]));
+    server.push(openai_text(&["Saved your new email."]));
+    app.say(id, &token, "Please change my email to the new one, and put me on Pro").await;
+    let (_, detail) = app.admin(Method::GET, &format!("/api/v1/conversations/{id}"), None).await;
+    assert_eq!(detail["contact"]["email"], "new@example.org", "{detail}");
+    let tool_msg = server.requests()[1].messages().last().cloned().unwrap();
+    let content = tool_msg["content"].as_str().unwrap();
+    assert!(
+        content.contains("saved: email") && content.contains("plan: not a property the agent may update"),
+        "{content}"
+    );
+    let (_, c) = app.admin(Method::GET, &format!("/api/v1/contacts/{contact}"), None).await;
+    let plan = c["fields"].as_array().unwrap().iter().find(|f| f["key"] == "plan").unwrap().clone();
+    assert_eq!(plan["value"], "Basic", "the model cannot write a read-only property: {c}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
