@@ -271,3 +271,28 @@ async fn agent_tests_run_score_and_compare(app: TestApp) {
     assert!(audit.as_array().unwrap().len() >= 4, "{audit}");
 }
 both_backends!(agent_tests_run_score_and_compare);
+
+/// Topics to avoid are also found by meaning when the embedding model is
+/// loaded (A3): no keyword of the topic is in the question.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn topics_to_avoid_are_found_by_meaning_with_embeddings() {
+    let models = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+    if !models.join("all-MiniLM-L6-v2/model.safetensors").exists() {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("CI=true but the MiniLM model is missing: scripts/fetch-models.sh fetches it");
+        }
+        eprintln!("SKIPPED: MiniLM model not found; run scripts/fetch-models.sh");
+        return;
+    }
+    let app = TestApp::spawn_with(crate::common::Backend::Sqlite, |s| s.embeddings = true).await.unwrap();
+    app.seed_agent().await;
+    let topics = json!({"topics_to_avoid": [{"name": "legal advice", "keywords": ["lawyer", "lawsuit", "attorney"]}]});
+    let (s, v) = app.admin(Method::PUT, "/api/v1/agent", Some(topics)).await;
+    assert_eq!(s, 200, "{v}");
+    let r = preview(&app, json!({"message": "Can I take my landlord to court over the deposit?"})).await;
+    assert_eq!(r["outcome"], "declined", "{r}");
+    assert!(r["trace"]["decision"].as_str().unwrap().contains("close in meaning"), "{r}");
+    // An ordinary question is not caught.
+    let r = preview(&app, json!({"message": "What are your opening hours?"})).await;
+    assert_eq!(r["outcome"], "answered", "{r}");
+}
