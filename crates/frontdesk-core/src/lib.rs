@@ -5,14 +5,17 @@
 
 pub mod actions;
 pub mod agent_tests;
+pub mod credits;
 pub mod crm;
 pub mod guard;
 pub mod handoff;
+pub mod hours;
 pub mod lang;
 pub mod model;
 pub mod permissions;
 pub mod persona;
 pub mod responder;
+pub mod routing;
 pub mod short_answers;
 pub mod text;
 pub mod validate;

@@ -37,13 +37,15 @@ pub async fn start_conversation(
     };
     let profile = &state.agent().await?.profile;
     let visitor_token = random_token("fdv_");
+    let has_credits = crate::credits::agent_has_credits(state).await;
+    let on_duty = crate::state::agent_on_duty(&*state.agent().await?, channel, jiff::Timestamp::now());
     let conversation = state
         .store
         .create_conversation(NewConversation {
             channel,
             contact_id,
             visitor_token_hash: token_hash(&visitor_token),
-            assign_to_agent: profile.enabled,
+            assign_to_agent: profile.enabled && has_credits && on_duty,
             is_preview: false,
         })
         .await?;
@@ -112,7 +114,10 @@ async fn agent_reply(state: &AppState, conversation: &Conversation, text: &str) 
         conversation_id: Some(conversation.id),
     };
     let reply = respond(state, &agent, &ask).await;
-    Ok(turn_reply(&agent, conversation.id, text, reply))
+    let lang = Lang::from_code(&reply.trace.language).unwrap_or(Lang::En);
+    let mut turn = turn_reply(&agent, conversation.id, text, reply);
+    crate::handoff::prepare(state, &mut turn, lang).await?;
+    Ok(turn)
 }
 
 /// What a turn stores for `reply`: the citations shown (B7), the outcome and
@@ -146,6 +151,7 @@ pub fn turn_reply(agent: &AgentSnapshot, conversation_id: i64, text: &str, reply
         },
         handoff,
         unanswered_lang,
+        route: None,
     }
 }
 

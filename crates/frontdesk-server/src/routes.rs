@@ -110,6 +110,9 @@ pub fn all(state: AppState) -> Routes {
     let r = crate::api::admin::routes(r);
     let r = crate::api::knowledge::routes(r);
     let r = crate::api::agent::routes(r);
+    let r = crate::api::handoff::routes(r);
     let r = crate::api::tools::routes(r);
+    let r = crate::api::credits::routes(r);
+    let r = crate::api::hours::routes(r);
     crate::console::routes(r)
 }

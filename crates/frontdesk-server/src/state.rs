@@ -54,6 +54,8 @@ pub struct AgentSnapshot {
     pub topic_vectors: Vec<Vec<f32>>,
     /// Enabled actions (F2) and the CRM fields (F1).
     pub tools: crate::actions::AgentTools,
+    /// Working hours by channel (C4); a channel not listed works at all hours.
+    pub working_hours: std::collections::HashMap<String, frontdesk_core::hours::Schedule>,
 }
 
 impl AgentSnapshot {
@@ -109,6 +111,7 @@ impl AppState {
                     uncited_sources: Vec::new(),
                     topic_vectors: Vec::new(),
                     tools: Default::default(),
+                    working_hours: Default::default(),
                 }),
             }),
         }))
@@ -154,11 +157,28 @@ impl AppState {
             .collect();
         let topic_vectors = topic_vectors(&self.knowledge, &profile.topics_to_avoid);
         let tools = crate::actions::load_tools(self).await?;
-        let snapshot = Arc::new(AgentSnapshot { profile, responder, uncited, uncited_sources, topic_vectors, tools });
+        let working_hours =
+            self.store.list_working_hours().await?.into_iter().map(|h| (h.channel, h.schedule)).collect();
+        let snapshot = Arc::new(AgentSnapshot {
+            profile,
+            responder,
+            uncited,
+            uncited_sources,
+            topic_vectors,
+            tools,
+            working_hours,
+        });
         *self.agent.write().await =
             Cached { version, local_changes: local, checked_at: std::time::Instant::now(), snapshot: snapshot.clone() };
         Ok(snapshot)
     }
+}
+
+/// Whether `channel`'s working hours (C4) let the agent take a new
+/// conversation at `now`. Outside them new conversations go to humans, as
+/// when the agent is switched off; conversations it already has stay its own.
+pub fn agent_on_duty(agent: &AgentSnapshot, channel: frontdesk_core::model::Channel, now: jiff::Timestamp) -> bool {
+    agent.working_hours.get(channel.as_str()).is_none_or(|s| frontdesk_core::hours::is_open(s, now))
 }
 
 /// Embeddings of the topics to avoid (empty without the model).

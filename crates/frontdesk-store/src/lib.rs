@@ -4,13 +4,19 @@
 
 mod agent_tests;
 mod agent_tools;
+mod credits;
 mod error;
+mod handoff;
+mod hours;
 mod knowledge;
 mod model;
 mod postgres;
 mod sql;
 mod sql_agent_tests;
 mod sql_agent_tools;
+mod sql_credits;
+mod sql_handoff;
+mod sql_hours;
 mod sql_knowledge;
 mod sqlite;
 
@@ -18,7 +24,10 @@ use async_trait::async_trait;
 
 pub use agent_tests::*;
 pub use agent_tools::*;
+pub use credits::*;
 pub use error::{StoreError, StoreResult};
+pub use handoff::*;
+pub use hours::*;
 pub use knowledge::*;
 pub use model::*;
 pub use postgres::PostgresStore;
@@ -45,7 +54,9 @@ pub async fn open(url: &str) -> StoreResult<std::sync::Arc<dyn Store>> {
 /// change configuration or content take the [`Actor`] and write an audit row
 /// in that same transaction.
 #[async_trait]
-pub trait Store: KnowledgeStore + ToolStore + AgentTestStore + Send + Sync + 'static {
+pub trait Store:
+    KnowledgeStore + ToolStore + AgentTestStore + CreditStore + HandoffStore + HoursStore + Send + Sync + 'static
+{
     fn backend(&self) -> &'static str;
     async fn migrate(&self) -> StoreResult<()>;
     async fn ping(&self) -> StoreResult<()>;

@@ -188,6 +188,8 @@ pub struct TurnReply {
     pub handoff: Option<HandoffTrigger>,
     /// Record the visitor's question as unanswered, in this language.
     pub unanswered_lang: Option<String>,
+    /// How a handoff is routed (E3–E8); `None`: to nobody (the Unassigned view).
+    pub route: Option<crate::HandoffRoute>,
 }
 
 /// The new assignee of a conversation.

@@ -36,3 +36,6 @@ crate::sql::impl_store!(
 crate::sql_knowledge::impl_knowledge_store!(PostgresStore);
 crate::sql_agent_tests::impl_agent_test_store!(PostgresStore);
 crate::sql_agent_tools::impl_tool_store!(PostgresStore);
+crate::sql_handoff::impl_handoff_store!(PostgresStore);
+crate::sql_credits::impl_credit_store!(PostgresStore, Postgres, " FOR UPDATE");
+crate::sql_hours::impl_hours_store!(PostgresStore);

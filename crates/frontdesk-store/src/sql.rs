@@ -41,6 +41,7 @@ macro_rules! impl_store {
 
         type Tx<'a> = sqlx::Transaction<'a, $db>;
         type DbRow = <$db as sqlx::Database>::Row;
+        type Db = $db;
 
         fn user_from_row(r: &DbRow) -> StoreResult<User> {
             Ok(User {
@@ -344,6 +345,53 @@ macro_rules! impl_store {
             }
             event(tx, change.conversation_id, EventKind::Assigned, actor_kind, change.actor_user_id,
                 json!({"to": kind, "user_id": user_id, "cause": change.cause}), now).await?;
+            Ok(())
+        }
+
+        /// Applies a handoff in the turn's transaction (E3–E8): with no
+        /// handoff process the agent keeps the conversation and the request is
+        /// only recorded; otherwise round robin among the route's eligible
+        /// people (the conversation row is locked by this transaction, so two
+        /// replicas cannot both assign it), or nobody — and after a live
+        /// handoff that found nobody, the chat is closed if so configured.
+        async fn route_handoff(
+            tx: &mut Tx<'_>,
+            conversation_id: i64,
+            trigger: HandoffTrigger,
+            route: Option<&HandoffRoute>,
+            now: i64,
+        ) -> StoreResult<()> {
+            use frontdesk_core::routing::{pick, HandoffProcess, WhenUnassigned};
+            let Some(route) = route else {
+                let change = AssignChange { conversation_id, to: Assignee::Nobody, cause: AssignCause::Agent, actor_user_id: None, handoff: Some(trigger) };
+                return apply_assign(tx, change, now).await;
+            };
+            if route.process == HandoffProcess::None {
+                event(tx, conversation_id, EventKind::Handoff, "agent", None, json!({"trigger": trigger, "recorded_only": true}), now).await?;
+                return Ok(());
+            }
+            let mut candidates = candidates_in(&mut **tx, &route.members).await?;
+            if route.process == HandoffProcess::Async {
+                // Someone who follows up later need not be available now.
+                candidates.iter_mut().for_each(|c| c.available = true);
+            }
+            let chosen = pick(&candidates);
+            let to = chosen.map_or(Assignee::Nobody, Assignee::Human);
+            apply_assign(tx, AssignChange { conversation_id, to, cause: AssignCause::Agent, actor_user_id: None, handoff: Some(trigger) }, now).await?;
+            match chosen {
+                Some(uid) => {
+                    sqlx::query("UPDATE users SET last_routed_at = $1 WHERE id = $2").bind(now).bind(uid).execute(&mut **tx).await?;
+                }
+                None if route.process == HandoffProcess::Live && route.when_unassigned == WhenUnassigned::Close => {
+                    sqlx::query("UPDATE conversations SET status = 'closed', closed_at = $1 WHERE id = $2")
+                        .bind(now)
+                        .bind(conversation_id)
+                        .execute(&mut **tx)
+                        .await?;
+                    event(tx, conversation_id, EventKind::Closed, "system", None, json!({"reason": "nobody could take the live handoff"}), now).await?;
+                }
+                None => {}
+            }
             Ok(())
         }
 
@@ -768,6 +816,8 @@ macro_rules! impl_store {
                             d.insert("in_reply_to".into(), json!(visitor.id));
                         }
                         let (reply, _) = insert_message(&mut tx, r.message, now).await?;
+                        // Credits (D1): paid in this same transaction, under the ledger's lock.
+                        credits_charge_reply(&mut tx, conversation_id, reply.id, now).await?;
                         if let Some(lang) = r.unanswered_lang {
                             sqlx::query(
                                 "INSERT INTO unanswered_questions (conversation_id, message_id, question, lang, created_at) VALUES ($1, $2, $3, $4, $5)",
@@ -781,13 +831,7 @@ macro_rules! impl_store {
                             .await?;
                         }
                         if let Some(trigger) = r.handoff {
-                            apply_assign(&mut tx, AssignChange {
-                                conversation_id,
-                                to: Assignee::Nobody,
-                                cause: AssignCause::Agent,
-                                actor_user_id: None,
-                                handoff: Some(trigger),
-                            }, now).await?;
+                            route_handoff(&mut tx, conversation_id, trigger, r.route.as_ref(), now).await?;
                         }
                         Some(reply)
                     }

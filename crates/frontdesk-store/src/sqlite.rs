@@ -45,3 +45,6 @@ crate::sql::impl_store!(
 crate::sql_knowledge::impl_knowledge_store!(SqliteStore);
 crate::sql_agent_tests::impl_agent_test_store!(SqliteStore);
 crate::sql_agent_tools::impl_tool_store!(SqliteStore);
+crate::sql_handoff::impl_handoff_store!(SqliteStore);
+crate::sql_credits::impl_credit_store!(SqliteStore, Sqlite, "");
+crate::sql_hours::impl_hours_store!(SqliteStore);

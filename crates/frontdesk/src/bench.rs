@@ -51,6 +51,16 @@ pub enum BenchCommand {
         #[arg(long, default_value = "./models")]
         models_dir: std::path::PathBuf,
     },
+    /// The assignment decision of a handoff (round robin by load) with many
+    /// users and teams; the global `--database-url` picks the store.
+    Assign {
+        #[arg(long, default_value_t = 1_000)]
+        users: usize,
+        #[arg(long, default_value_t = 100)]
+        teams: usize,
+        #[arg(long, default_value_t = 2_000)]
+        handoffs: usize,
+    },
     /// The agent's reply decision per question over a store of synthetic
     /// chunks (built-in responder, or `--llm` against a scripted model);
     /// the global `--database-url` picks the store (default a temporary SQLite file).
@@ -79,6 +89,7 @@ pub enum BenchCommand {
     },
 }
 
+mod assign;
 mod corpus;
 mod ingest;
 mod reply;
@@ -224,6 +235,9 @@ pub async fn run(cmd: BenchCommand, database_url: Option<String>) -> anyhow::Res
     let (visitors, seconds, rate, url) = match cmd {
         BenchCommand::Chat { visitors, seconds, rate, url } => (visitors, seconds, rate, url),
         BenchCommand::Crawl { pages, database_url } => return bench_crawl(pages, database_url).await,
+        BenchCommand::Assign { users, teams, handoffs } => {
+            return assign::run(users, teams, handoffs, database_url).await
+        }
         BenchCommand::Reply { chunks, questions, llm } => {
             return reply::run(chunks, questions, database_url, llm).await
         }

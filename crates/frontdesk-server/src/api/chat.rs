@@ -32,14 +32,16 @@ pub fn routes(r: Routes) -> Routes {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChatConfig {
     pub agent_name: String,
-    /// True while the agent is switched on (A4): the header says "Powered by AI".
+    /// True while the agent takes new conversations — switched on (A4) and
+    /// within the live chat's working hours (C4): the header says "Powered by AI".
     pub powered_by_ai: bool,
     pub greeting: Option<String>,
 }
 
 pub async fn chat_config(state: &AppState) -> ApiResult<ChatConfig> {
     let p = state.store.agent_profile().await?;
-    let greeting = p.enabled.then(|| {
+    let on_duty = crate::state::agent_on_duty(&*state.agent().await?, Channel::LiveChat, jiff::Timestamp::now());
+    let greeting = (p.enabled && on_duty).then(|| {
         frontdesk_core::persona::phrase(
             p.personality,
             frontdesk_core::lang::Lang::from_code(&p.default_lang).unwrap_or(frontdesk_core::lang::Lang::En),
@@ -47,7 +49,7 @@ pub async fn chat_config(state: &AppState) -> ApiResult<ChatConfig> {
             &p.name,
         )
     });
-    Ok(ChatConfig { agent_name: p.name, powered_by_ai: p.enabled, greeting })
+    Ok(ChatConfig { agent_name: p.name, powered_by_ai: p.enabled && on_duty, greeting })
 }
 
 /// The widget's header: the agent's name and whether "Powered by AI" shows.

@@ -3,6 +3,9 @@
 pub mod admin;
 pub mod agent;
 pub mod chat;
+pub mod credits;
+pub mod handoff;
+pub mod hours;
 pub mod knowledge;
 pub mod tools;
 

@@ -12,6 +12,9 @@ mod agent;
 mod agent_tests;
 mod audit;
 mod conversations;
+mod credits;
+mod handoff;
+mod hours;
 mod knowledge;
 mod session;
 mod tools;
@@ -51,11 +54,15 @@ pub fn routes(r: Routes) -> Routes {
         // The agent (A1, A2, A4, D2) and short answers (B4)
         .add(M::GET, "/console/agent", U(P::ViewAgent), agent::profile_page)
         .add(M::POST, "/console/agent", U(P::EditAgent), agent::save_profile)
+        .add(M::GET, "/console/handoff", U(P::ViewAgent), handoff::handoff_page)
+        .add(M::POST, "/console/handoff", U(P::EditAgent), handoff::save_handoff)
         .add(M::POST, "/console/agent/preview", U(P::ViewAgent), agent_tests::preview)
         .add(M::GET, "/console/agent/tests", U(P::ViewAgent), agent_tests::tests_page)
         .add(M::POST, "/console/agent/tests", U(P::EditAgent), agent_tests::create_test)
         .add(M::POST, "/console/agent/tests/run", U(P::EditAgent), agent_tests::run_tests)
         .add(M::POST, "/console/agent/tests/{id}/delete", U(P::EditAgent), agent_tests::delete_test)
+        .add(M::GET, "/console/hours", U(P::ViewAgent), hours::hours_page)
+        .add(M::POST, "/console/hours/{channel}", U(P::EditAgent), hours::save_hours)
         .add(M::GET, "/console/short-answers", U(P::ViewAgent), agent::short_answers_page)
         .add(M::POST, "/console/short-answers", U(P::EditAgent), agent::create_short_answer)
         .add(M::GET, "/console/short-answers/{id}", U(P::ViewAgent), agent::short_answer_page)
@@ -99,6 +106,10 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::GET, "/console/api-keys", U(P::ManageUsers), users::api_keys_page)
         .add(M::POST, "/console/api-keys", U(P::ManageUsers), users::create_api_key)
         .add(M::POST, "/console/api-keys/{id}/revoke", U(P::ManageUsers), users::revoke_api_key)
+        // Credits (D1): reading like the agent, changing like billing (admins)
+        .add(M::GET, "/console/credits", U(P::ViewAgent), credits::credits_page)
+        .add(M::POST, "/console/credits/settings", U(P::ManageUsers), credits::save_settings)
+        .add(M::POST, "/console/credits/grants", U(P::ManageUsers), credits::grant)
         // Audit log (I1)
         .add(M::GET, "/console/audit", U(P::ViewAudit), audit::audit_page)
 }
@@ -113,8 +124,11 @@ pub(crate) enum Section {
     Agent,
     ShortAnswers,
     AgentTests,
+    Handoff,
+    Hours,
     Actions,
     Crm,
+    Credits,
     Knowledge,
     Sources,
     Users,
@@ -130,8 +144,11 @@ const NAV: &[(&str, &str, Section, P)] = &[
     ("/console/sources", "Sources", Section::Sources, P::ViewAgent),
     ("/console/short-answers", "Short answers", Section::ShortAnswers, P::ViewAgent),
     ("/console/agent/tests", "Agent tests", Section::AgentTests, P::ViewAgent),
+    ("/console/handoff", "Handoff", Section::Handoff, P::ViewAgent),
+    ("/console/hours", "Working hours", Section::Hours, P::ViewAgent),
     ("/console/actions", "Actions", Section::Actions, P::ViewAgent),
     ("/console/crm", "CRM data", Section::Crm, P::ViewAgent),
+    ("/console/credits", "Credits", Section::Credits, P::ViewAgent),
     ("/console/users", "Users & teams", Section::Users, P::ManageUsers),
     ("/console/api-keys", "API keys", Section::ApiKeys, P::ManageUsers),
     ("/console/audit", "Audit log", Section::Audit, P::ViewAudit),
@@ -215,6 +232,7 @@ fn flash_text(key: &str) -> Option<&'static str> {
         "team_updated" => "Team members saved.",
         "team_deleted" => "Team deleted.",
         "revoked" => "API key revoked.",
+        "credits_added" => "Credits added.",
         _ => return None,
     })
 }
