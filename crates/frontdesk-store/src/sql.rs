@@ -348,6 +348,58 @@ macro_rules! impl_store {
             Ok(())
         }
 
+        /// Reassigns the open conversations of `user_id` by the handoff route
+        /// (round robin among the other eligible people it names), or to
+        /// nobody; each change is an `assigned` event with the cause "rule".
+        async fn reassign_held(tx: &mut Tx<'_>, actor: &Actor, user_id: i64, now: i64) -> StoreResult<()> {
+            let held: Vec<i64> = sqlx::query(
+                "SELECT id FROM conversations WHERE assignee_kind = 'human' AND assignee_user_id = $1 AND status = 'open' ORDER BY id",
+            )
+            .bind(user_id)
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<Result<_, _>>()?;
+            if held.is_empty() {
+                return Ok(());
+            }
+            let settings: HandoffSettings = match sqlx::query("SELECT settings FROM handoff_settings WHERE id = 1")
+                .fetch_optional(&mut **tx)
+                .await?
+            {
+                Some(r) => serde_json::from_str(&r.try_get::<String, _>("settings")?)?,
+                None => HandoffSettings::default(),
+            };
+            let mut teams: Vec<(i64, Vec<i64>)> = Vec::new();
+            for team_id in &settings.team_ids {
+                let members: Vec<i64> = sqlx::query("SELECT user_id FROM team_members WHERE team_id = $1")
+                    .bind(team_id)
+                    .fetch_all(&mut **tx)
+                    .await?
+                    .iter()
+                    .map(|r| r.try_get("user_id"))
+                    .collect::<Result<_, _>>()?;
+                teams.push((*team_id, members));
+            }
+            let members: Vec<i64> =
+                frontdesk_core::routing::route_members(&settings.user_ids, &teams, &settings.team_ids)
+                    .into_iter()
+                    .filter(|m| *m != user_id)
+                    .collect();
+            for conversation_id in held {
+                let candidates = candidates_in(&mut **tx, &members).await?;
+                let chosen = frontdesk_core::routing::pick(&candidates);
+                let to = chosen.map_or(Assignee::Nobody, Assignee::Human);
+                let change = AssignChange { conversation_id, to, cause: AssignCause::Rule, actor_user_id: actor.user_id, handoff: None };
+                apply_assign(tx, change, now).await?;
+                if let Some(uid) = chosen {
+                    sqlx::query("UPDATE users SET last_routed_at = $1 WHERE id = $2").bind(now).bind(uid).execute(&mut **tx).await?;
+                }
+            }
+            Ok(())
+        }
+
         /// Applies a handoff in the turn's transaction (E3–E8): with no
         /// handoff process the agent keeps the conversation and the request is
         /// only recorded; otherwise round robin among the route's eligible
@@ -485,6 +537,13 @@ macro_rules! impl_store {
                     sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
                 }
                 let after = fetch_user(&mut tx, id).await?;
+                // Someone who can no longer take conversations (seat removed,
+                // disabled) hands theirs on by the routing rules, in this
+                // same transaction: nothing is left with them.
+                let can_hold = |u: &User| u.paid_seat && !u.disabled;
+                if can_hold(&before) && !can_hold(&after) {
+                    reassign_held(&mut tx, actor, id, now_ms()).await?;
+                }
                 let mut after_json = user_json(&after);
                 if patch.password_hash.is_some() {
                     after_json["password"] = json!("changed");

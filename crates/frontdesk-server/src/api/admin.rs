@@ -45,6 +45,7 @@ pub fn routes(r: Routes) -> Routes {
         .add(Method::GET, "/api/v1/users", U(P::ManageUsers), list_users)
         .add(Method::POST, "/api/v1/users", U(P::ManageUsers), create_user)
         .add(Method::PATCH, "/api/v1/users/{id}", U(P::ManageUsers), patch_user)
+        .add(Method::DELETE, "/api/v1/users/{id}", U(P::ManageUsers), delete_user)
         .add(Method::GET, "/api/v1/teams", U(P::ViewConversations), list_teams)
         .add(Method::POST, "/api/v1/teams", U(P::ManageUsers), create_team)
         .add(Method::PUT, "/api/v1/teams/{id}/members", U(P::ManageUsers), set_team_members)
@@ -520,6 +521,16 @@ async fn patch_user(
     let patch = b.parse()?;
     check_self_lockout(id, authed.user.id, &patch)?;
     Ok(ApiJson(json!(state.store.update_user(&authed.actor(), id, patch).await?)))
+}
+
+/// Removes a user: they can no longer sign in or hold conversations (theirs
+/// are reassigned by the routing rules in the same transaction). The row is
+/// kept, disabled, so the history keeps its authors.
+async fn delete_user(State(state): State<AppState>, authed: Authed, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+    let patch = UserPatch { disabled: Some(true), ..Default::default() };
+    check_self_lockout(id, authed.user.id, &patch)?;
+    state.store.update_user(&authed.actor(), id, patch).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn list_teams(State(state): State<AppState>) -> ApiResult<ApiJson<Value>> {

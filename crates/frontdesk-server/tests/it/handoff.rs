@@ -160,3 +160,68 @@ async fn handoff_is_set_from_the_console(app: TestApp) {
     assert!(r.text().await.unwrap().contains("must be live, async or none"));
 }
 both_backends!(handoff_is_set_from_the_console);
+
+async fn conversations_of_someone_who_leaves_are_reassigned(app: TestApp) {
+    app.seed_agent().await;
+    let ann = create_user(app.store(), "ann@test.example", Role::Agent, true).await.id;
+    let bob = create_user(app.store(), "bob@test.example", Role::Agent, true).await.id;
+    app.admin(Method::PUT, "/api/v1/handoff", Some(json!({"process": "live", "user_ids": [ann, bob]}))).await;
+    let (a1, _, d1) = hand_off(&app, "I want to talk to a human").await;
+    let (a2, _, d2) = hand_off(&app, "I want to talk to a person").await;
+    assert_eq!(d1["conversation"]["assignee_user_id"].as_i64(), Some(ann));
+    assert_eq!(d2["conversation"]["assignee_user_id"].as_i64(), Some(bob));
+    // Ann loses her seat: her conversation goes to Bob by the rules, in the same change.
+    let (s, _) = app.admin(Method::PATCH, &format!("/api/v1/users/{ann}"), Some(json!({"paid_seat": false}))).await;
+    assert_eq!(s, 200);
+    let (_, d) = app.admin(Method::GET, &format!("/api/v1/conversations/{a1}"), None).await;
+    assert_eq!(d["conversation"]["assignee_user_id"].as_i64(), Some(bob), "{d}");
+    let last = d["events"].as_array().unwrap().iter().rev().find(|e| e["kind"] == "assigned").unwrap().clone();
+    assert_eq!(last["data"]["cause"], "rule", "{last}");
+    // Bob is deleted: nobody eligible is left, both wait in Unassigned; nothing is lost.
+    let (s, _) = app.admin(Method::DELETE, &format!("/api/v1/users/{bob}"), None).await;
+    assert_eq!(s, 204);
+    for id in [a1, a2] {
+        let (_, d) = app.admin(Method::GET, &format!("/api/v1/conversations/{id}"), None).await;
+        assert_eq!(d["conversation"]["assignee_kind"], "none", "{d}");
+        assert_eq!(d["conversation"]["status"], "open");
+        assert!(d["messages"].as_array().unwrap().len() >= 2);
+    }
+    let (_, users) = app.admin(Method::GET, "/api/v1/users", None).await;
+    let b = users.as_array().unwrap().iter().find(|u| u["id"] == bob).unwrap().clone();
+    assert_eq!(b["disabled"], true, "a deleted user is kept, disabled, for the history");
+}
+both_backends!(conversations_of_someone_who_leaves_are_reassigned);
+
+/// Two replicas hand off the same conversation at the same moment: exactly
+/// one assignment wins (the turn locks the conversation row).
+async fn concurrent_handoffs_assign_a_conversation_once(app: TestApp) {
+    app.seed_agent().await;
+    let ann = create_user(app.store(), "ann@test.example", Role::Agent, true).await.id;
+    let bob = create_user(app.store(), "bob@test.example", Role::Agent, true).await.id;
+    app.admin(Method::PUT, "/api/v1/handoff", Some(json!({"process": "live", "user_ids": [ann, bob]}))).await;
+    let (id, token) = app.visitor(json!({})).await;
+    let mut tasks = Vec::new();
+    for text in ["I want to talk to a human", "please connect me to a person"] {
+        let client = app.client.clone();
+        let url = app.url(&format!("/api/v1/chat/conversations/{id}/messages"));
+        let token = token.clone();
+        tasks.push(tokio::spawn(async move {
+            client.post(url).bearer_auth(token).json(&json!({"text": text})).send().await.unwrap().status().as_u16()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 201);
+    }
+    let (_, d) = app.admin(Method::GET, &format!("/api/v1/conversations/{id}"), None).await;
+    let handoffs = d["events"].as_array().unwrap().iter().filter(|e| e["kind"] == "handoff").count();
+    let assigned_to_human = d["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "assigned" && e["data"]["to"] == "human")
+        .count();
+    assert_eq!((handoffs, assigned_to_human), (1, 1), "{d}");
+    let agent_replies = d["messages"].as_array().unwrap().iter().filter(|m| m["author"] == "agent").count();
+    assert_eq!(agent_replies, 1, "the second turn found the conversation already handed off");
+}
+both_backends!(concurrent_handoffs_assign_a_conversation_once);
