@@ -80,6 +80,8 @@ string_enum!(
         AvoidedTopic = "avoided_topic",
         /// An action the conversation needed failed (F2).
         ActionFailed = "action_failed",
+        /// A lead that qualified goes to the sales team (F3).
+        QualifiedLead = "qualified_lead",
     }
 );
 

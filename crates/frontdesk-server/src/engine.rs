@@ -116,7 +116,7 @@ async fn agent_reply(state: &AppState, conversation: &Conversation, text: &str) 
     let reply = respond(state, &agent, &ask).await;
     let lang = Lang::from_code(&reply.trace.language).unwrap_or(Lang::En);
     let mut turn = turn_reply(&agent, conversation.id, text, reply);
-    crate::handoff::prepare(state, &mut turn, lang).await?;
+    crate::leads::prepare_route(state, &mut turn, lang, text).await?;
     Ok(turn)
 }
 

@@ -4,7 +4,8 @@
 
 use frontdesk_core::lang::Lang;
 use frontdesk_core::routing::{route_members, HandoffMessage, HandoffProcess};
-use frontdesk_store::{HandoffRoute, TurnReply};
+use frontdesk_core::workflow::{self, Action, TicketFacts};
+use frontdesk_store::{HandoffRoute, HandoffSettings, TurnReply, WorkflowRoute};
 
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -13,11 +14,14 @@ use crate::state::AppState;
 /// it, the message the visitor sees. With the default settings (live, no
 /// users named) the conversation waits in Unassigned and the responder's own
 /// handoff phrase stays.
-pub async fn prepare(state: &AppState, turn: &mut TurnReply, lang: Lang) -> ApiResult<()> {
+pub async fn prepare(state: &AppState, turn: &mut TurnReply, lang: Lang, question: &str) -> ApiResult<()> {
     if turn.handoff.is_none() {
         return Ok(());
     }
     let settings = state.store.handoff_settings().await?;
+    if let (Some(workflow_id), true) = (settings.workflow_id, settings.process != HandoffProcess::None) {
+        return prepare_workflow(state, turn, lang, question, &settings, workflow_id).await;
+    }
     let teams: Vec<(i64, Vec<i64>)> = if settings.team_ids.is_empty() {
         Vec::new()
     } else {
@@ -43,6 +47,105 @@ pub async fn prepare(state: &AppState, turn: &mut TurnReply, lang: Lang) -> ApiR
             turn.message.text = t;
         }
     }
-    turn.route = Some(HandoffRoute { process: settings.process, members, when_unassigned: settings.when_unassigned });
+    turn.route = Some(HandoffRoute {
+        process: settings.process,
+        members,
+        when_unassigned: settings.when_unassigned,
+        workflow: None,
+    });
+    Ok(())
+}
+
+/// What a workflow knows about the ticket a handoff creates (E5): the
+/// conversation's channel, the visitor's language and text, the trigger, the
+/// contact (columns and properties) and whether the channel is inside its
+/// working hours now.
+pub async fn ticket_facts(state: &AppState, turn: &TurnReply, lang: Lang, question: &str) -> ApiResult<TicketFacts> {
+    let conversation_id = turn.message.conversation_id;
+    let conversation = state.store.get_conversation(conversation_id).await?;
+    let mut contact = serde_json::Map::new();
+    if let Some(c) = state.store.contact_for_conversation(conversation_id).await? {
+        if let serde_json::Value::Object(props) = c.properties {
+            contact.extend(props);
+        }
+        for (k, v) in [("email", c.email), ("name", c.name), ("phone", c.phone)] {
+            if let Some(v) = v {
+                contact.insert(k.to_owned(), serde_json::Value::String(v));
+            }
+        }
+    }
+    let agent = state.agent().await?;
+    Ok(TicketFacts {
+        channel: Some(conversation.channel),
+        language: lang.code().to_owned(),
+        trigger: turn.handoff,
+        text: question.to_owned(),
+        contact,
+        inside_business_hours: crate::state::agent_on_duty(&agent, conversation.channel, jiff::Timestamp::now()),
+        priority: Default::default(),
+    })
+}
+
+/// The users an action assigns among (team members included).
+pub async fn members_of(state: &AppState, action: &Action) -> ApiResult<Vec<i64>> {
+    let teams: Vec<(i64, Vec<i64>)> = match action {
+        Action::Assign { team_ids, .. } if !team_ids.is_empty() => {
+            state.store.list_teams().await?.into_iter().map(|t| (t.id, t.member_ids)).collect()
+        }
+        _ => Vec::new(),
+    };
+    Ok(workflow::assign_candidates(action, &teams))
+}
+
+/// Assign by conditions (E5): the handoff creates a ticket in the help desk
+/// and the workflow's first matching rule acts on it in the turn's
+/// transaction. No rule matching, or an assignment finding nobody, leaves
+/// the conversation unassigned and the visitor sees the "unassigned"
+/// message (E6); a rule's "send a message" replaces the reply otherwise.
+async fn prepare_workflow(
+    state: &AppState,
+    turn: &mut TurnReply,
+    lang: Lang,
+    question: &str,
+    settings: &HandoffSettings,
+    workflow_id: i64,
+) -> ApiResult<()> {
+    let actions = match state.store.get_workflow(workflow_id).await {
+        Ok(w) => workflow::evaluate(&w.workflow, &ticket_facts(state, turn, lang, question).await?),
+        Err(frontdesk_store::StoreError::NotFound(_)) => {
+            tracing::warn!(workflow_id, "the handoff workflow no longer exists; the ticket stays unassigned");
+            Vec::new()
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let (members, someone) = match workflow::assignment(&actions) {
+        Some(a @ Action::Assign { .. }) => {
+            let members = members_of(state, a).await?;
+            let candidates = state.store.routing_candidates(&members).await?;
+            let someone = match settings.process {
+                HandoffProcess::Async => candidates.iter().any(|c| c.paid_seat && !c.disabled),
+                _ => candidates.iter().any(|c| c.eligible()),
+            };
+            (members, someone)
+        }
+        Some(_) => (Vec::new(), true),
+        None => (Vec::new(), false),
+    };
+    let text = if !someone {
+        Some(settings.messages.text(HandoffMessage::Unassigned, lang, settings.process))
+    } else if let Some(m) = workflow::message(&actions) {
+        Some(m.to_owned())
+    } else {
+        settings.messages.custom(HandoffMessage::TeamAvailable, lang)
+    };
+    if let Some(t) = text {
+        turn.message.text = t;
+    }
+    turn.route = Some(HandoffRoute {
+        process: settings.process,
+        members: Vec::new(),
+        when_unassigned: settings.when_unassigned,
+        workflow: Some(WorkflowRoute { workflow_id, actions, members }),
+    });
     Ok(())
 }

@@ -19,6 +19,7 @@ pub mod handoff;
 pub mod hub;
 pub mod jobs;
 pub mod knowledge;
+pub mod leads;
 pub mod llm;
 pub mod metrics;
 pub mod openapi;

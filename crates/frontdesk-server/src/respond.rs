@@ -67,6 +67,14 @@ pub async fn respond(state: &AppState, agent: &AgentSnapshot, ask: &Ask) -> Repl
     if let Some(id) = ask.conversation_id {
         remember_contact_details(state, agent, id, &ask.text, &mut trace).await;
     }
+    // Lead qualification (F3, leads.rs): a bare answer to the question asked
+    // last is stored and acknowledged; other replies get the next question.
+    let lead = crate::leads::start(state, agent, ask, &mut trace).await;
+    if let Some(l) = lead.clone().filter(|l| l.answered.is_some()) {
+        let mut r = crate::leads::noted(lang, &mut trace);
+        crate::leads::finish(state, l, lang, &mut r).await;
+        return r;
+    }
     if let Some(r) = guard_question(state, agent, &voice, lang, &ask.text, &mut trace) {
         return r;
     }
@@ -102,6 +110,9 @@ pub async fn respond(state: &AppState, agent: &AgentSnapshot, ask: &Ask) -> Repl
             "declined: the message tries to instruct the agent and the content answers nothing in it".into();
         draft.text = voice.say(lang, Phrase::Decline);
         draft.outcome = Outcome::Declined;
+    }
+    if let Some(l) = lead {
+        crate::leads::finish(state, l, lang, &mut draft).await;
     }
     draft
 }

@@ -114,5 +114,7 @@ pub fn all(state: AppState) -> Routes {
     let r = crate::api::tools::routes(r);
     let r = crate::api::credits::routes(r);
     let r = crate::api::hours::routes(r);
+    let r = crate::api::leads::routes(r);
+    let r = crate::api::workflows::routes(r);
     crate::console::routes(r)
 }

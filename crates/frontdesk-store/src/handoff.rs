@@ -19,6 +19,9 @@ pub struct HandoffSettings {
     pub team_ids: Vec<i64>,
     pub messages: HandoffMessages,
     pub when_unassigned: WhenUnassigned,
+    /// Assign by conditions (E5): a ticket-based workflow; the handoff
+    /// creates a ticket in the help desk and enrols it.
+    pub workflow_id: Option<i64>,
 }
 
 /// What the turn's transaction needs to route a handoff.
@@ -28,6 +31,8 @@ pub struct HandoffRoute {
     /// The users the route names (team members included); empty: nobody.
     pub members: Vec<i64>,
     pub when_unassigned: WhenUnassigned,
+    /// Set when a workflow routes the handoff (E5): its actions replace `members`.
+    pub workflow: Option<crate::WorkflowRoute>,
 }
 
 #[async_trait]

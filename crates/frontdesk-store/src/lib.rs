@@ -9,6 +9,7 @@ mod error;
 mod handoff;
 mod hours;
 mod knowledge;
+mod leads;
 mod model;
 mod postgres;
 mod sql;
@@ -18,7 +19,10 @@ mod sql_credits;
 mod sql_handoff;
 mod sql_hours;
 mod sql_knowledge;
+mod sql_leads;
+mod sql_workflows;
 mod sqlite;
+mod workflows;
 
 use async_trait::async_trait;
 
@@ -29,9 +33,11 @@ pub use error::{StoreError, StoreResult};
 pub use handoff::*;
 pub use hours::*;
 pub use knowledge::*;
+pub use leads::*;
 pub use model::*;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+pub use workflows::*;
 
 /// Current time in Unix milliseconds.
 pub fn now_ms() -> i64 {
@@ -55,7 +61,17 @@ pub async fn open(url: &str) -> StoreResult<std::sync::Arc<dyn Store>> {
 /// in that same transaction.
 #[async_trait]
 pub trait Store:
-    KnowledgeStore + ToolStore + AgentTestStore + CreditStore + HandoffStore + HoursStore + Send + Sync + 'static
+    KnowledgeStore
+    + ToolStore
+    + AgentTestStore
+    + CreditStore
+    + HandoffStore
+    + HoursStore
+    + LeadStore
+    + WorkflowStore
+    + Send
+    + Sync
+    + 'static
 {
     fn backend(&self) -> &'static str;
     async fn migrate(&self) -> StoreResult<()>;

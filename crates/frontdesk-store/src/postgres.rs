@@ -39,3 +39,5 @@ crate::sql_agent_tools::impl_tool_store!(PostgresStore);
 crate::sql_handoff::impl_handoff_store!(PostgresStore);
 crate::sql_credits::impl_credit_store!(PostgresStore, Postgres, " FOR UPDATE");
 crate::sql_hours::impl_hours_store!(PostgresStore);
+crate::sql_leads::impl_lead_store!(PostgresStore);
+crate::sql_workflows::impl_workflow_store!(PostgresStore);

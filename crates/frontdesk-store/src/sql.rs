@@ -422,14 +422,27 @@ macro_rules! impl_store {
                 event(tx, conversation_id, EventKind::Handoff, "agent", None, json!({"trigger": trigger, "recorded_only": true}), now).await?;
                 return Ok(());
             }
-            let mut candidates = candidates_in(&mut **tx, &route.members).await?;
+            // Assign by conditions (E5): the workflow's ticket actions, then its assignment.
+            let (members, cause) = match &route.workflow {
+                None => (route.members.clone(), AssignCause::Agent),
+                Some(wr) => {
+                    use frontdesk_core::workflow::{assignment, Action};
+                    apply_workflow_ticket(tx, conversation_id, wr, now).await?;
+                    if let Some(Action::AssignToAgent) = assignment(&wr.actions) {
+                        let change = AssignChange { conversation_id, to: Assignee::Agent, cause: AssignCause::Rule, actor_user_id: None, handoff: Some(trigger) };
+                        return apply_assign(tx, change, now).await;
+                    }
+                    (wr.members.clone(), AssignCause::Rule)
+                }
+            };
+            let mut candidates = candidates_in(&mut **tx, &members).await?;
             if route.process == HandoffProcess::Async {
                 // Someone who follows up later need not be available now.
                 candidates.iter_mut().for_each(|c| c.available = true);
             }
             let chosen = pick(&candidates);
             let to = chosen.map_or(Assignee::Nobody, Assignee::Human);
-            apply_assign(tx, AssignChange { conversation_id, to, cause: AssignCause::Agent, actor_user_id: None, handoff: Some(trigger) }, now).await?;
+            apply_assign(tx, AssignChange { conversation_id, to, cause, actor_user_id: None, handoff: Some(trigger) }, now).await?;
             match chosen {
                 Some(uid) => {
                     sqlx::query("UPDATE users SET last_routed_at = $1 WHERE id = $2").bind(now).bind(uid).execute(&mut **tx).await?;

@@ -48,3 +48,5 @@ crate::sql_agent_tools::impl_tool_store!(SqliteStore);
 crate::sql_handoff::impl_handoff_store!(SqliteStore);
 crate::sql_credits::impl_credit_store!(SqliteStore, Sqlite, "");
 crate::sql_hours::impl_hours_store!(SqliteStore);
+crate::sql_leads::impl_lead_store!(SqliteStore);
+crate::sql_workflows::impl_workflow_store!(SqliteStore);

@@ -45,6 +45,16 @@ pub struct HandoffInput {
     pub unassigned: Option<Vec<LangText>>,
     /// keep_open or close (after a live handoff that found nobody)
     pub when_unassigned: Option<String>,
+    /// Assign by conditions (E5): a workflow's id, or null to route to the
+    /// users and teams above. Setting one moves handoffs to the help desk.
+    #[serde(default, deserialize_with = "some_value")]
+    #[schema(value_type = Option<i64>)]
+    pub workflow_id: Option<Option<i64>>,
+}
+
+/// Tells an explicit `null` (`Some(None)`) from an absent field (`None`).
+fn some_value<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(d).map(Some)
 }
 
 fn messages(field: &str, list: Vec<LangText>) -> ApiResult<Vec<(String, String)>> {
@@ -111,6 +121,20 @@ impl HandoffInput {
                 }
             }
             s.team_ids = ids;
+        }
+        if let Some(w) = self.workflow_id {
+            if let Some(id) = w {
+                match state.store.get_workflow(id).await {
+                    Ok(_) => {}
+                    Err(frontdesk_store::StoreError::NotFound(_)) => {
+                        return Err(ApiError::invalid_field("workflow_id", "there is no such workflow"))
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+                // Tickets live in the help desk: the conversation moves there (E5).
+                s.destination = "help_desk".into();
+            }
+            s.workflow_id = w;
         }
         let m = &mut s.messages;
         if let Some(l) = self.team_available {

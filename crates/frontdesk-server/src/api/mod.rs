@@ -7,7 +7,9 @@ pub mod credits;
 pub mod handoff;
 pub mod hours;
 pub mod knowledge;
+pub mod leads;
 pub mod tools;
+pub mod workflows;
 
 use axum::extract::State;
 use axum::http::{header, Method, StatusCode};

@@ -139,6 +139,7 @@ pub(crate) async fn save_handoff(
             team_unavailable: Some(texts("team_unavailable")),
             unassigned: Some(texts("unassigned")),
             when_unassigned: get("when_unassigned"),
+            workflow_id: None,
         };
         let next = input.apply(&state, current.clone()).await?;
         state.store.set_handoff_settings(&authed.actor(), next).await?;

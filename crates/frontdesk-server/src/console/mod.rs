@@ -16,6 +16,7 @@ mod credits;
 mod handoff;
 mod hours;
 mod knowledge;
+mod leads;
 mod session;
 mod tools;
 mod users;
@@ -63,6 +64,8 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::POST, "/console/agent/tests/{id}/delete", U(P::EditAgent), agent_tests::delete_test)
         .add(M::GET, "/console/hours", U(P::ViewAgent), hours::hours_page)
         .add(M::POST, "/console/hours/{channel}", U(P::EditAgent), hours::save_hours)
+        .add(M::GET, "/console/leads", U(P::ViewAgent), leads::leads_page)
+        .add(M::POST, "/console/leads", U(P::EditAgent), leads::save_leads)
         .add(M::GET, "/console/short-answers", U(P::ViewAgent), agent::short_answers_page)
         .add(M::POST, "/console/short-answers", U(P::EditAgent), agent::create_short_answer)
         .add(M::GET, "/console/short-answers/{id}", U(P::ViewAgent), agent::short_answer_page)
@@ -126,6 +129,7 @@ pub(crate) enum Section {
     AgentTests,
     Handoff,
     Hours,
+    Leads,
     Actions,
     Crm,
     Credits,
@@ -146,6 +150,7 @@ const NAV: &[(&str, &str, Section, P)] = &[
     ("/console/agent/tests", "Agent tests", Section::AgentTests, P::ViewAgent),
     ("/console/handoff", "Handoff", Section::Handoff, P::ViewAgent),
     ("/console/hours", "Working hours", Section::Hours, P::ViewAgent),
+    ("/console/leads", "Lead criteria", Section::Leads, P::ViewAgent),
     ("/console/actions", "Actions", Section::Actions, P::ViewAgent),
     ("/console/crm", "CRM data", Section::Crm, P::ViewAgent),
     ("/console/credits", "Credits", Section::Credits, P::ViewAgent),

@@ -108,8 +108,12 @@ pub async fn run(users: usize, teams: usize, handoffs: usize, database_url: Opti
         team_ids.len(),
         started.elapsed().as_secs_f64()
     );
-    let route =
-        HandoffRoute { process: HandoffProcess::Live, members: ids.clone(), when_unassigned: WhenUnassigned::KeepOpen };
+    let route = HandoffRoute {
+        process: HandoffProcess::Live,
+        members: ids.clone(),
+        when_unassigned: WhenUnassigned::KeepOpen,
+        workflow: None,
+    };
 
     let wall = Instant::now();
     let mut seq = Vec::with_capacity(handoffs);

@@ -1,0 +1,250 @@
+//! Condition-based routing (E5, E6, E9): a handoff creates a ticket and a
+//! ticket-based workflow assigns it by conditions; no matching rule leaves it
+//! unassigned with the "unassigned" message; the built-in template rotates
+//! owners per channel; workflows are validated, testable and audited.
+
+use frontdesk_core::model::{Channel, Role};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::both_backends;
+use crate::common::{create_user, TestApp};
+
+async fn hand_off(app: &TestApp, text: &str) -> (i64, Value) {
+    let (id, token) = app.visitor(json!({})).await;
+    let (s, _) = app.say(id, &token, text).await;
+    assert_eq!(s, 201);
+    let (_, detail) = app.admin(Method::GET, &format!("/api/v1/conversations/{id}"), None).await;
+    (id, detail)
+}
+
+fn last_agent_text(detail: &Value) -> String {
+    detail["messages"].as_array().unwrap().iter().rev().find(|m| m["author"] == "agent").unwrap()["text"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn workflow(app: &TestApp, body: Value) -> i64 {
+    let (s, w) = app.admin(Method::POST, "/api/v1/workflows", Some(body)).await;
+    assert_eq!(s, 201, "{w}");
+    w["id"].as_i64().unwrap()
+}
+
+async fn use_workflow(app: &TestApp, id: i64) {
+    let (s, v) = app.admin(Method::PUT, "/api/v1/handoff", Some(json!({"workflow_id": id}))).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!((v["workflow_id"].as_i64(), v["destination"].as_str()), (Some(id), Some("help_desk")), "{v}");
+}
+
+async fn workflow_routes_by_conditions(app: TestApp) {
+    app.seed_agent().await;
+    let ann = create_user(app.store(), "ann@test.example", Role::Agent, true).await.id;
+    let bob = create_user(app.store(), "bob@test.example", Role::Agent, true).await.id;
+    let (_, t) = app.admin(Method::POST, "/api/v1/teams", Some(json!({"name": "Italia"}))).await;
+    let team = t["id"].as_i64().unwrap();
+    app.admin(Method::PUT, &format!("/api/v1/teams/{team}/members"), Some(json!({"user_ids": [ann]}))).await;
+    let id = workflow(
+        &app,
+        json!({"name": "By language", "rules": [
+            {"conditions": [{"type": "language_is", "languages": ["it"]}],
+             "actions": [{"type": "assign", "team_ids": [team]}, {"type": "set_priority", "priority": "high"},
+                         {"type": "add_note", "text": "Cliente italiano"}]},
+            {"conditions": [{"type": "trigger_is", "triggers": ["visitor_asked"]}],
+             "actions": [{"type": "assign", "user_ids": [bob]}, {"type": "send_message", "text": "Bob will help you."}]}
+        ]}),
+    )
+    .await;
+    use_workflow(&app, id).await;
+
+    // Italian handoffs go to the team, with a priority and a note on the ticket.
+    let (c1, d1) = hand_off(&app, "Vorrei parlare con un operatore").await;
+    assert_eq!(d1["conversation"]["assignee_user_id"].as_i64(), Some(ann), "{d1}");
+    let assigned = d1["events"].as_array().unwrap().iter().rev().find(|e| e["kind"] == "assigned").unwrap().clone();
+    assert_eq!(assigned["data"]["cause"], "rule");
+    let ticket = app.store().ticket_for_conversation(c1).await.unwrap().expect("a ticket");
+    assert_eq!((ticket.priority.as_str(), ticket.status.as_str(), ticket.workflow_id), ("high", "open", Some(id)));
+    assert_eq!(ticket.notes.iter().map(|n| n.body.as_str()).collect::<Vec<_>>(), ["Cliente italiano"]);
+
+    // Others go to Bob, and the visitor sees the rule's message.
+    let (c2, d2) = hand_off(&app, "I want to talk to a human").await;
+    assert_eq!(d2["conversation"]["assignee_user_id"].as_i64(), Some(bob), "{d2}");
+    assert_eq!(last_agent_text(&d2), "Bob will help you.");
+    assert_eq!(app.store().ticket_for_conversation(c2).await.unwrap().unwrap().priority.as_str(), "normal");
+
+    // No rule matches: unassigned, with the "unassigned" message (E6), and still a ticket.
+    let (s, v) = app
+        .admin(
+            Method::PUT,
+            &format!("/api/v1/workflows/{id}"),
+            Some(json!({"name": "Email only", "rules": [
+                {"conditions": [{"type": "channel_is", "channels": ["email"]}], "actions": [{"type": "assign", "user_ids": [bob]}]}
+            ]})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (c3, d3) = hand_off(&app, "I want to talk to a human").await;
+    assert_eq!(d3["conversation"]["assignee_kind"], "none", "{d3}");
+    assert_eq!(d3["conversation"]["status"], "open");
+    assert!(last_agent_text(&d3).contains("we've received your request"), "{d3}");
+    assert!(app.store().ticket_for_conversation(c3).await.unwrap().is_some());
+
+    // The admin's own "unassigned" text is used; an assignment finding nobody also leaves it unassigned.
+    app.admin(
+        Method::PUT,
+        "/api/v1/handoff",
+        Some(json!({"unassigned": [{"lang": "en", "text": "Ticket received, nobody assigned yet."}]})),
+    )
+    .await;
+    let (s, _) = app
+        .admin(
+            Method::PUT,
+            &format!("/api/v1/workflows/{id}"),
+            Some(json!({"name": "Everyone to Bob", "rules": [{"conditions": [], "actions": [{"type": "assign", "user_ids": [bob]}]}]})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let patch = frontdesk_store::UserPatch {
+        availability: Some(frontdesk_core::model::Availability::Away),
+        ..Default::default()
+    };
+    app.store().update_user(&frontdesk_store::Actor::system("test"), bob, patch).await.unwrap();
+    let (_, d4) = hand_off(&app, "I want to talk to a human").await;
+    assert_eq!(d4["conversation"]["assignee_kind"], "none", "{d4}");
+    assert_eq!(last_agent_text(&d4), "Ticket received, nobody assigned yet.");
+
+    // Back to routing by users and teams.
+    let (s, v) = app.admin(Method::PUT, "/api/v1/handoff", Some(json!({"workflow_id": null}))).await;
+    assert_eq!((s, v["workflow_id"].is_null()), (200, true), "{v}");
+}
+both_backends!(workflow_routes_by_conditions);
+
+async fn agent_handoff_template_rotates_owners_per_channel(app: TestApp) {
+    app.seed_agent().await;
+    let u1 = create_user(app.store(), "u1@test.example", Role::Agent, true).await.id;
+    let u2 = create_user(app.store(), "u2@test.example", Role::Agent, true).await.id;
+    let u3 = create_user(app.store(), "u3@test.example", Role::Agent, true).await.id;
+    let (s, w) = app
+        .admin(
+            Method::POST,
+            "/api/v1/workflows/templates/agent-handoff",
+            Some(json!({"users_per_channel": {"live_chat": [u1, u2], "email": [u3]}})),
+        )
+        .await;
+    assert_eq!(s, 201, "{w}");
+    assert_eq!(w["name"], "Reassign tickets for agent handoff");
+    assert_eq!(w["rules"].as_array().unwrap().len(), 2, "{w}");
+    let id = w["id"].as_i64().unwrap();
+    use_workflow(&app, id).await;
+
+    let mut owners = vec![];
+    for _ in 0..3 {
+        let (c, d) = hand_off(&app, "I want to talk to a human").await;
+        owners.push(d["conversation"]["assignee_user_id"].as_i64().unwrap());
+        // Each closes at once: loads stay equal, the owner rotates.
+        app.admin(Method::POST, &format!("/api/v1/conversations/{c}/close"), None).await;
+    }
+    assert_eq!(owners, vec![u1, u2, u1]);
+
+    let started = frontdesk_server::engine::start_conversation(&app.state, Channel::Email, None, None).await.unwrap();
+    let cid = started.conversation.id;
+    let (s, _) = app.say(cid, &started.visitor_token, "I want to talk to a human").await;
+    assert_eq!(s, 201);
+    let conv = app.store().get_conversation(cid).await.unwrap();
+    assert_eq!(conv.assignee_user_id, Some(u3), "email goes to its own users");
+
+    // The template is an ordinary workflow: it can be edited.
+    let (s, v) = app
+        .admin(
+            Method::PUT,
+            &format!("/api/v1/workflows/{id}"),
+            Some(json!({"name": "Mine now", "enabled": false, "rules": w["rules"].clone()})),
+        )
+        .await;
+    assert_eq!((s, v["enabled"].as_bool()), (200, Some(false)), "{v}");
+}
+both_backends!(agent_handoff_template_rotates_owners_per_channel);
+
+async fn workflows_are_validated_tested_and_audited(app: TestApp) {
+    let ann = create_user(app.store(), "ann@test.example", Role::Agent, true).await.id;
+    let free = create_user(app.store(), "free@test.example", Role::Agent, false).await.id;
+    let assign_ann = json!([{"type": "assign", "user_ids": [ann]}]);
+    for (body, field) in [
+        (json!({"name": "", "rules": [{"actions": assign_ann.clone()}]}), "name"),
+        (json!({"name": "Nothing", "rules": []}), "rules"),
+        (json!({"name": "x", "rules": [{"conditions": [], "actions": []}]}), "rules[0].actions"),
+        (
+            json!({"name": "x", "rules": [{"actions": assign_ann.clone()}, {"actions": [{"type": "assign", "user_ids": []}]}]}),
+            "rules[1].actions[0].user_ids",
+        ),
+        (
+            json!({"name": "x", "rules": [{"conditions": [{"type": "channel_is", "channels": []}], "actions": assign_ann.clone()}]}),
+            "rules[0].conditions[0].channels",
+        ),
+        (
+            json!({"name": "x", "rules": [{"conditions": [{"type": "business_hours", "inside": true}, {"type": "business_hours", "inside": false}], "actions": assign_ann.clone()}]}),
+            "rules[0].conditions[1].inside",
+        ),
+        (
+            json!({"name": "x", "rules": [{"actions": [{"type": "assign", "user_ids": [free]}]}]}),
+            "rules[0].actions[0].user_ids[0]",
+        ),
+        (
+            json!({"name": "x", "rules": [{"actions": [{"type": "assign", "team_ids": [987654]}]}]}),
+            "rules[0].actions[0].team_ids[0]",
+        ),
+    ] {
+        let (s, e) = app.admin(Method::POST, "/api/v1/workflows", Some(body.clone())).await;
+        assert_eq!((s, e["field"].as_str()), (422, Some(field)), "{body}: {e}");
+    }
+    let (s, e) = app
+        .admin(
+            Method::POST,
+            "/api/v1/workflows",
+            Some(json!({"name": "x", "rules": [{"conditions": [{"type": "moon"}]}]})),
+        )
+        .await;
+    assert!(s == 400 || s == 422, "{s} {e}");
+    let (s, e) = app.admin(Method::PUT, "/api/v1/handoff", Some(json!({"workflow_id": 987654}))).await;
+    assert_eq!((s, e["field"].as_str()), (422, Some("workflow_id")), "{e}");
+
+    let id = workflow(
+        &app,
+        json!({"name": "VIP", "rules": [
+            {"conditions": [{"type": "contact_property", "key": "plan", "value": "Enterprise"},
+                            {"type": "topic_contains", "words": ["rimborso"]}],
+             "actions": [{"type": "set_priority", "priority": "urgent"}, {"type": "assign", "user_ids": [ann]}]}
+        ]}),
+    )
+    .await;
+    // Tested against a sample ticket: the actions it would take, nothing written.
+    let (s, v) = app
+        .admin(
+            Method::POST,
+            &format!("/api/v1/workflows/{id}/test"),
+            Some(json!({"channel": "live_chat", "language": "it", "text": "Voglio un RIMBORSO",
+                        "contact": {"plan": "enterprise"}})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["matched_rule"], 0);
+    assert_eq!(v["actions"][0], json!({"type": "set_priority", "priority": "urgent"}));
+    assert_eq!(v["would_assign_to"]["user_id"].as_i64(), Some(ann), "{v}");
+    let (_, v) = app.admin(Method::POST, &format!("/api/v1/workflows/{id}/test"), Some(json!({"text": "hello"}))).await;
+    assert_eq!((v["matched_rule"].is_null(), v["unassigned"].as_bool()), (true, Some(true)), "{v}");
+
+    // Audited; in use by the handoff settings it cannot be deleted.
+    app.admin(Method::PUT, "/api/v1/handoff", Some(json!({"workflow_id": id}))).await;
+    let (s, _) = app.admin(Method::DELETE, &format!("/api/v1/workflows/{id}"), None).await;
+    assert_eq!(s, 409);
+    app.admin(Method::PUT, "/api/v1/handoff", Some(json!({"workflow_id": null}))).await;
+    let (s, _) = app.admin(Method::DELETE, &format!("/api/v1/workflows/{id}"), None).await;
+    assert_eq!(s, 204);
+    let (s, _) = app.admin(Method::GET, &format!("/api/v1/workflows/{id}"), None).await;
+    assert_eq!(s, 404);
+    let (_, audit) = app.admin(Method::GET, "/api/v1/audit?entity_type=workflow", None).await;
+    let actions: Vec<&str> = audit.as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
+    assert_eq!(actions.len(), 2, "{audit}");
+    assert!(actions.contains(&"create") && actions.contains(&"delete"), "{audit}");
+}
+both_backends!(workflows_are_validated_tested_and_audited);

@@ -1,0 +1,220 @@
+//! The workflow and ticket SQL both backends share (see `sql.rs` for the rules).
+
+macro_rules! impl_workflow_store {
+    ($store:ty) => {
+        fn workflow_from_row(r: &DbRow) -> StoreResult<WorkflowRow> {
+            let rules: Vec<frontdesk_core::workflow::Rule> =
+                serde_json::from_str(&r.try_get::<String, _>("definition")?)?;
+            Ok(WorkflowRow {
+                workflow: frontdesk_core::workflow::Workflow {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    enabled: r.try_get("enabled")?,
+                    rules,
+                },
+                created_at: r.try_get("created_at")?,
+                updated_at: r.try_get("updated_at")?,
+            })
+        }
+
+        async fn workflow_in(tx: &mut Tx<'_>, id: i64) -> StoreResult<WorkflowRow> {
+            let row = sqlx::query(
+                "SELECT id, name, enabled, definition, created_at, updated_at FROM workflows WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or(StoreError::NotFound("workflow"))?;
+            workflow_from_row(&row)
+        }
+
+        async fn ticket_by<'e, E>(exec: E, column: &str, value: i64) -> StoreResult<Option<Ticket>>
+        where
+            E: sqlx::Executor<'e, Database = Db> + Copy,
+        {
+            // `column` is one of our own constants, never input.
+            let Some(r) = sqlx::query(&format!(
+                "SELECT id, conversation_id, status, priority, workflow_id, created_at, updated_at FROM tickets WHERE {column} = $1"
+            ))
+            .bind(value)
+            .fetch_optional(exec)
+            .await?
+            else {
+                return Ok(None);
+            };
+            let id: i64 = r.try_get("id")?;
+            let notes = sqlx::query("SELECT id, body, created_at FROM ticket_notes WHERE ticket_id = $1 ORDER BY id")
+                .bind(id)
+                .fetch_all(exec)
+                .await?
+                .iter()
+                .map(|n| Ok(TicketNote { id: n.try_get("id")?, body: n.try_get("body")?, created_at: n.try_get("created_at")? }))
+                .collect::<StoreResult<Vec<_>>>()?;
+            use frontdesk_core::workflow::{Priority, TicketStatus};
+            Ok(Some(Ticket {
+                id,
+                conversation_id: r.try_get("conversation_id")?,
+                status: parse_enum(&r.try_get::<String, _>("status")?, TicketStatus::parse, "ticket status")?,
+                priority: parse_enum(&r.try_get::<String, _>("priority")?, Priority::parse, "priority")?,
+                workflow_id: r.try_get("workflow_id")?,
+                notes,
+                created_at: r.try_get("created_at")?,
+                updated_at: r.try_get("updated_at")?,
+            }))
+        }
+
+        /// Creates (or reopens) the conversation's ticket inside the caller's
+        /// transaction; returns its id.
+        async fn upsert_ticket(tx: &mut Tx<'_>, conversation_id: i64, workflow_id: Option<i64>, now: i64) -> StoreResult<i64> {
+            Ok(sqlx::query(
+                "INSERT INTO tickets (conversation_id, status, priority, workflow_id, created_at, updated_at) \
+                 VALUES ($1, 'open', 'normal', $2, $3, $3) \
+                 ON CONFLICT (conversation_id) DO UPDATE SET status = 'open', workflow_id = $2, updated_at = $3 RETURNING id",
+            )
+            .bind(conversation_id)
+            .bind(workflow_id)
+            .bind(now)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get("id")?)
+        }
+
+        /// A workflow's ticket actions in the turn's transaction (E5): the
+        /// ticket is created and its priority, status and notes set; the
+        /// assignment is left to `route_handoff`.
+        async fn apply_workflow_ticket(
+            tx: &mut Tx<'_>,
+            conversation_id: i64,
+            route: &WorkflowRoute,
+            now: i64,
+        ) -> StoreResult<i64> {
+            use frontdesk_core::workflow::Action;
+            let ticket = upsert_ticket(tx, conversation_id, Some(route.workflow_id), now).await?;
+            for action in &route.actions {
+                match action {
+                    Action::SetPriority { priority } => {
+                        sqlx::query("UPDATE tickets SET priority = $1 WHERE id = $2")
+                            .bind(priority.as_str())
+                            .bind(ticket)
+                            .execute(&mut **tx)
+                            .await?;
+                    }
+                    Action::SetStatus { status } => {
+                        sqlx::query("UPDATE tickets SET status = $1 WHERE id = $2")
+                            .bind(status.as_str())
+                            .bind(ticket)
+                            .execute(&mut **tx)
+                            .await?;
+                    }
+                    Action::AddNote { text } => {
+                        sqlx::query("INSERT INTO ticket_notes (ticket_id, body, created_at) VALUES ($1, $2, $3)")
+                            .bind(ticket)
+                            .bind(text)
+                            .bind(now)
+                            .execute(&mut **tx)
+                            .await?;
+                    }
+                    Action::Assign { .. } | Action::AssignToAgent | Action::SendMessage { .. } => {}
+                }
+            }
+            Ok(ticket)
+        }
+
+        #[async_trait::async_trait]
+        impl WorkflowStore for $store {
+            async fn list_workflows(&self) -> StoreResult<Vec<WorkflowRow>> {
+                sqlx::query("SELECT id, name, enabled, definition, created_at, updated_at FROM workflows ORDER BY id")
+                    .fetch_all(&self.read)
+                    .await?
+                    .iter()
+                    .map(workflow_from_row)
+                    .collect()
+            }
+
+            async fn get_workflow(&self, id: i64) -> StoreResult<WorkflowRow> {
+                let row = sqlx::query(
+                    "SELECT id, name, enabled, definition, created_at, updated_at FROM workflows WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.read)
+                .await?
+                .ok_or(StoreError::NotFound("workflow"))?;
+                workflow_from_row(&row)
+            }
+
+            async fn create_workflow(&self, actor: &Actor, workflow: frontdesk_core::workflow::Workflow) -> StoreResult<WorkflowRow> {
+                let mut tx = self.write.begin().await?;
+                let now = now_ms();
+                let id: i64 = sqlx::query(
+                    "INSERT INTO workflows (name, enabled, definition, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id",
+                )
+                .bind(&workflow.name)
+                .bind(workflow.enabled)
+                .bind(serde_json::to_string(&workflow.rules)?)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("id")?;
+                let row = workflow_in(&mut tx, id).await?;
+                audit(&mut tx, actor, "create", "workflow", id, None, Some(json!(row.workflow))).await?;
+                tx.commit().await?;
+                Ok(row)
+            }
+
+            async fn update_workflow(&self, actor: &Actor, id: i64, workflow: frontdesk_core::workflow::Workflow) -> StoreResult<WorkflowRow> {
+                let mut tx = self.write.begin().await?;
+                let before = workflow_in(&mut tx, id).await?;
+                sqlx::query("UPDATE workflows SET name = $1, enabled = $2, definition = $3, updated_at = $4 WHERE id = $5")
+                    .bind(&workflow.name)
+                    .bind(workflow.enabled)
+                    .bind(serde_json::to_string(&workflow.rules)?)
+                    .bind(now_ms())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                let row = workflow_in(&mut tx, id).await?;
+                audit(&mut tx, actor, "update", "workflow", id, Some(json!(before.workflow)), Some(json!(row.workflow))).await?;
+                tx.commit().await?;
+                Ok(row)
+            }
+
+            async fn delete_workflow(&self, actor: &Actor, id: i64) -> StoreResult<()> {
+                let mut tx = self.write.begin().await?;
+                let before = workflow_in(&mut tx, id).await?;
+                let settings: Option<HandoffSettings> = sqlx::query("SELECT settings FROM handoff_settings WHERE id = 1")
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|r| r.try_get::<String, _>("settings"))
+                    .transpose()?
+                    .map(|s| serde_json::from_str(&s))
+                    .transpose()?;
+                if settings.is_some_and(|s| s.workflow_id == Some(id)) {
+                    return Err(StoreError::Conflict(
+                        "the handoff settings assign by this workflow: choose another routing first".into(),
+                    ));
+                }
+                sqlx::query("DELETE FROM workflows WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                audit(&mut tx, actor, "delete", "workflow", id, Some(json!(before.workflow)), None).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn ticket_for_conversation(&self, conversation_id: i64) -> StoreResult<Option<Ticket>> {
+                ticket_by(&self.read, "conversation_id", conversation_id).await
+            }
+
+            async fn get_ticket(&self, id: i64) -> StoreResult<Ticket> {
+                ticket_by(&self.read, "id", id).await?.ok_or(StoreError::NotFound("ticket"))
+            }
+
+            async fn create_ticket(&self, conversation_id: i64, workflow_id: Option<i64>) -> StoreResult<Ticket> {
+                let mut tx = self.write.begin().await?;
+                let id = upsert_ticket(&mut tx, conversation_id, workflow_id, now_ms()).await?;
+                tx.commit().await?;
+                self.get_ticket(id).await
+            }
+        }
+    };
+}
+
+pub(crate) use impl_workflow_store;
