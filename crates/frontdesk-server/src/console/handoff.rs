@@ -40,6 +40,8 @@ struct HandoffPage {
     users: Vec<Pick>,
     teams: Vec<Pick>,
     messages: Vec<MessageRow>,
+    /// "Assign by conditions": the workflows to choose from.
+    workflows: Vec<Pick>,
     can_edit: bool,
 }
 
@@ -83,6 +85,13 @@ async fn render(
             });
         }
     }
+    let workflows = state
+        .store
+        .list_workflows()
+        .await?
+        .into_iter()
+        .map(|w| Pick { id: w.workflow.id, label: w.workflow.name, checked: s.workflow_id == Some(w.workflow.id) })
+        .collect();
     let layout = Layout::new(authed, Section::Handoff, "Handoff", "/console/handoff").flash(flash).error(error);
     page(
         status,
@@ -98,6 +107,7 @@ async fn render(
             users,
             teams,
             messages,
+            workflows,
             can_edit: can(authed, P::EditAgent),
         },
     )
@@ -139,7 +149,14 @@ pub(crate) async fn save_handoff(
             team_unavailable: Some(texts("team_unavailable")),
             unassigned: Some(texts("unassigned")),
             when_unassigned: get("when_unassigned"),
-            workflow_id: None,
+            // Empty: same routing for all; an id: assign by conditions (E5).
+            workflow_id: match get("workflow_id").as_deref().map(str::trim) {
+                None => None,
+                Some("") => Some(None),
+                Some(v) => Some(Some(v.parse::<i64>().map_err(|_| {
+                    crate::error::ApiError::invalid_field("workflow_id", format!("'{v}' is not a workflow id"))
+                })?)),
+            },
         };
         let next = input.apply(&state, current.clone()).await?;
         state.store.set_handoff_settings(&authed.actor(), next).await?;

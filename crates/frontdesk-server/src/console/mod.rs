@@ -20,6 +20,7 @@ mod leads;
 mod session;
 mod tools;
 mod users;
+mod workflows;
 
 use std::collections::HashMap;
 
@@ -55,6 +56,14 @@ pub fn routes(r: Routes) -> Routes {
         // The agent (A1, A2, A4, D2) and short answers (B4)
         .add(M::GET, "/console/agent", U(P::ViewAgent), agent::profile_page)
         .add(M::POST, "/console/agent", U(P::EditAgent), agent::save_profile)
+        .add(M::GET, "/console/workflows", U(P::ViewAgent), workflows::list_page)
+        .add(M::POST, "/console/workflows", U(P::EditAgent), workflows::create)
+        .add(M::POST, "/console/workflows/template", U(P::EditAgent), workflows::create_template)
+        .add(M::GET, "/console/workflows/{id}", U(P::ViewAgent), workflows::edit_page)
+        .add(M::POST, "/console/workflows/{id}", U(P::EditAgent), workflows::update)
+        .add(M::POST, "/console/workflows/{id}/test", U(P::ViewAgent), workflows::test)
+        .add(M::POST, "/console/workflows/{id}/toggle", U(P::EditAgent), workflows::toggle)
+        .add(M::POST, "/console/workflows/{id}/delete", U(P::EditAgent), workflows::delete)
         .add(M::GET, "/console/handoff", U(P::ViewAgent), handoff::handoff_page)
         .add(M::POST, "/console/handoff", U(P::EditAgent), handoff::save_handoff)
         .add(M::POST, "/console/agent/preview", U(P::ViewAgent), agent_tests::preview)
@@ -128,6 +137,7 @@ pub(crate) enum Section {
     ShortAnswers,
     AgentTests,
     Handoff,
+    Workflows,
     Hours,
     Leads,
     Actions,
@@ -149,6 +159,7 @@ const NAV: &[(&str, &str, Section, P)] = &[
     ("/console/short-answers", "Short answers", Section::ShortAnswers, P::ViewAgent),
     ("/console/agent/tests", "Agent tests", Section::AgentTests, P::ViewAgent),
     ("/console/handoff", "Handoff", Section::Handoff, P::ViewAgent),
+    ("/console/workflows", "Workflows", Section::Workflows, P::ViewAgent),
     ("/console/hours", "Working hours", Section::Hours, P::ViewAgent),
     ("/console/leads", "Lead criteria", Section::Leads, P::ViewAgent),
     ("/console/actions", "Actions", Section::Actions, P::ViewAgent),

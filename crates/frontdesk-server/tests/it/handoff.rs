@@ -153,6 +153,7 @@ async fn handoff_is_set_from_the_console(app: TestApp) {
     assert_eq!(v["user_ids"], json!([ed]));
     assert_eq!(v["when_unassigned"], "close");
     assert_eq!(v["messages"]["team_unavailable"], json!([["fr", "Revenez demain !"]]), "{v}");
+    assert!(v["workflow_id"].is_null(), "{v}");
     // A bad value is shown on the page, nothing saved.
     let bad = [("_csrf", csrf.as_str()), ("process", "later")];
     let r = app.client.post(app.url("/console/handoff")).header("cookie", &cookie).form(&bad).send().await.unwrap();

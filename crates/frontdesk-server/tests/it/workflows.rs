@@ -248,3 +248,66 @@ async fn workflows_are_validated_tested_and_audited(app: TestApp) {
     assert!(actions.contains(&"create") && actions.contains(&"delete"), "{audit}");
 }
 both_backends!(workflows_are_validated_tested_and_audited);
+
+async fn workflows_from_the_console(app: TestApp) {
+    crate::common::create_user(app.store(), "wf-ed@test.example", frontdesk_core::model::Role::Editor, true).await;
+    let cookie = crate::common::sign_in(&app, "wf-ed@test.example").await;
+    let get = |path: &'static str| {
+        let app = &app;
+        let cookie = cookie.clone();
+        async move { app.client.get(app.url(path)).header("cookie", cookie).send().await.unwrap().text().await.unwrap() }
+    };
+    let html = get("/console/workflows").await;
+    let csrf = crate::common::csrf_of(&html);
+    // A bad definition is shown with its field; nothing saved.
+    let bad = r#"{"name": "x", "rules": [{"conditions": [], "actions": []}]}"#;
+    let r = app
+        .client
+        .post(app.url("/console/workflows"))
+        .header("cookie", &cookie)
+        .form(&[("_csrf", csrf.as_str()), ("json", bad)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("rules[0]"));
+    // The template creates a workflow that can be tested against a sample ticket.
+    let r = app
+        .client
+        .post(app.url("/console/workflows/template"))
+        .header("cookie", &cookie)
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let location = r.headers()["location"].to_str().unwrap().split('?').next().unwrap().to_owned();
+    let facts = r#"{"channel": "live_chat", "language": "en", "text": "help"}"#;
+    let r = app
+        .client
+        .post(app.url(&format!("{location}/test")))
+        .header("cookie", &cookie)
+        .form(&[("_csrf", csrf.as_str()), ("facts", facts)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("data-test=\"result\""), "{page}");
+    let (_, list) = app.admin(reqwest::Method::GET, "/api/v1/workflows", None).await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    // Disable from the list.
+    let id = list[0]["id"].as_i64().unwrap();
+    let r = app
+        .client
+        .post(app.url(&format!("/console/workflows/{id}/toggle")))
+        .header("cookie", &cookie)
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, w) = app.admin(reqwest::Method::GET, &format!("/api/v1/workflows/{id}"), None).await;
+    assert_eq!(w["enabled"], false, "{w}");
+}
+both_backends!(workflows_from_the_console);
