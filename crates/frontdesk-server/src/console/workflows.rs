@@ -124,27 +124,51 @@ pub(crate) async fn create_template(State(state): State<AppState>, authed: Authe
     Ok(see_other(&format!("/console/workflows/{}?flash=created", row.workflow.id)))
 }
 
+/// What the edit page shows besides the stored workflow.
+struct EditView {
+    /// The definition being edited (default: the stored one).
+    json: Option<String>,
+    facts: String,
+    result: Option<String>,
+    /// A flash key (`saved`, `created`).
+    flash: Option<String>,
+    error: Option<String>,
+}
+
+impl EditView {
+    fn new(facts: String) -> Self {
+        EditView { json: None, facts, result: None, flash: None, error: None }
+    }
+}
+
 async fn render_edit(
     state: &AppState,
     authed: &Authed,
     id: i64,
     status: StatusCode,
-    flash: Option<&str>,
-    error: Option<String>,
-    json: Option<String>,
-    facts: String,
-    result: Option<String>,
+    v: EditView,
 ) -> ApiResult<Response> {
     let row = state.store.get_workflow(id).await?;
-    let json = json.unwrap_or_else(|| {
-        serde_json::to_string_pretty(&serde_json::json!({"name": row.workflow.name, "enabled": row.workflow.enabled, "rules": row.workflow.rules})).unwrap_or_default()
+    let json = v.json.unwrap_or_else(|| {
+        serde_json::to_string_pretty(
+            &serde_json::json!({"name": row.workflow.name, "enabled": row.workflow.enabled, "rules": row.workflow.rules}),
+        )
+        .unwrap_or_default()
     });
     let layout = Layout::new(authed, Section::Workflows, "Workflow", format!("/console/workflows/{id}"))
-        .flash(flash)
-        .error(error);
+        .flash(v.flash.as_deref())
+        .error(v.error);
     page(
         status,
-        &EditPage { layout, id, name: row.workflow.name, json, facts, result, can_edit: can(authed, P::EditAgent) },
+        &EditPage {
+            layout,
+            id,
+            name: row.workflow.name,
+            json,
+            facts: v.facts,
+            result: v.result,
+            can_edit: can(authed, P::EditAgent),
+        },
     )
 }
 
@@ -154,8 +178,14 @@ pub(crate) async fn edit_page(
     Path(id): Path<i64>,
     ApiQuery(q): ApiQuery<FlashQuery>,
 ) -> ApiResult<Response> {
-    render_edit(&state, &authed, id, StatusCode::OK, q.flash.as_deref(), None, None, SAMPLE_FACTS.to_owned(), None)
-        .await
+    render_edit(
+        &state,
+        &authed,
+        id,
+        StatusCode::OK,
+        EditView { flash: q.flash, ..EditView::new(SAMPLE_FACTS.to_owned()) },
+    )
+    .await
 }
 
 pub(crate) async fn update(
@@ -172,18 +202,9 @@ pub(crate) async fn update(
     match result {
         Ok(_) => Ok(see_other(&format!("/console/workflows/{id}?flash=saved"))),
         Err(e) if is_form_error(&e) => {
-            render_edit(
-                &state,
-                &authed,
-                id,
-                status_of(&e),
-                None,
-                Some(e.message),
-                Some(f.json),
-                SAMPLE_FACTS.to_owned(),
-                None,
-            )
-            .await
+            let status = status_of(&e);
+            let v = EditView { json: Some(f.json), error: Some(e.message), ..EditView::new(SAMPLE_FACTS.to_owned()) };
+            render_edit(&state, &authed, id, status, v).await
         }
         Err(e) => Err(e),
     }
@@ -204,9 +225,25 @@ pub(crate) async fn test(
         Err(e) => Err(ApiError::invalid_field("facts", format!("is not a sample ticket: {e}"))),
     };
     match outcome {
-        Ok(result) => render_edit(&state, &authed, id, StatusCode::OK, None, None, None, f.facts, Some(result)).await,
+        Ok(result) => {
+            render_edit(
+                &state,
+                &authed,
+                id,
+                StatusCode::OK,
+                EditView { result: Some(result), ..EditView::new(f.facts) },
+            )
+            .await
+        }
         Err(e) if is_form_error(&e) => {
-            render_edit(&state, &authed, id, status_of(&e), None, Some(e.message), None, f.facts, None).await
+            render_edit(
+                &state,
+                &authed,
+                id,
+                status_of(&e),
+                EditView { error: Some(e.message), ..EditView::new(f.facts) },
+            )
+            .await
         }
         Err(e) => Err(e),
     }
