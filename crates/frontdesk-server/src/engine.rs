@@ -50,6 +50,7 @@ pub async fn start_conversation(
         })
         .await?;
     state.metrics.conversations_created.inc();
+    crate::bots::start(state, &conversation).await;
     Ok(StartedConversation { conversation, visitor_token })
 }
 
@@ -63,8 +64,12 @@ async fn store_message(state: &AppState, new: NewMessage) -> ApiResult<Message> 
 
 /// Handles a visitor's message: if the agent owns the conversation it
 /// answers or hands off; the message, the reply and the handoff are stored
-/// in one transaction. Returns the visitor's message.
+/// in one transaction. A running rule-based bot (`bots.rs`) takes the
+/// message first. Returns the visitor's message.
 pub async fn visitor_message(state: &AppState, conversation: &Conversation, text: String) -> ApiResult<Message> {
+    if let Some(handled) = crate::bots::visitor_message(state, conversation, &text).await? {
+        return Ok(handled);
+    }
     let reply = if conversation.assignee_kind == AssigneeKind::Agent {
         Some(agent_reply(state, conversation, &text).await?)
     } else {

@@ -8,6 +8,7 @@ pub mod actions;
 pub mod agent_tests;
 pub mod assets;
 pub mod auth;
+pub mod bots;
 pub mod config;
 pub mod console;
 pub mod crawler;

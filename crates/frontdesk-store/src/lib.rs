@@ -4,6 +4,7 @@
 
 mod agent_tests;
 mod agent_tools;
+mod bots;
 mod credits;
 mod error;
 mod handoff;
@@ -15,6 +16,7 @@ mod postgres;
 mod sql;
 mod sql_agent_tests;
 mod sql_agent_tools;
+mod sql_bots;
 mod sql_credits;
 mod sql_handoff;
 mod sql_hours;
@@ -28,6 +30,7 @@ use async_trait::async_trait;
 
 pub use agent_tests::*;
 pub use agent_tools::*;
+pub use bots::*;
 pub use credits::*;
 pub use error::{StoreError, StoreResult};
 pub use handoff::*;
@@ -69,6 +72,7 @@ pub trait Store:
     + HoursStore
     + LeadStore
     + WorkflowStore
+    + BotStore
     + Send
     + Sync
     + 'static

@@ -41,3 +41,4 @@ crate::sql_credits::impl_credit_store!(PostgresStore, Postgres, " FOR UPDATE");
 crate::sql_hours::impl_hours_store!(PostgresStore);
 crate::sql_leads::impl_lead_store!(PostgresStore);
 crate::sql_workflows::impl_workflow_store!(PostgresStore);
+crate::sql_bots::impl_bot_store!(PostgresStore);

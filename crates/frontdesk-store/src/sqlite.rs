@@ -50,3 +50,4 @@ crate::sql_credits::impl_credit_store!(SqliteStore, Sqlite, "");
 crate::sql_hours::impl_hours_store!(SqliteStore);
 crate::sql_leads::impl_lead_store!(SqliteStore);
 crate::sql_workflows::impl_workflow_store!(SqliteStore);
+crate::sql_bots::impl_bot_store!(SqliteStore);

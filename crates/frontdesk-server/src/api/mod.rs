@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod agent;
+pub mod bots;
 pub mod chat;
 pub mod credits;
 pub mod handoff;

@@ -9,6 +9,7 @@ mod admin;
 mod agent;
 mod agent_tools;
 mod bad_input;
+mod bots;
 mod chat;
 mod console;
 mod console_agent;
