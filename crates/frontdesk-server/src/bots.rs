@@ -61,6 +61,9 @@ async fn start_bot(state: &AppState, conversation: &Conversation) -> ApiResult<(
 /// when the bot handled it (the visitor's message is stored); `None` when
 /// there is no running bot and the agent replies as usual.
 pub async fn visitor_message(state: &AppState, conversation: &Conversation, text: &str) -> ApiResult<Option<Message>> {
+    if !state.agent().await?.bots_enabled {
+        return Ok(None);
+    }
     let Some(mut session) = state.store.bot_session(conversation.id).await? else {
         return Ok(None);
     };

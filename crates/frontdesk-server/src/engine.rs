@@ -105,12 +105,25 @@ pub async fn visitor_message(state: &AppState, conversation: &Conversation, text
 /// `respond` reads, this only shapes what the turn writes.
 async fn agent_reply(state: &AppState, conversation: &Conversation, text: &str) -> ApiResult<TurnReply> {
     let agent = state.agent().await?;
-    let history = match state.store.messages_after(conversation.id, 0, 200).await {
-        Ok(ms) => ms.into_iter().rev().take(12).rev().map(|m| (m.author, m.text)).collect(),
-        Err(e) => {
-            tracing::warn!(error = %e, "could not read the conversation's history");
-            vec![]
+    // Only the last messages: reading a long conversation whole on every turn would cost throughput.
+    const HISTORY: i64 = 12;
+    // The history is read only when something uses it: the LLM, actions (their parameters may
+    // come in the next message), lead questions, or a short message whose language comes from
+    // the conversation. Each read per message costs throughput.
+    let needs_history = state.llm.is_some()
+        || !agent.tools.actions.is_empty()
+        || agent.leads_enabled
+        || text.split_whitespace().count() <= 3;
+    let history = if needs_history {
+        match state.store.messages_after(conversation.id, (conversation.last_seq - HISTORY).max(0), HISTORY).await {
+            Ok(ms) => ms.into_iter().map(|m| (m.author, m.text)).collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the conversation's history");
+                vec![]
+            }
         }
+    } else {
+        vec![]
     };
     let ask = Ask {
         text: text.to_owned(),

@@ -46,6 +46,9 @@ pub struct LeadTurn {
 /// conversation or no contact, or the lead is already decided.
 pub async fn start(state: &AppState, agent: &AgentSnapshot, ask: &Ask, trace: &mut Trace) -> Option<LeadTurn> {
     let conversation_id = ask.conversation_id?;
+    if !agent.leads_enabled {
+        return None;
+    }
     let settings = match state.store.lead_settings().await {
         Ok(s) if s.enabled && !s.criteria.is_empty() => s,
         Ok(_) => return None,

@@ -54,6 +54,10 @@ pub struct AgentSnapshot {
     pub topic_vectors: Vec<Vec<f32>>,
     /// Enabled actions (F2) and the CRM fields (F1).
     pub tools: crate::actions::AgentTools,
+    /// Lead qualification is on (F3): only then are lead settings read per turn.
+    pub leads_enabled: bool,
+    /// Some rule-based bot is enabled (C5): only then are bot sessions read per message.
+    pub bots_enabled: bool,
     /// Working hours by channel (C4); a channel not listed works at all hours.
     pub working_hours: std::collections::HashMap<String, frontdesk_core::hours::Schedule>,
 }
@@ -111,6 +115,8 @@ impl AppState {
                     uncited_sources: Vec::new(),
                     topic_vectors: Vec::new(),
                     tools: Default::default(),
+                    leads_enabled: false,
+                    bots_enabled: false,
                     working_hours: Default::default(),
                 }),
             }),
@@ -157,6 +163,9 @@ impl AppState {
             .collect();
         let topic_vectors = topic_vectors(&self.knowledge, &profile.topics_to_avoid);
         let tools = crate::actions::load_tools(self).await?;
+        let leads = self.store.lead_settings().await?;
+        let leads_enabled = leads.enabled && !leads.criteria.is_empty();
+        let bots_enabled = self.store.list_bots().await?.iter().any(|b| b.bot.enabled);
         let working_hours =
             self.store.list_working_hours().await?.into_iter().map(|h| (h.channel, h.schedule)).collect();
         let snapshot = Arc::new(AgentSnapshot {
@@ -167,6 +176,8 @@ impl AppState {
             topic_vectors,
             tools,
             working_hours,
+            leads_enabled,
+            bots_enabled,
         });
         *self.agent.write().await =
             Cached { version, local_changes: local, checked_at: std::time::Instant::now(), snapshot: snapshot.clone() };

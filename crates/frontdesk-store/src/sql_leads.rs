@@ -67,7 +67,9 @@ macro_rules! impl_lead_store {
                 .await?;
                 audit(&mut tx, actor, "update", "lead_settings", 1, before.map(|b| json!(b)), Some(json!(settings)))
                     .await?;
+                bump_content_version(&mut tx).await?;
                 tx.commit().await?;
+                self.local_changes.fetch_add(1, std::sync::atomic::Ordering::Release);
                 Ok(settings)
             }
 
