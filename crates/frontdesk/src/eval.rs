@@ -192,7 +192,8 @@ async fn run_answers(
     Ok(())
 }
 
-fn files_under(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+/// Every file under `dir`, recursively, sorted.
+pub(crate) fn files_under(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {

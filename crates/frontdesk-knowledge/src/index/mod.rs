@@ -42,7 +42,7 @@
 mod bench;
 mod glossary;
 
-pub use bench::{bench_search, Synthetic};
+pub use bench::{bench_search, Rng, Synthetic};
 
 use crate::chunk::passage_text;
 use crate::{lang, Chunk};

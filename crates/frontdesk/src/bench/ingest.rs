@@ -5,7 +5,7 @@
 //! file by file, as if they were uploaded one after another.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -14,23 +14,6 @@ use frontdesk_server::config::Settings;
 use frontdesk_server::knowledge::Knowledge;
 use frontdesk_server::state::AppState;
 use frontdesk_store::{source_kind, source_status, Actor, NewFile, NewSource};
-
-fn files_under(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
-            let p = entry?.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
-}
 
 #[derive(Default)]
 struct PerType {
@@ -59,7 +42,7 @@ pub async fn run(
             started.elapsed().as_secs_f64()
         );
     }
-    let files = files_under(&dir)?;
+    let files = crate::eval::files_under(&dir)?;
     anyhow::ensure!(!files.is_empty(), "no files under {}", dir.display());
 
     let tmp = tempfile::tempdir()?;
