@@ -110,6 +110,9 @@ string_enum!(
         Closed = "closed",
         Reopened = "reopened",
         ContactUpdated = "contact_updated",
+        /// A ticket created from the conversation changed: created, closed,
+        /// reopened, priority, note (`data.action`).
+        Ticket = "ticket",
     }
 );
 

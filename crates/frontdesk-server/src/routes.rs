@@ -116,6 +116,7 @@ pub fn all(state: AppState) -> Routes {
     let r = crate::api::hours::routes(r);
     let r = crate::api::leads::routes(r);
     let r = crate::api::workflows::routes(r);
+    let r = crate::api::tickets::routes(r);
     let r = crate::api::bots::routes(r);
     crate::console::routes(r)
 }

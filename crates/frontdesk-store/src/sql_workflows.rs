@@ -66,7 +66,13 @@ macro_rules! impl_workflow_store {
         /// Creates (or reopens) the conversation's ticket inside the caller's
         /// transaction; returns its id.
         async fn upsert_ticket(tx: &mut Tx<'_>, conversation_id: i64, workflow_id: Option<i64>, now: i64) -> StoreResult<i64> {
-            Ok(sqlx::query(
+            let before: Option<String> = sqlx::query("SELECT status FROM tickets WHERE conversation_id = $1")
+                .bind(conversation_id)
+                .fetch_optional(&mut **tx)
+                .await?
+                .map(|r| r.try_get("status"))
+                .transpose()?;
+            let id: i64 = sqlx::query(
                 "INSERT INTO tickets (conversation_id, status, priority, workflow_id, created_at, updated_at) \
                  VALUES ($1, 'open', 'normal', $2, $3, $3) \
                  ON CONFLICT (conversation_id) DO UPDATE SET status = 'open', workflow_id = $2, updated_at = $3 RETURNING id",
@@ -76,7 +82,16 @@ macro_rules! impl_workflow_store {
             .bind(now)
             .fetch_one(&mut **tx)
             .await?
-            .try_get("id")?)
+            .try_get("id")?;
+            let action = match before.as_deref() {
+                None => Some("created"),
+                Some("closed") => Some("reopened"),
+                Some(_) => None,
+            };
+            if let Some(action) = action {
+                event(tx, conversation_id, EventKind::Ticket, "agent", None, json!({"ticket_id": id, "action": action}), now).await?;
+            }
+            Ok(id)
         }
 
         /// A workflow's ticket actions in the turn's transaction (E5): the
@@ -210,6 +225,79 @@ macro_rules! impl_workflow_store {
             async fn create_ticket(&self, conversation_id: i64, workflow_id: Option<i64>) -> StoreResult<Ticket> {
                 let mut tx = self.write.begin().await?;
                 let id = upsert_ticket(&mut tx, conversation_id, workflow_id, now_ms()).await?;
+                tx.commit().await?;
+                self.get_ticket(id).await
+            }
+
+            async fn list_tickets(&self, status: Option<frontdesk_core::workflow::TicketStatus>, limit: i64) -> StoreResult<Vec<Ticket>> {
+                let ids: Vec<i64> = sqlx::query(
+                    "SELECT id FROM tickets WHERE ($1 IS NULL OR status = $1) ORDER BY id DESC LIMIT $2",
+                )
+                .bind(status.map(|s| s.as_str()))
+                .bind(limit.clamp(1, 500))
+                .fetch_all(&self.read)
+                .await?
+                .iter()
+                .map(|r| r.try_get("id"))
+                .collect::<Result<_, _>>()?;
+                let mut out = Vec::with_capacity(ids.len());
+                for id in ids {
+                    if let Some(t) = ticket_by(&self.read, "id", id).await? {
+                        out.push(t);
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn update_ticket(&self, actor: &Actor, id: i64, update: TicketUpdate) -> StoreResult<Ticket> {
+                let mut tx = self.write.begin().await?;
+                use frontdesk_core::workflow::{Priority, TicketStatus};
+                let r = sqlx::query("SELECT conversation_id, status, priority FROM tickets WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StoreError::NotFound("ticket"))?;
+                let conversation_id: i64 = r.try_get("conversation_id")?;
+                let before_status = parse_enum(&r.try_get::<String, _>("status")?, TicketStatus::parse, "ticket status")?;
+                let before_priority = parse_enum(&r.try_get::<String, _>("priority")?, Priority::parse, "priority")?;
+                let now = now_ms();
+                let mut changes: Vec<Value> = Vec::new();
+                if let Some(status) = update.status.filter(|s| *s != before_status) {
+                    sqlx::query("UPDATE tickets SET status = $1, updated_at = $2 WHERE id = $3")
+                        .bind(status.as_str())
+                        .bind(now)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    let action = match status {
+                        TicketStatus::Closed => "closed",
+                        TicketStatus::Open => "reopened",
+                    };
+                    changes.push(json!({"ticket_id": id, "action": action}));
+                }
+                if let Some(priority) = update.priority.filter(|p| *p != before_priority) {
+                    sqlx::query("UPDATE tickets SET priority = $1, updated_at = $2 WHERE id = $3")
+                        .bind(priority.as_str())
+                        .bind(now)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    changes.push(json!({"ticket_id": id, "action": "priority", "priority": priority.as_str()}));
+                }
+                if let Some(note) = update.note.as_deref() {
+                    sqlx::query("INSERT INTO ticket_notes (ticket_id, body, created_at) VALUES ($1, $2, $3)")
+                        .bind(id)
+                        .bind(note)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("UPDATE tickets SET updated_at = $1 WHERE id = $2").bind(now).bind(id).execute(&mut *tx).await?;
+                    changes.push(json!({"ticket_id": id, "action": "note"}));
+                }
+                for data in changes {
+                    let kind = if actor.user_id.is_some() { "user" } else { "system" };
+                    event(&mut tx, conversation_id, EventKind::Ticket, kind, actor.user_id, data, now).await?;
+                }
                 tx.commit().await?;
                 self.get_ticket(id).await
             }

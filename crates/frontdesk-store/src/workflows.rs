@@ -36,6 +36,15 @@ pub struct TicketNote {
     pub created_at: i64,
 }
 
+/// A change to a ticket from the help desk: any of its fields (at least one).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketUpdate {
+    pub status: Option<TicketStatus>,
+    pub priority: Option<Priority>,
+    /// A note to add (validated by the caller).
+    pub note: Option<String>,
+}
+
 /// A workflow's part of a handoff route: the actions it took on the ticket's
 /// facts, and for its assignment the people it names (team members included).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,4 +68,9 @@ pub trait WorkflowStore: Send + Sync {
     async fn get_ticket(&self, id: i64) -> StoreResult<Ticket>;
     /// Creates the conversation's ticket (or returns the existing one).
     async fn create_ticket(&self, conversation_id: i64, workflow_id: Option<i64>) -> StoreResult<Ticket>;
+    /// Tickets, newest first, optionally only those with `status`.
+    async fn list_tickets(&self, status: Option<TicketStatus>, limit: i64) -> StoreResult<Vec<Ticket>>;
+    /// Changes a ticket; each change is a `ticket` event of its conversation
+    /// (closing it is what the handoff-outcome report measures).
+    async fn update_ticket(&self, actor: &Actor, id: i64, update: TicketUpdate) -> StoreResult<Ticket>;
 }

@@ -9,6 +9,7 @@ pub mod handoff;
 pub mod hours;
 pub mod knowledge;
 pub mod leads;
+pub mod tickets;
 pub mod tools;
 pub mod workflows;
 

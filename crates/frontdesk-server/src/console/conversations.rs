@@ -231,6 +231,31 @@ struct DetailPage {
     can_handle: bool,
     assign_options: Vec<Opt>,
     reply_text: String,
+    ticket: Option<TicketView>,
+}
+
+/// The conversation's help-desk ticket, if a handoff created one.
+struct TicketView {
+    id: i64,
+    status: &'static str,
+    open: bool,
+    priority: &'static str,
+    priorities: Vec<Opt>,
+    notes: Vec<(String, String)>,
+}
+
+fn ticket_view(t: frontdesk_store::Ticket) -> TicketView {
+    TicketView {
+        id: t.id,
+        status: t.status.as_str(),
+        open: t.status == frontdesk_core::workflow::TicketStatus::Open,
+        priority: t.priority.as_str(),
+        priorities: frontdesk_core::workflow::Priority::ALL
+            .iter()
+            .map(|p| Opt { value: p.as_str().into(), label: p.as_str().into(), selected: *p == t.priority })
+            .collect(),
+        notes: t.notes.into_iter().map(|n| (fmt_time(n.created_at), n.body)).collect(),
+    }
 }
 
 #[derive(Template)]
@@ -435,6 +460,7 @@ async fn detail_page(
         })
         .collect();
     let meta = meta(&c, contact.as_ref(), &agent_name, &names);
+    let ticket = state.store.ticket_for_conversation(id).await?.map(ticket_view);
     let here = format!("/console/conversations/{id}");
     let layout =
         Layout::new(authed, Section::Conversations, format!("Conversation #{id}"), here).flash(flash).error(error);
@@ -449,6 +475,7 @@ async fn detail_page(
             can_handle: can(authed, P::HandleConversations),
             assign_options: assign_options(&users, authed.user.id),
             reply_text,
+            ticket,
         },
     )
 }
@@ -559,6 +586,41 @@ pub(crate) async fn close(State(state): State<AppState>, authed: Authed, Path(id
 
 pub(crate) async fn reopen(State(state): State<AppState>, authed: Authed, Path(id): Path<i64>) -> ApiResult<Response> {
     change_status(&state, &authed, id, ConversationStatus::Open).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct TicketForm {
+    status: String,
+    priority: String,
+    note: String,
+}
+
+/// Changes the conversation's ticket: close/reopen, priority, a note.
+pub(crate) async fn ticket(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<i64>,
+    ConsoleForm(f): ConsoleForm<TicketForm>,
+) -> ApiResult<Response> {
+    let Some(t) = state.store.ticket_for_conversation(id).await? else {
+        return Err(ApiError::not_found("ticket"));
+    };
+    let some = |s: String| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+    let input =
+        crate::api::tickets::TicketInput { status: some(f.status), priority: some(f.priority), note: some(f.note) };
+    let result = async {
+        let update = input.parse()?;
+        Ok::<_, ApiError>(state.store.update_ticket(&authed.actor(), t.id, update).await?)
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(see_other(&format!("/console/conversations/{id}?flash=saved"))),
+        Err(e) if is_form_error(&e) => {
+            detail_page(&state, &authed, id, status_of(&e), None, Some(e.message), String::new()).await
+        }
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]

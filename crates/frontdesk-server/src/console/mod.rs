@@ -11,6 +11,7 @@
 mod agent;
 mod agent_tests;
 mod audit;
+mod bots;
 mod conversations;
 mod credits;
 mod handoff;
@@ -53,6 +54,7 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::POST, "/console/conversations/{id}/assign", U(P::HandleConversations), conversations::assign)
         .add(M::POST, "/console/conversations/{id}/close", U(P::HandleConversations), conversations::close)
         .add(M::POST, "/console/conversations/{id}/reopen", U(P::HandleConversations), conversations::reopen)
+        .add(M::POST, "/console/conversations/{id}/ticket", U(P::HandleConversations), conversations::ticket)
         // The agent (A1, A2, A4, D2) and short answers (B4)
         .add(M::GET, "/console/agent", U(P::ViewAgent), agent::profile_page)
         .add(M::POST, "/console/agent", U(P::EditAgent), agent::save_profile)
@@ -64,6 +66,13 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::POST, "/console/workflows/{id}/test", U(P::ViewAgent), workflows::test)
         .add(M::POST, "/console/workflows/{id}/toggle", U(P::EditAgent), workflows::toggle)
         .add(M::POST, "/console/workflows/{id}/delete", U(P::EditAgent), workflows::delete)
+        // Rule-based bots (C5)
+        .add(M::GET, "/console/bots", U(P::ViewAgent), bots::list_page)
+        .add(M::POST, "/console/bots", U(P::EditAgent), bots::create)
+        .add(M::GET, "/console/bots/{id}", U(P::ViewAgent), bots::edit_page)
+        .add(M::POST, "/console/bots/{id}", U(P::EditAgent), bots::update)
+        .add(M::POST, "/console/bots/{id}/toggle", U(P::EditAgent), bots::toggle)
+        .add(M::POST, "/console/bots/{id}/delete", U(P::EditAgent), bots::delete)
         .add(M::GET, "/console/handoff", U(P::ViewAgent), handoff::handoff_page)
         .add(M::POST, "/console/handoff", U(P::EditAgent), handoff::save_handoff)
         .add(M::POST, "/console/agent/preview", U(P::ViewAgent), agent_tests::preview)
@@ -138,6 +147,7 @@ pub(crate) enum Section {
     AgentTests,
     Handoff,
     Workflows,
+    Bots,
     Hours,
     Leads,
     Actions,
@@ -160,6 +170,7 @@ const NAV: &[(&str, &str, Section, P)] = &[
     ("/console/agent/tests", "Agent tests", Section::AgentTests, P::ViewAgent),
     ("/console/handoff", "Handoff", Section::Handoff, P::ViewAgent),
     ("/console/workflows", "Workflows", Section::Workflows, P::ViewAgent),
+    ("/console/bots", "Bots", Section::Bots, P::ViewAgent),
     ("/console/hours", "Working hours", Section::Hours, P::ViewAgent),
     ("/console/leads", "Lead criteria", Section::Leads, P::ViewAgent),
     ("/console/actions", "Actions", Section::Actions, P::ViewAgent),

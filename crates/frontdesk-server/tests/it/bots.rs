@@ -117,3 +117,67 @@ async fn bot_collects_details_then_hands_over(app: TestApp) {
     assert_eq!(s, 404);
 }
 both_backends!(bot_collects_details_then_hands_over);
+
+/// The Bots page: create from JSON (errors shown with their field, nothing
+/// saved), the flow outline, edit, disable/enable, delete; viewers read only.
+async fn bots_console_page(app: TestApp) {
+    use crate::common::Console;
+    app.admin(
+        Method::POST,
+        "/api/v1/crm/fields",
+        Some(json!({"key": "email", "label": "Email", "kind": "email", "agent_read": true, "agent_write": true})),
+    )
+    .await;
+    create_user(app.store(), "bot-ed@test.example", Role::Editor, true).await;
+    let console = Console::sign_in(&app, "bot-ed@test.example").await;
+    let (s, html) = console.get("/console/bots").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("No bots yet."), "{html}");
+
+    let bad = r#"{"name": "B", "channel": "live_chat", "start": "x", "steps": [{"id": "a", "type": "to_agent"}]}"#;
+    let p = console.post("/console/bots", &[("json", bad)]).await;
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert!(p.body.contains("start"), "the field is named: {}", p.body);
+    assert!(app.store().list_bots().await.unwrap().is_empty());
+
+    let good = r#"{"name": "Greeter", "channel": "live_chat", "start": "hi", "steps": [
+        {"id": "hi", "type": "message", "text": "Hello there", "next": "mail"},
+        {"id": "mail", "type": "ask", "question": "Your email?", "property": "email", "next": "go"},
+        {"id": "go", "type": "to_agent"}]}"#;
+    let p = console.post("/console/bots", &[("json", good)]).await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    assert!(p.location.ends_with("?flash=created"), "{}", p.location);
+    let id = app.store().list_bots().await.unwrap()[0].bot.id;
+    let (_, html) = console.get(&format!("/console/bots/{id}")).await;
+    assert!(html.contains("hi (start): send “Hello there”, then mail"), "{html}");
+    assert!(html.contains("mail: ask “Your email?”, save to email, then go"), "{html}");
+
+    // Edit, then disable and enable from the list.
+    let p = console.post(&format!("/console/bots/{id}"), &[("json", &good.replace("Greeter", "Greeter 2"))]).await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    assert_eq!(app.store().get_bot(id).await.unwrap().bot.name, "Greeter 2");
+    let p = console.post(&format!("/console/bots/{id}/toggle"), &[]).await;
+    assert_eq!(p.status, 303);
+    assert!(!app.store().get_bot(id).await.unwrap().bot.enabled);
+    let (_, html) = console.get("/console/bots").await;
+    assert!(html.contains("Greeter 2") && html.contains("disabled") && html.contains(">Enable<"), "{html}");
+    console.post(&format!("/console/bots/{id}/toggle"), &[]).await;
+    assert!(app.store().get_bot(id).await.unwrap().bot.enabled);
+
+    // Someone without a paid seat reads but cannot change.
+    create_user(app.store(), "bot-view@test.example", Role::Agent, false).await;
+    let viewer = Console::sign_in(&app, "bot-view@test.example").await;
+    let (s, html) = viewer.get("/console/bots").await;
+    assert_eq!(s, 200);
+    assert!(!html.contains("/toggle"), "{html}");
+    assert_eq!(viewer.post(&format!("/console/bots/{id}/delete"), &[]).await.status, 403);
+
+    let p = console.post(&format!("/console/bots/{id}/delete"), &[]).await;
+    assert_eq!(p.status, 303);
+    assert!(app.store().list_bots().await.unwrap().is_empty());
+    let filter = frontdesk_store::AuditFilter { entity_type: Some("bot".into()), limit: 100, ..Default::default() };
+    let audit = app.store().list_audit(filter).await.unwrap();
+    let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
+    assert_eq!(audit.len(), 5, "create, update ×3, delete: {actions:?}");
+}
+both_backends!(bots_console_page);

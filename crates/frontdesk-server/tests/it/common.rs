@@ -330,3 +330,59 @@ pub async fn sign_in(app: &TestApp, email: &str) -> String {
     assert_eq!(r.status(), 303);
     r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned()
 }
+
+/// The text of the agent's last message in a conversation's admin detail.
+pub fn last_agent_text(detail: &Value) -> String {
+    detail["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .rev()
+        .find(|m| m["author"] == "agent")
+        .expect("an agent message")["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A signed-in console session: pages and forms as a browser sends them
+/// (session cookie, CSRF token in each form).
+pub struct Console<'a> {
+    pub app: &'a TestApp,
+    pub cookie: String,
+    pub csrf: String,
+}
+
+/// A console form's answer: status, redirect target and body.
+pub struct Posted {
+    pub status: u16,
+    pub location: String,
+    pub body: String,
+}
+
+impl<'a> Console<'a> {
+    /// Signs in (see [`sign_in`]) and reads the session's CSRF token.
+    pub async fn sign_in(app: &'a TestApp, email: &str) -> Console<'a> {
+        let cookie = sign_in(app, email).await;
+        let mut c = Console { app, cookie, csrf: String::new() };
+        let (s, html) = c.get("/console").await;
+        assert_eq!(s, 200, "{html}");
+        c.csrf = csrf_of(&html);
+        c
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let r = self.app.client.get(self.app.url(path)).header("cookie", &self.cookie).send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Posted {
+        let mut fields = vec![("_csrf", self.csrf.as_str())];
+        fields.extend_from_slice(form);
+        let r =
+            self.app.client.post(self.app.url(path)).header("cookie", &self.cookie).form(&fields).send().await.unwrap();
+        let status = r.status().as_u16();
+        let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default();
+        Posted { status, location, body: r.text().await.unwrap() }
+    }
+}

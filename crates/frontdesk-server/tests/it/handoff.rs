@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::common::{create_user, TestApp};
+use crate::common::{create_user, last_agent_text, TestApp};
 
 /// A visitor asks for a human; returns the conversation detail.
 async fn hand_off(app: &TestApp, text: &str) -> (i64, String, Value) {
@@ -18,13 +18,6 @@ async fn hand_off(app: &TestApp, text: &str) -> (i64, String, Value) {
     assert_eq!(s, 201);
     let (_, detail) = app.admin(Method::GET, &format!("/api/v1/conversations/{id}"), None).await;
     (id, token, detail)
-}
-
-fn last_agent_text(detail: &Value) -> String {
-    detail["messages"].as_array().unwrap().iter().rev().find(|m| m["author"] == "agent").unwrap()["text"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 async fn away(app: &TestApp, id: i64) {

@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::common::{create_user, TestApp};
+use crate::common::{create_user, last_agent_text, TestApp};
 
 async fn hand_off(app: &TestApp, text: &str) -> (i64, Value) {
     let (id, token) = app.visitor(json!({})).await;
@@ -16,13 +16,6 @@ async fn hand_off(app: &TestApp, text: &str) -> (i64, Value) {
     assert_eq!(s, 201);
     let (_, detail) = app.admin(Method::GET, &format!("/api/v1/conversations/{id}"), None).await;
     (id, detail)
-}
-
-fn last_agent_text(detail: &Value) -> String {
-    detail["messages"].as_array().unwrap().iter().rev().find(|m| m["author"] == "agent").unwrap()["text"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 async fn workflow(app: &TestApp, body: Value) -> i64 {
@@ -311,3 +304,105 @@ async fn workflows_from_the_console(app: TestApp) {
     assert_eq!(w["enabled"], false, "{w}");
 }
 both_backends!(workflows_from_the_console);
+
+/// The help desk's tickets: listed by status, read with notes, changed by
+/// the team through the API and the conversation page; every change is a
+/// `ticket` event; bad input is named by field; only paid seats change them.
+async fn tickets_are_worked_from_api_and_console(app: TestApp) {
+    use crate::common::Console;
+    app.seed_agent().await;
+    let ann = create_user(app.store(), "tk-ann@test.example", Role::Agent, true).await.id;
+    let id = workflow(
+        &app,
+        json!({"name": "All to Ann", "rules": [{"conditions": [], "actions": [{"type": "assign", "user_ids": [ann]}]}]}),
+    )
+    .await;
+    use_workflow(&app, id).await;
+    let (c1, _) = hand_off(&app, "I want to talk to a human").await;
+    let (c2, _) = hand_off(&app, "I want to talk to a human").await;
+
+    let (s, list) = app.admin(Method::GET, "/api/v1/tickets?status=open", None).await;
+    assert_eq!(s, 200, "{list}");
+    let convs: Vec<i64> = list.as_array().unwrap().iter().map(|t| t["conversation_id"].as_i64().unwrap()).collect();
+    assert_eq!(convs, vec![c2, c1], "newest first");
+    let t1 = list[1]["id"].as_i64().unwrap();
+
+    for (body, field) in [
+        (json!({}), "status"),
+        (json!({"status": "done"}), "status"),
+        (json!({"priority": "asap"}), "priority"),
+        (json!({"note": ""}), "note"),
+        (json!({"note": "x".repeat(5001)}), "note"),
+    ] {
+        let (s, e) = app.admin(Method::PATCH, &format!("/api/v1/tickets/{t1}"), Some(body.clone())).await;
+        assert_eq!((s, e["field"].as_str()), (422, Some(field)), "{body}: {e}");
+    }
+    let (s, _) = app.admin(Method::PATCH, "/api/v1/tickets/987654", Some(json!({"status": "closed"}))).await;
+    assert_eq!(s, 404);
+    let (s, _) = app.admin(Method::GET, "/api/v1/tickets?status=maybe", None).await;
+    assert_eq!(s, 422);
+
+    let (s, t) = app
+        .admin(
+            Method::PATCH,
+            &format!("/api/v1/tickets/{t1}"),
+            Some(json!({"priority": "urgent", "note": "Called back"})),
+        )
+        .await;
+    assert_eq!(s, 200, "{t}");
+    assert_eq!((t["priority"].as_str(), t["notes"][0]["body"].as_str()), (Some("urgent"), Some("Called back")));
+    let (s, t) = app.admin(Method::PATCH, &format!("/api/v1/tickets/{t1}"), Some(json!({"status": "closed"}))).await;
+    assert_eq!((s, t["status"].as_str()), (200, Some("closed")), "{t}");
+    let (_, open) = app.admin(Method::GET, "/api/v1/tickets?status=open", None).await;
+    assert_eq!(open.as_array().unwrap().len(), 1);
+    let (_, closed) = app.admin(Method::GET, "/api/v1/tickets?status=closed", None).await;
+    assert_eq!(closed[0]["id"].as_i64(), Some(t1));
+
+    // Events: created (by the handoff), priority, note, closed.
+    let (_, d1) = app.admin(Method::GET, &format!("/api/v1/conversations/{c1}"), None).await;
+    let actions: Vec<&str> = d1["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "ticket")
+        .map(|e| e["data"]["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["created", "priority", "note", "closed"], "{d1}");
+
+    // The conversation page shows the ticket and works it.
+    let console = Console::sign_in(&app, "tk-ann@test.example").await;
+    let (_, html) = console.get(&format!("/console/conversations/{c1}")).await;
+    assert!(
+        html.contains(&format!("Ticket #{t1}")) && html.contains("Called back") && html.contains("Reopen ticket"),
+        "{html}"
+    );
+    let p = console
+        .post(
+            &format!("/console/conversations/{c1}/ticket"),
+            &[("priority", "urgent"), ("note", ""), ("status", "open")],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    assert_eq!(app.store().get_ticket(t1).await.unwrap().status.as_str(), "open");
+    let p = console.post(&format!("/console/conversations/{c1}/ticket"), &[("priority", "soon"), ("note", "")]).await;
+    assert_eq!(p.status, 422);
+    assert!(p.body.contains("priority"), "{}", p.body);
+    let p = console
+        .post(
+            &format!("/console/conversations/{c1}/ticket"),
+            &[("priority", "low"), ("note", "Waiting for the customer")],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let t = app.store().get_ticket(t1).await.unwrap();
+    assert_eq!((t.priority.as_str(), t.notes.len()), ("low", 2));
+
+    // Someone without a paid seat can read tickets but not change them.
+    let (_, key) = app.user_with_key("tk-view@test.example", Role::Agent, false).await;
+    let (s, _) = app.api(&key, Method::GET, &format!("/api/v1/tickets/{t1}"), None).await;
+    assert_eq!(s, 200);
+    let (s, _) =
+        app.api(&key, Method::PATCH, &format!("/api/v1/tickets/{t1}"), Some(json!({"status": "closed"}))).await;
+    assert_eq!(s, 403);
+}
+both_backends!(tickets_are_worked_from_api_and_console);
