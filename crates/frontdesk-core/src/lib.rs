@@ -5,6 +5,7 @@
 
 pub mod actions;
 pub mod agent_tests;
+pub mod ask_email;
 pub mod bot;
 pub mod credits;
 pub mod crm;

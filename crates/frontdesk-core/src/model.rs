@@ -117,6 +117,24 @@ string_enum!(
 );
 
 string_enum!(
+    /// When the agent asks a visitor for their email (C2).
+    AskEmail { Never = "never", Start = "start", BeforeHandoff = "before_handoff" }
+);
+
+string_enum!(
+    /// Where an outbound message stands (C1).
+    DeliveryStatus {
+        Queued = "queued",
+        Sent = "sent",
+        Delivered = "delivered",
+        Read = "read",
+        Failed = "failed",
+        /// Not sent on purpose (loop protection, nobody to address).
+        Skipped = "skipped",
+    }
+);
+
+string_enum!(
     Availability { Available = "available", Away = "away" }
 );
 

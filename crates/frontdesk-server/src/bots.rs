@@ -60,7 +60,12 @@ async fn start_bot(state: &AppState, conversation: &Conversation) -> ApiResult<(
 /// Runs the conversation's bot on the visitor's message. `Some(message)`
 /// when the bot handled it (the visitor's message is stored); `None` when
 /// there is no running bot and the agent replies as usual.
-pub async fn visitor_message(state: &AppState, conversation: &Conversation, text: &str) -> ApiResult<Option<Message>> {
+pub async fn visitor_message(
+    state: &AppState,
+    conversation: &Conversation,
+    text: &str,
+    inbound: &mut Option<frontdesk_store::InboundRecord>,
+) -> ApiResult<Option<Message>> {
     if !state.agent().await?.bots_enabled {
         return Ok(None);
     }
@@ -80,18 +85,18 @@ pub async fn visitor_message(state: &AppState, conversation: &Conversation, text
     };
     let fields = state.store.list_crm_fields().await?;
     let turn = advance(&bot.bot, session.state.clone(), Some(text), &fields);
-    let visitor = state
-        .store
-        .append_message(NewMessage {
-            conversation_id: conversation.id,
-            author: Author::Visitor,
-            user_id: None,
-            text: text.to_owned(),
-            citations: vec![],
-            trace: None,
-            event_data: json!({}),
-        })
-        .await?;
+    let visitor = NewMessage {
+        conversation_id: conversation.id,
+        author: Author::Visitor,
+        user_id: None,
+        text: text.to_owned(),
+        citations: vec![],
+        trace: None,
+        event_data: json!({}),
+    };
+    // With its channel record, so a retried delivery of it is not processed again.
+    let (visitor, _) =
+        state.store.append_turn(frontdesk_store::Turn { visitor, reply: None, inbound: inbound.take() }).await?;
     state.metrics.messages.with_label_values(&[Author::Visitor.as_str()]).inc();
     state.hub.notify(conversation.id, visitor.seq);
     if !turn.updates.is_empty() {
@@ -131,6 +136,7 @@ async fn finish_turn(
             .await?;
         state.metrics.messages.with_label_values(&[Author::Agent.as_str()]).inc();
         state.hub.notify(conversation.id, m.seq);
+        state.wake_worker.notify_one();
     }
     let finished = turn.outcome != BotOutcome::Continue;
     state

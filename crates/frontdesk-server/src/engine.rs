@@ -47,6 +47,9 @@ pub async fn start_conversation(
             visitor_token_hash: token_hash(&visitor_token),
             assign_to_agent: profile.enabled && has_credits && on_duty,
             is_preview: false,
+            channel_id: None,
+            handle: None,
+            subject: None,
         })
         .await?;
     state.metrics.conversations_created.inc();
@@ -59,6 +62,8 @@ async fn store_message(state: &AppState, new: NewMessage) -> ApiResult<Message> 
     let m = state.store.append_message(new).await?;
     state.metrics.messages.with_label_values(&[author.as_str()]).inc();
     state.hub.notify(m.conversation_id, m.seq);
+    // In a conversation from a connected channel the message went to the outbox.
+    state.wake_worker.notify_one();
     Ok(m)
 }
 
@@ -67,10 +72,26 @@ async fn store_message(state: &AppState, new: NewMessage) -> ApiResult<Message> 
 /// in one transaction. A running rule-based bot (`bots.rs`) takes the
 /// message first. Returns the visitor's message.
 pub async fn visitor_message(state: &AppState, conversation: &Conversation, text: String) -> ApiResult<Message> {
-    if let Some(handled) = crate::bots::visitor_message(state, conversation, &text).await? {
-        return Ok(handled);
+    channel_message(state, conversation, text, None, true).await
+}
+
+/// [`visitor_message`] for a message from a connected channel: `inbound`
+/// is recorded in the turn's transaction (a duplicate fails with
+/// `StoreError::Duplicate` and nothing is stored); `may_reply: false` keeps
+/// the agent silent (loop protection) while the message is still stored.
+pub async fn channel_message(
+    state: &AppState,
+    conversation: &Conversation,
+    text: String,
+    mut inbound: Option<frontdesk_store::InboundRecord>,
+    may_reply: bool,
+) -> ApiResult<Message> {
+    if may_reply {
+        if let Some(handled) = crate::bots::visitor_message(state, conversation, &text, &mut inbound).await? {
+            return Ok(handled);
+        }
     }
-    let reply = if conversation.assignee_kind == AssigneeKind::Agent {
+    let reply = if may_reply && conversation.assignee_kind == AssigneeKind::Agent {
         Some(agent_reply(state, conversation, &text).await?)
     } else {
         None
@@ -84,7 +105,7 @@ pub async fn visitor_message(state: &AppState, conversation: &Conversation, text
         trace: None,
         event_data: json!({}),
     };
-    let (visitor, agent) = state.store.append_turn(Turn { visitor, reply: reply.clone() }).await?;
+    let (visitor, agent) = state.store.append_turn(Turn { visitor, reply: reply.clone(), inbound }).await?;
     state.metrics.messages.with_label_values(&[Author::Visitor.as_str()]).inc();
     let mut seq = visitor.seq;
     if let (Some(agent), Some(r)) = (agent, reply) {
@@ -98,6 +119,9 @@ pub async fn visitor_message(state: &AppState, conversation: &Conversation, text
         }
     }
     state.hub.notify(conversation.id, seq);
+    if conversation.channel_id.is_some() {
+        state.wake_worker.notify_one();
+    }
     Ok(visitor)
 }
 
@@ -105,6 +129,14 @@ pub async fn visitor_message(state: &AppState, conversation: &Conversation, text
 /// `respond` reads, this only shapes what the turn writes.
 async fn agent_reply(state: &AppState, conversation: &Conversation, text: &str) -> ApiResult<TurnReply> {
     let agent = state.agent().await?;
+    // The visitor's answer to "what's your email?" (C2).
+    let (answered, ask_state) = crate::ask_email::answer(state, &agent, conversation, text).await?;
+    if let Some(mut turn) = answered {
+        let lang = Lang::from_code(turn.message.trace.as_ref().and_then(|t| t["language"].as_str()).unwrap_or("en"))
+            .unwrap_or(Lang::En);
+        crate::leads::prepare_route(state, &mut turn, lang, text).await?;
+        return Ok(turn);
+    }
     // Only the last messages: reading a long conversation whole on every turn would cost throughput.
     const HISTORY: i64 = 12;
     // The history is read only when something uses it: the LLM, actions (their parameters may
@@ -134,6 +166,10 @@ async fn agent_reply(state: &AppState, conversation: &Conversation, text: &str) 
     let reply = respond(state, &agent, &ask).await;
     let lang = Lang::from_code(&reply.trace.language).unwrap_or(Lang::En);
     let mut turn = turn_reply(&agent, conversation.id, text, reply);
+    turn.email_ask = ask_state;
+    if !agent.ask_email.is_empty() {
+        crate::ask_email::after_answer(state, &agent, conversation, lang, &mut turn).await;
+    }
     crate::leads::prepare_route(state, &mut turn, lang, text).await?;
     Ok(turn)
 }
@@ -170,6 +206,7 @@ pub fn turn_reply(agent: &AgentSnapshot, conversation_id: i64, text: &str, reply
         handoff,
         unanswered_lang,
         route: None,
+        email_ask: None,
     }
 }
 

@@ -112,6 +112,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(what) => ApiError::not_found(what),
             StoreError::Conflict(m) => ApiError::new(Code::Conflict, m),
             StoreError::Invalid(m) => ApiError::new(Code::InvalidRequest, m),
+            StoreError::Duplicate => ApiError::new(Code::Conflict, "this message was already processed"),
             e => ApiError::internal(e),
         }
     }

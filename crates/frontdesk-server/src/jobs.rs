@@ -28,11 +28,15 @@ fn source_id(job: &Job) -> anyhow::Result<i64> {
 pub async fn run_job(state: &AppState, job: &Job) -> anyhow::Result<()> {
     match job.kind.as_str() {
         CLOSE_INACTIVE => {
+            // Each channel after its own period (C2, C3), else the agent's default.
             let profile = state.store.agent_profile().await?;
-            let before = now_ms() - profile.inactivity_close_minutes * 60_000;
-            let closed = state.store.close_inactive(before).await?;
-            if !closed.is_empty() {
-                tracing::info!(count = closed.len(), "closed inactive conversations");
+            let mut closed = 0;
+            for s in state.store.messaging_settings().await? {
+                let minutes = s.close_after_minutes.unwrap_or(profile.inactivity_close_minutes);
+                closed += state.store.close_inactive_on(s.channel, now_ms() - minutes * 60_000).await?.len();
+            }
+            if closed > 0 {
+                tracing::info!(count = closed, "closed inactive conversations");
             }
             Ok(())
         }
@@ -73,6 +77,7 @@ pub async fn run_job(state: &AppState, job: &Job) -> anyhow::Result<()> {
             let id = source_id(job)?;
             crate::crawler::crawl(state, id).await
         }
+        crate::channels::DELIVER => crate::channels::run_delivery(state, job).await,
         other => anyhow::bail!("unknown job kind {other:?}"),
     }
 }
@@ -160,7 +165,12 @@ pub async fn worker_loop(state: AppState, worker: String) {
         if let Err(e) = drain(&state, &worker).await {
             tracing::warn!(error = %e, "job worker error");
         }
-        tokio::time::sleep(poll).await;
+        // A reply to deliver wakes the worker at once; otherwise it polls
+        // (jobs of other replicas, retries coming due).
+        tokio::select! {
+            _ = tokio::time::sleep(poll) => {}
+            _ = state.wake_worker.notified() => {}
+        }
     }
 }
 

@@ -6,9 +6,11 @@
 
 pub mod actions;
 pub mod agent_tests;
+pub mod ask_email;
 pub mod assets;
 pub mod auth;
 pub mod bots;
+pub mod channels;
 pub mod config;
 pub mod console;
 pub mod crawler;

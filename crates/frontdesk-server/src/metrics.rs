@@ -11,6 +11,8 @@ pub struct Metrics {
     pub job_queue_depth: IntGauge,
     pub jobs_run: IntCounterVec,
     pub conversations_created: IntCounter,
+    pub deliveries: IntCounterVec,
+    pub inbound: IntCounterVec,
 }
 
 impl Metrics {
@@ -27,6 +29,10 @@ impl Metrics {
         let agent_replies = counter_vec("agent_replies_total", "Agent replies, by outcome", &["outcome"]);
         let handoffs = counter_vec("handoffs_total", "Handoffs to humans, by trigger", &["trigger"]);
         let jobs_run = counter_vec("jobs_run_total", "Jobs run, by kind and result", &["kind", "result"]);
+        let deliveries =
+            counter_vec("deliveries_total", "Outbound deliveries, by channel and result", &["channel", "result"]);
+        let inbound =
+            counter_vec("inbound_total", "Inbound channel messages, by channel and result", &["channel", "result"]);
         let job_queue_depth = IntGauge::new("job_queue_depth", "Jobs queued or running").expect("valid metric");
         registry.register(Box::new(job_queue_depth.clone())).expect("unique metric");
         let conversations_created =
@@ -41,6 +47,8 @@ impl Metrics {
             job_queue_depth,
             jobs_run,
             conversations_created,
+            deliveries,
+            inbound,
         }
     }
 

@@ -117,6 +117,10 @@ pub fn all(state: AppState) -> Routes {
     let r = crate::api::leads::routes(r);
     let r = crate::api::workflows::routes(r);
     let r = crate::api::tickets::routes(r);
+    let r = crate::api::channels::routes(r);
+    let r = crate::channels::email::routes(r);
+    let r = crate::channels::meta::routes(r);
+    let r = crate::channels::custom::routes(r);
     let r = crate::api::bots::routes(r);
     crate::console::routes(r)
 }

@@ -146,13 +146,17 @@ impl Application {
     ) -> anyhow::Result<()> {
         let worker = if self.state.settings.run_worker {
             let name = format!("{}-{}", hostname(), std::process::id());
-            Some(tokio::spawn(crate::jobs::worker_loop(self.state.clone(), name)))
+            Some((
+                tokio::spawn(crate::jobs::worker_loop(self.state.clone(), name)),
+                tokio::spawn(crate::channels::email::poll_loop(self.state.clone())),
+            ))
         } else {
             None
         };
         let result = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
-        if let Some(w) = worker {
+        if let Some((w, mail)) = worker {
             w.abort();
+            mail.abort();
         }
         Ok(result?)
     }

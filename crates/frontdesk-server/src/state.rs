@@ -20,6 +20,9 @@ pub struct Inner {
     pub settings: Settings,
     pub hub: Hub,
     pub metrics: Metrics,
+    /// Wakes this process's job worker at once (a reply to deliver), instead
+    /// of at its next poll.
+    pub wake_worker: tokio::sync::Notify,
     /// The search index over the content sources' chunks.
     pub knowledge: crate::knowledge::Knowledge,
     /// The LLM endpoint, when one is configured (`llm_url`).
@@ -60,6 +63,8 @@ pub struct AgentSnapshot {
     pub bots_enabled: bool,
     /// Working hours by channel (C4); a channel not listed works at all hours.
     pub working_hours: std::collections::HashMap<String, frontdesk_core::hours::Schedule>,
+    /// When the agent asks for the visitor's email, by channel (C2); absent: never.
+    pub ask_email: std::collections::HashMap<frontdesk_core::model::Channel, frontdesk_core::model::AskEmail>,
 }
 
 impl AgentSnapshot {
@@ -103,6 +108,7 @@ impl AppState {
             settings,
             hub: Hub::default(),
             metrics: Metrics::new(),
+            wake_worker: tokio::sync::Notify::new(),
             knowledge,
             agent: RwLock::new(Cached {
                 version: -1,
@@ -118,6 +124,7 @@ impl AppState {
                     leads_enabled: false,
                     bots_enabled: false,
                     working_hours: Default::default(),
+                    ask_email: Default::default(),
                 }),
             }),
         }))
@@ -168,7 +175,16 @@ impl AppState {
         let bots_enabled = self.store.list_bots().await?.iter().any(|b| b.bot.enabled);
         let working_hours =
             self.store.list_working_hours().await?.into_iter().map(|h| (h.channel, h.schedule)).collect();
+        let ask_email = self
+            .store
+            .messaging_settings()
+            .await?
+            .into_iter()
+            .filter(|m| m.ask_email != frontdesk_core::model::AskEmail::Never)
+            .map(|m| (m.channel, m.ask_email))
+            .collect();
         let snapshot = Arc::new(AgentSnapshot {
+            ask_email,
             profile,
             responder,
             uncited,

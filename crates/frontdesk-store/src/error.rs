@@ -8,6 +8,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("invalid: {0}")]
     Invalid(String),
+    /// A message from a channel that was already processed (same external id).
+    #[error("already processed")]
+    Duplicate,
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
     #[error("migration error: {0}")]

@@ -5,6 +5,7 @@
 mod agent_tests;
 mod agent_tools;
 mod bots;
+mod channels;
 mod credits;
 mod error;
 mod handoff;
@@ -17,6 +18,7 @@ mod sql;
 mod sql_agent_tests;
 mod sql_agent_tools;
 mod sql_bots;
+mod sql_channels;
 mod sql_credits;
 mod sql_handoff;
 mod sql_hours;
@@ -31,6 +33,7 @@ use async_trait::async_trait;
 pub use agent_tests::*;
 pub use agent_tools::*;
 pub use bots::*;
+pub use channels::*;
 pub use credits::*;
 pub use error::{StoreError, StoreResult};
 pub use handoff::*;
@@ -41,6 +44,9 @@ pub use model::*;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use workflows::*;
+
+/// A delivery job's attempts before the delivery is marked failed.
+pub const DELIVERY_MAX_ATTEMPTS: i64 = 8;
 
 /// Current time in Unix milliseconds.
 pub fn now_ms() -> i64 {
@@ -65,6 +71,7 @@ pub async fn open(url: &str) -> StoreResult<std::sync::Arc<dyn Store>> {
 #[async_trait]
 pub trait Store:
     KnowledgeStore
+    + ChannelStore
     + ToolStore
     + AgentTestStore
     + CreditStore

@@ -119,6 +119,15 @@ pub struct Conversation {
     pub created_at: i64,
     pub last_activity_at: i64,
     pub closed_at: Option<i64>,
+    /// The connected channel it came from (email address, WhatsApp number…);
+    /// `None` for live chat.
+    pub channel_id: Option<i64>,
+    /// The contact's address on that channel: email, phone, PSID, external id.
+    pub handle: Option<String>,
+    /// An email thread's subject.
+    pub subject: Option<String>,
+    /// Whether the agent asked for the visitor's email (C2): none, asked, asked_again, done.
+    pub email_ask: String,
 }
 
 #[derive(Debug, Clone)]
@@ -129,6 +138,10 @@ pub struct NewConversation {
     /// Assigned to the agent (it is on) or left unassigned for humans.
     pub assign_to_agent: bool,
     pub is_preview: bool,
+    /// For conversations from a connected channel: (channel id, handle, subject).
+    pub channel_id: Option<i64>,
+    pub handle: Option<String>,
+    pub subject: Option<String>,
 }
 
 /// A row of a conversation list.
@@ -179,6 +192,9 @@ pub struct NewMessage {
 pub struct Turn {
     pub visitor: NewMessage,
     pub reply: Option<TurnReply>,
+    /// The visitor's message came from a channel: recorded in the same
+    /// transaction, so the same external id is processed once.
+    pub inbound: Option<crate::InboundRecord>,
 }
 
 #[derive(Debug, Clone)]
@@ -190,6 +206,8 @@ pub struct TurnReply {
     pub unanswered_lang: Option<String>,
     /// How a handoff is routed (E3–E8); `None`: to nobody (the Unassigned view).
     pub route: Option<crate::HandoffRoute>,
+    /// The conversation's new "asked for the email" state (C2), stored with the reply.
+    pub email_ask: Option<String>,
 }
 
 /// The new assignee of a conversation.

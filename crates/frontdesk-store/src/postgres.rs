@@ -42,3 +42,4 @@ crate::sql_hours::impl_hours_store!(PostgresStore);
 crate::sql_leads::impl_lead_store!(PostgresStore);
 crate::sql_workflows::impl_workflow_store!(PostgresStore);
 crate::sql_bots::impl_bot_store!(PostgresStore);
+crate::sql_channels::impl_channel_store!(PostgresStore);

@@ -21,7 +21,8 @@ pub(crate) fn json_or_null(s: Option<String>) -> StoreResult<Option<serde_json::
 }
 
 pub(crate) const CONVERSATION_COLUMNS: &str = "c.id, c.channel, c.status, c.assignee_kind, c.assignee_user_id, \
-    c.contact_id, c.is_preview, c.last_seq, c.created_at, c.last_activity_at, c.closed_at";
+    c.contact_id, c.is_preview, c.last_seq, c.created_at, c.last_activity_at, c.closed_at, c.channel_id, c.handle, \
+    c.subject, c.email_ask";
 pub(crate) const MESSAGE_COLUMNS: &str =
     "id, conversation_id, seq, author, user_id, body, citations, trace, created_at";
 pub(crate) const JOB_COLUMNS: &str =
@@ -69,6 +70,10 @@ macro_rules! impl_store {
                 created_at: r.try_get("created_at")?,
                 last_activity_at: r.try_get("last_activity_at")?,
                 closed_at: r.try_get("closed_at")?,
+                channel_id: r.try_get("channel_id")?,
+                handle: r.try_get("handle")?,
+                subject: r.try_get("subject")?,
+                email_ask: r.try_get("email_ask")?,
             })
         }
 
@@ -264,7 +269,7 @@ macro_rules! impl_store {
             // until commit, so sequence order is commit order: a reader
             // that saw seq n never later finds a new message below n.
             let row = sqlx::query(
-                "UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = $1 WHERE id = $2 RETURNING last_seq, status, assignee_kind",
+                "UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = $1 WHERE id = $2 RETURNING last_seq, status, assignee_kind, channel_id",
             )
             .bind(now)
             .bind(new.conversation_id)
@@ -307,6 +312,32 @@ macro_rules! impl_store {
                 d.extend(extra);
             }
             event(tx, new.conversation_id, EventKind::Message, new.author.as_str(), new.user_id, data, now).await?;
+            // A reply in a conversation from a connected channel goes out through
+            // the outbox, in this same transaction: never lost, never sent twice.
+            let channel_id: Option<i64> = row.try_get("channel_id")?;
+            if let Some(channel_id) = channel_id.filter(|_| new.author != Author::Visitor && !message.text.trim().is_empty()) {
+                let delivery: i64 = sqlx::query(
+                    "INSERT INTO deliveries (channel_id, conversation_id, message_id, status, attempts, idempotency_key, created_at, updated_at) \
+                     VALUES ($1, $2, $3, 'queued', 0, $4, $5, $5) RETURNING id",
+                )
+                .bind(channel_id)
+                .bind(new.conversation_id)
+                .bind(message.id)
+                .bind(format!("fd-{}-{}", new.conversation_id, message.id))
+                .bind(now)
+                .fetch_one(&mut **tx)
+                .await?
+                .try_get("id")?;
+                sqlx::query(
+                    "INSERT INTO jobs (kind, payload, status, attempts, max_attempts, run_at, dedupe_key, created_at, updated_at) \
+                     VALUES ('deliver', $1, 'queued', 0, $2, $3, NULL, $3, $3)",
+                )
+                .bind(json!({"delivery_id": delivery}).to_string())
+                .bind(DELIVERY_MAX_ATTEMPTS)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+            }
             Ok((message, assignee))
         }
 
@@ -731,7 +762,8 @@ macro_rules! impl_store {
             async fn upsert_contact(&self, new: NewContact) -> StoreResult<Contact> {
                 let mut tx = self.write.begin().await?;
                 let now = now_ms();
-                let existing = match &new.email {
+                // Matched across channels (J4): by email, else by phone number.
+                let mut existing = match &new.email {
                     Some(email) => sqlx::query("SELECT id FROM contacts WHERE email = $1")
                         .bind(email)
                         .fetch_optional(&mut *tx)
@@ -740,15 +772,26 @@ macro_rules! impl_store {
                         .transpose()?,
                     None => None,
                 };
+                if existing.is_none() {
+                    if let Some(phone) = &new.phone {
+                        existing = sqlx::query("SELECT id FROM contacts WHERE phone = $1 ORDER BY id LIMIT 1")
+                            .bind(phone)
+                            .fetch_optional(&mut *tx)
+                            .await?
+                            .map(|r| r.try_get::<i64, _>("id"))
+                            .transpose()?;
+                    }
+                }
                 let id = match existing {
                     Some(id) => {
                         sqlx::query(
-                            "UPDATE contacts SET name = COALESCE(name, $1), phone = COALESCE(phone, $2), updated_at = $3 WHERE id = $4",
+                            "UPDATE contacts SET name = COALESCE(name, $1), phone = COALESCE(phone, $2), email = COALESCE(email, $5), updated_at = $3 WHERE id = $4",
                         )
                         .bind(&new.name)
                         .bind(&new.phone)
                         .bind(now)
                         .bind(id)
+                        .bind(&new.email)
                         .execute(&mut *tx)
                         .await?;
                         id
@@ -796,8 +839,8 @@ macro_rules! impl_store {
                 let now = now_ms();
                 let assignee = if new.assign_to_agent { AssigneeKind::Agent } else { AssigneeKind::None };
                 let id: i64 = sqlx::query(
-                    "INSERT INTO conversations (channel, status, assignee_kind, contact_id, visitor_token_hash, is_preview, last_seq, created_at, last_activity_at) \
-                     VALUES ($1, 'open', $2, $3, $4, $5, 0, $6, $6) RETURNING id",
+                    "INSERT INTO conversations (channel, status, assignee_kind, contact_id, visitor_token_hash, is_preview, last_seq, created_at, last_activity_at, channel_id, handle, subject) \
+                     VALUES ($1, 'open', $2, $3, $4, $5, 0, $6, $6, $7, $8, $9) RETURNING id",
                 )
                 .bind(new.channel.as_str())
                 .bind(assignee.as_str())
@@ -805,11 +848,14 @@ macro_rules! impl_store {
                 .bind(&new.visitor_token_hash)
                 .bind(new.is_preview)
                 .bind(now)
+                .bind(new.channel_id)
+                .bind(&new.handle)
+                .bind(&new.subject)
                 .fetch_one(&mut *tx)
                 .await?
                 .try_get("id")?;
                 event(&mut tx, id, EventKind::ConversationCreated, "visitor", None,
-                    json!({"channel": new.channel, "contact_id": new.contact_id, "preview": new.is_preview}), now).await?;
+                    json!({"channel": new.channel, "channel_id": new.channel_id, "contact_id": new.contact_id, "preview": new.is_preview}), now).await?;
                 event(&mut tx, id, EventKind::Assigned, "system", None,
                     json!({"to": assignee, "user_id": null, "cause": AssignCause::Initial}), now).await?;
                 let c = fetch_conversation(&mut tx, id).await?;
@@ -879,7 +925,56 @@ macro_rules! impl_store {
                 let now = now_ms();
                 let conversation_id = turn.visitor.conversation_id;
                 let question = turn.visitor.text.clone();
+                let inbound = turn.inbound;
+                if let Some(ib) = &inbound {
+                    // Processed once: a retried or replayed message stops here.
+                    let fresh = sqlx::query(
+                        "INSERT INTO channel_inbound (channel_id, external_id, conversation_id, meta, created_at) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (channel_id, external_id) DO NOTHING RETURNING channel_id",
+                    )
+                    .bind(ib.channel_id)
+                    .bind(&ib.external_id)
+                    .bind(conversation_id)
+                    .bind(ib.meta.to_string())
+                    .bind(now)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if fresh.is_none() {
+                        return Err(StoreError::Duplicate);
+                    }
+                }
                 let (visitor, assignee) = insert_message(&mut tx, turn.visitor, now).await?;
+                if let Some(ib) = inbound {
+                    sqlx::query("UPDATE channel_inbound SET message_id = $1 WHERE channel_id = $2 AND external_id = $3")
+                        .bind(visitor.id)
+                        .bind(ib.channel_id)
+                        .bind(&ib.external_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    for key in &ib.thread_keys {
+                        sqlx::query(
+                            "INSERT INTO channel_threads (channel_id, thread_key, conversation_id) VALUES ($1, $2, $3) \
+                             ON CONFLICT (channel_id, thread_key) DO NOTHING",
+                        )
+                        .bind(ib.channel_id)
+                        .bind(key)
+                        .bind(conversation_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    for a in &ib.attachments {
+                        sqlx::query(
+                            "INSERT INTO message_attachments (message_id, filename, content_type, size, data) VALUES ($1, $2, $3, $4, $5)",
+                        )
+                        .bind(visitor.id)
+                        .bind(&a.filename)
+                        .bind(&a.content_type)
+                        .bind(a.data.len() as i64)
+                        .bind(&a.data)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
                 // The reply is stored only if the agent still owns the
                 // conversation: a human may have taken it meanwhile.
                 let reply = match turn.reply {
@@ -888,6 +983,13 @@ macro_rules! impl_store {
                             d.insert("in_reply_to".into(), json!(visitor.id));
                         }
                         let (reply, _) = insert_message(&mut tx, r.message, now).await?;
+                        if let Some(ask) = &r.email_ask {
+                            sqlx::query("UPDATE conversations SET email_ask = $1 WHERE id = $2")
+                                .bind(ask)
+                                .bind(conversation_id)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
                         // Credits (D1): paid in this same transaction, under the ledger's lock.
                         credits_charge_reply(&mut tx, conversation_id, reply.id, now).await?;
                         if let Some(lang) = r.unanswered_lang {

@@ -51,3 +51,4 @@ crate::sql_hours::impl_hours_store!(SqliteStore);
 crate::sql_leads::impl_lead_store!(SqliteStore);
 crate::sql_workflows::impl_workflow_store!(SqliteStore);
 crate::sql_bots::impl_bot_store!(SqliteStore);
+crate::sql_channels::impl_channel_store!(SqliteStore);

@@ -87,9 +87,24 @@ pub enum BenchCommand {
         #[arg(long)]
         generate: Option<usize>,
     },
+    /// Custom-channel webhooks: inbound rate and the delay from an inbound
+    /// post to the agent's reply reaching the system's webhook (loopback).
+    Webhooks {
+        #[arg(long, default_value_t = 2_000)]
+        messages: usize,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+    },
+    /// IMAP ingest: a mailbox of N messages in a real Dovecot on loopback,
+    /// read into conversations with the agent's replies.
+    Imap {
+        #[arg(long, default_value_t = 10_000)]
+        messages: usize,
+    },
 }
 
 mod assign;
+mod channels;
 mod corpus;
 mod ingest;
 mod reply;
@@ -235,6 +250,10 @@ pub async fn run(cmd: BenchCommand, database_url: Option<String>) -> anyhow::Res
     let (visitors, seconds, rate, url) = match cmd {
         BenchCommand::Chat { visitors, seconds, rate, url } => (visitors, seconds, rate, url),
         BenchCommand::Crawl { pages, database_url } => return bench_crawl(pages, database_url).await,
+        BenchCommand::Webhooks { messages, concurrency } => {
+            return channels::webhooks(messages, concurrency, database_url).await
+        }
+        BenchCommand::Imap { messages } => return channels::imap(messages, database_url).await,
         BenchCommand::Assign { users, teams, handoffs } => {
             return assign::run(users, teams, handoffs, database_url).await
         }

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod agent;
 pub mod bots;
+pub mod channels;
 pub mod chat;
 pub mod credits;
 pub mod handoff;

@@ -1,17 +1,20 @@
 //! Conversations (J2): the lists, a conversation with its messages, the
-//! agent's reasoning and events, and the human's actions.
+//! agent's reasoning and events, and the human's actions. Conversations from
+//! a connected channel (C1) also show the channel, the contact's handle, the
+//! email subject, each reply's delivery status and the attachments, which
+//! are only ever downloaded (never shown inline).
 
 use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
-use frontdesk_core::model::{AssigneeKind, Author, ConversationStatus, View};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use frontdesk_core::model::{AssigneeKind, Author, Channel, ConversationStatus, DeliveryStatus, View};
 use frontdesk_core::permissions::Permission as P;
 use frontdesk_core::responder::Trace;
 use frontdesk_core::validate::MessageText;
-use frontdesk_store::{Contact, Conversation, ConversationFilter, Message, User};
+use frontdesk_store::{AttachmentInfo, Contact, Conversation, ConversationFilter, Delivery, Message, StoreError, User};
 use serde::Deserialize;
 
 use super::{
@@ -197,6 +200,27 @@ pub(crate) struct MessageView {
     pub(crate) trace: Option<TraceView>,
     /// A stored trace that is not in the current shape, shown as JSON.
     pub(crate) trace_raw: Option<String>,
+    /// Where sending it on its connected channel stands.
+    pub(crate) delivery: Option<DeliveryView>,
+    pub(crate) attachments: Vec<AttachmentView>,
+}
+
+/// A reply's delivery on a connected channel.
+pub(crate) struct DeliveryView {
+    pub(crate) message_id: i64,
+    /// queued, sent, delivered, read, failed, skipped.
+    pub(crate) status: &'static str,
+    /// The error (failed, or queued for a retry) or the reason (skipped).
+    pub(crate) detail: String,
+    pub(crate) attempts: i64,
+}
+
+/// An attachment of a message, downloaded from `/console/attachments/{id}`.
+pub(crate) struct AttachmentView {
+    pub(crate) id: i64,
+    pub(crate) filename: String,
+    pub(crate) content_type: String,
+    pub(crate) size: String,
 }
 
 pub(crate) struct EventView {
@@ -213,6 +237,12 @@ pub(crate) struct Meta {
     contact_email: Option<String>,
     contact_phone: Option<String>,
     channel: String,
+    /// The connected channel it came from.
+    connected: Option<ConnectedView>,
+    /// The contact's address on that channel, and what to call it.
+    handle: Option<(&'static str, String)>,
+    /// An email thread's subject.
+    subject: Option<String>,
     status: String,
     open: bool,
     assignee: String,
@@ -258,12 +288,19 @@ fn ticket_view(t: frontdesk_store::Ticket) -> TicketView {
     }
 }
 
+pub(crate) struct ConnectedView {
+    id: i64,
+    name: String,
+}
+
 #[derive(Template)]
 #[template(path = "_messages_poll.html")]
 struct PollFragment {
     meta: Meta,
     messages: Vec<MessageView>,
     poll_url: String,
+    /// Delivery statuses of messages already on the page (swapped out of band).
+    delivery_updates: Vec<DeliveryView>,
 }
 
 pub(crate) fn trace_view(v: &serde_json::Value) -> (Option<TraceView>, Option<String>) {
@@ -324,10 +361,12 @@ pub(crate) fn unsaved_message_view(
             .collect(),
         trace,
         trace_raw,
+        delivery: None,
+        attachments: Vec::new(),
     }
 }
 
-fn message_view(m: &Message, agent_name: &str, names: &HashMap<i64, String>) -> MessageView {
+fn message_view(m: &Message, agent_name: &str, names: &HashMap<i64, String>, extras: &Extras) -> MessageView {
     let author_label = match m.author {
         Author::Visitor => "Visitor".to_owned(),
         Author::Agent => format!("{agent_name} (AI agent)"),
@@ -350,7 +389,67 @@ fn message_view(m: &Message, agent_name: &str, names: &HashMap<i64, String>) -> 
             .collect(),
         trace,
         trace_raw,
+        delivery: extras.deliveries.get(&m.id).map(delivery_view),
+        attachments: extras
+            .attachments
+            .iter()
+            .filter(|a| a.message_id == m.id)
+            .map(|a| AttachmentView {
+                id: a.id,
+                filename: a.filename.clone(),
+                content_type: a.content_type.clone(),
+                size: human_size(a.size),
+            })
+            .collect(),
     }
+}
+
+fn delivery_view(d: &Delivery) -> DeliveryView {
+    let detail = match d.status {
+        DeliveryStatus::Queued if d.attempts > 0 => match &d.last_error {
+            Some(e) => format!("will be retried; the last attempt failed: {e}"),
+            None => String::new(),
+        },
+        DeliveryStatus::Failed => d.last_error.clone().unwrap_or_default(),
+        DeliveryStatus::Skipped => d.last_error.clone().unwrap_or_default(),
+        _ => String::new(),
+    };
+    DeliveryView { message_id: d.message_id, status: d.status.as_str(), detail, attempts: d.attempts }
+}
+
+/// A byte count for people: 512 B, 1.5 KB, 3.2 MB.
+fn human_size(bytes: i64) -> String {
+    let b = bytes.max(0) as f64;
+    if b < 1024.0 {
+        format!("{bytes} B")
+    } else if b < 1024.0 * 1024.0 {
+        format!("{:.1} KB", b / 1024.0)
+    } else {
+        format!("{:.1} MB", b / (1024.0 * 1024.0))
+    }
+}
+
+/// What a conversation from a connected channel shows besides its messages:
+/// the deliveries (by message; the latest when there are several) and the
+/// attachments. Read once per page or poll.
+#[derive(Default)]
+struct Extras {
+    deliveries: HashMap<i64, Delivery>,
+    attachments: Vec<AttachmentInfo>,
+}
+
+async fn extras_of(state: &AppState, c: &Conversation) -> ApiResult<Extras> {
+    // A deleted channel leaves its conversations (channel_id cleared) and their attachments.
+    if c.channel == Channel::LiveChat && c.channel_id.is_none() {
+        return Ok(Extras::default());
+    }
+    let mut deliveries = HashMap::new();
+    for d in state.store.deliveries_for(c.id).await? {
+        if deliveries.get(&d.message_id).is_none_or(|old: &Delivery| old.id < d.id) {
+            deliveries.insert(d.message_id, d);
+        }
+    }
+    Ok(Extras { deliveries, attachments: state.store.list_attachments(c.id).await? })
 }
 
 /// The messages to show (system messages without text are bookkeeping) and
@@ -360,17 +459,44 @@ fn visible(
     after: i64,
     agent_name: &str,
     names: &HashMap<i64, String>,
+    extras: &Extras,
 ) -> (Vec<MessageView>, i64) {
     let last = messages.iter().map(|m| m.seq).max().unwrap_or(after).max(after);
     let views = messages
         .iter()
         .filter(|m| m.author != Author::System || !m.text.trim().is_empty())
-        .map(|m| message_view(m, agent_name, names))
+        .map(|m| message_view(m, agent_name, names, extras))
         .collect();
     (views, last)
 }
 
-fn meta(c: &Conversation, contact: Option<&Contact>, agent_name: &str, names: &HashMap<i64, String>) -> Meta {
+/// What the contact's handle is on a channel.
+fn handle_label(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Email => "Email address",
+        Channel::WhatsApp => "WhatsApp number",
+        Channel::Messenger => "Messenger user",
+        Channel::Custom | Channel::LiveChat => "Contact id",
+    }
+}
+
+/// The connected channel a conversation came from, by name.
+async fn connected_of(state: &AppState, c: &Conversation) -> ApiResult<Option<ConnectedView>> {
+    let Some(id) = c.channel_id else { return Ok(None) };
+    Ok(Some(match state.store.get_channel(id).await {
+        Ok(ch) => ConnectedView { id, name: ch.name },
+        Err(StoreError::NotFound(_)) => ConnectedView { id, name: format!("channel #{id} (deleted)") },
+        Err(e) => return Err(e.into()),
+    }))
+}
+
+fn meta(
+    c: &Conversation,
+    contact: Option<&Contact>,
+    agent_name: &str,
+    names: &HashMap<i64, String>,
+    connected: Option<ConnectedView>,
+) -> Meta {
     Meta {
         id: c.id,
         contact: {
@@ -380,6 +506,9 @@ fn meta(c: &Conversation, contact: Option<&Contact>, agent_name: &str, names: &H
         contact_email: contact.and_then(|k| k.email.clone()),
         contact_phone: contact.and_then(|k| k.phone.clone()),
         channel: channel_label(c),
+        connected,
+        handle: c.handle.clone().filter(|h| !h.trim().is_empty()).map(|h| (handle_label(c.channel), h)),
+        subject: c.subject.clone().filter(|s| !s.trim().is_empty()),
         status: c.status.to_string(),
         open: c.status == ConversationStatus::Open,
         assignee: assignee_label(c, agent_name, names),
@@ -443,7 +572,8 @@ async fn detail_page(
     let names: HashMap<i64, String> = users.iter().map(|u| (u.id, u.name.clone())).collect();
     let agent_name = state.store.agent_profile().await?.name;
     let messages = state.store.messages_after(id, 0, 10_000).await?;
-    let (messages, last_seq) = visible(&messages, 0, &agent_name, &names);
+    let extras = extras_of(state, &c).await?;
+    let (messages, last_seq) = visible(&messages, 0, &agent_name, &names, &extras);
     let events = state
         .store
         .list_events(id)
@@ -459,7 +589,7 @@ async fn detail_page(
             time: fmt_time(e.created_at),
         })
         .collect();
-    let meta = meta(&c, contact.as_ref(), &agent_name, &names);
+    let meta = meta(&c, contact.as_ref(), &agent_name, &names, connected_of(state, &c).await?);
     let ticket = state.store.ticket_for_conversation(id).await?.map(ticket_view);
     let here = format!("/console/conversations/{id}");
     let layout =
@@ -509,12 +639,72 @@ pub(crate) async fn poll_messages(
     let agent_name = state.store.agent_profile().await?.name;
     let after = q.after.max(0);
     let messages = state.store.messages_after(id, after, 1000).await?;
-    let (messages, last_seq) = visible(&messages, after, &agent_name, &names);
+    let extras = extras_of(&state, &c).await?;
+    // Statuses of replies already on the page change as they are sent: refresh them.
+    let new_ids: std::collections::HashSet<i64> = messages.iter().map(|m| m.id).collect();
+    let mut delivery_updates: Vec<DeliveryView> =
+        extras.deliveries.values().filter(|d| !new_ids.contains(&d.message_id)).map(delivery_view).collect();
+    delivery_updates.sort_by_key(|d| d.message_id);
+    let (messages, last_seq) = visible(&messages, after, &agent_name, &names, &extras);
     ok(&PollFragment {
-        meta: meta(&c, contact.as_ref(), &agent_name, &names),
+        meta: meta(&c, contact.as_ref(), &agent_name, &names, connected_of(&state, &c).await?),
         messages,
         poll_url: format!("/console/conversations/{id}/messages?after={last_seq}"),
+        delivery_updates,
     })
+}
+
+/// `GET /console/attachments/{id}`: an attachment's bytes, always as a
+/// download (never rendered by the browser) under its stored content type.
+pub(crate) async fn attachment(State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Response> {
+    let (info, data) = state.store.attachment_data(id).await?;
+    let mut resp = (StatusCode::OK, data).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, content_type_header(&info.content_type));
+    let disposition = HeaderValue::from_str(&content_disposition(&info.filename)).map_err(ApiError::internal)?;
+    h.insert(header::CONTENT_DISPOSITION, disposition);
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    Ok(resp)
+}
+
+/// The stored content type's `type/subtype` when it is one, else
+/// `application/octet-stream`.
+fn content_type_header(stored: &str) -> HeaderValue {
+    let essence = stored.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let token = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b));
+    match essence.split_once('/') {
+        Some((t, s)) if token(t) && token(s) => {
+            HeaderValue::from_str(&essence).unwrap_or(HeaderValue::from_static("application/octet-stream"))
+        }
+        _ => HeaderValue::from_static("application/octet-stream"),
+    }
+}
+
+/// `attachment; filename="…"; filename*=UTF-8''…` (RFC 6266): an ASCII
+/// fallback without quotes, backslashes or controls, and the exact name
+/// percent-encoded. Paths are cut to their last part.
+fn content_disposition(filename: &str) -> String {
+    let base = filename.rsplit(['/', '\\']).next().unwrap_or_default();
+    let base: String = base.chars().filter(|c| !c.is_control()).collect();
+    let base = match base.trim() {
+        "" | "." | ".." => "attachment".to_owned(),
+        b => b.to_owned(),
+    };
+    let ascii: String = base
+        .chars()
+        .map(|c| if c.is_ascii_graphic() && !matches!(c, '"' | '\\' | '%') || c == ' ' { c } else { '_' })
+        .collect();
+    let mut encoded = String::new();
+    for b in base.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -637,6 +827,51 @@ mod tests {
         let a = assign_input("user:x");
         assert!(parse_assignee(&a, 1).is_err());
         assert_eq!(parse_assignee(&assign_input("me"), 4).ok(), Some(frontdesk_store::Assignee::Human(4)));
+    }
+
+    #[test]
+    fn attachments_download_under_a_safe_name_and_type() {
+        assert_eq!(
+            content_disposition("../etc/pass\"wd\r\n.txt"),
+            "attachment; filename=\"pass_wd.txt\"; filename*=UTF-8''pass%22wd.txt"
+        );
+        assert_eq!(
+            content_disposition("Prix d'été.pdf"),
+            "attachment; filename=\"Prix d'_t_.pdf\"; filename*=UTF-8''Prix%20d%27%C3%A9t%C3%A9.pdf"
+        );
+        assert_eq!(
+            content_disposition("C:\\x\\.."),
+            "attachment; filename=\"attachment\"; filename*=UTF-8''attachment"
+        );
+        assert!(HeaderValue::from_str(&content_disposition("名前.txt")).is_ok());
+        assert_eq!(content_type_header("text/plain; charset=utf-8"), "text/plain");
+        assert_eq!(content_type_header("Image/PNG"), "image/png");
+        assert_eq!(content_type_header("text/html\r\nX: y"), "application/octet-stream");
+        assert_eq!(content_type_header("nonsense"), "application/octet-stream");
+    }
+
+    #[test]
+    fn deliveries_say_where_a_reply_stands() {
+        let d = Delivery {
+            id: 1,
+            channel_id: 1,
+            conversation_id: 1,
+            message_id: 7,
+            status: DeliveryStatus::Queued,
+            attempts: 2,
+            last_error: Some("connection refused".into()),
+            external_id: None,
+            idempotency_key: "k".into(),
+            created_at: 0,
+            updated_at: 0,
+        };
+        let v = delivery_view(&d);
+        assert_eq!((v.status, v.attempts, v.message_id), ("queued", 2, 7));
+        assert!(v.detail.contains("connection refused"), "{}", v.detail);
+        let v = delivery_view(&Delivery { status: DeliveryStatus::Sent, ..d });
+        assert_eq!((v.status, v.detail.as_str()), ("sent", ""));
+        assert_eq!(human_size(512), "512 B");
+        assert_eq!(human_size(1536), "1.5 KB");
     }
 
     #[test]

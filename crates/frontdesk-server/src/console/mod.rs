@@ -12,6 +12,7 @@ mod agent;
 mod agent_tests;
 mod audit;
 mod bots;
+mod channels;
 mod conversations;
 mod credits;
 mod handoff;
@@ -55,6 +56,7 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::POST, "/console/conversations/{id}/close", U(P::HandleConversations), conversations::close)
         .add(M::POST, "/console/conversations/{id}/reopen", U(P::HandleConversations), conversations::reopen)
         .add(M::POST, "/console/conversations/{id}/ticket", U(P::HandleConversations), conversations::ticket)
+        .add(M::GET, "/console/attachments/{id}", U(P::ViewConversations), conversations::attachment)
         // The agent (A1, A2, A4, D2) and short answers (B4)
         .add(M::GET, "/console/agent", U(P::ViewAgent), agent::profile_page)
         .add(M::POST, "/console/agent", U(P::EditAgent), agent::save_profile)
@@ -73,6 +75,17 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::POST, "/console/bots/{id}", U(P::EditAgent), bots::update)
         .add(M::POST, "/console/bots/{id}/toggle", U(P::EditAgent), bots::toggle)
         .add(M::POST, "/console/bots/{id}/delete", U(P::EditAgent), bots::delete)
+        // Connected channels (C1–C3) and messaging settings (C2)
+        .add(M::GET, "/console/channels", U(P::ViewAgent), channels::list_page)
+        .add(M::POST, "/console/channels", U(P::EditAgent), channels::create)
+        .add(M::POST, "/console/channels/messaging/{channel}", U(P::EditAgent), channels::save_messaging)
+        .add(M::GET, "/console/channels/{id}", U(P::ViewAgent), channels::channel_page)
+        .add(M::POST, "/console/channels/{id}", U(P::EditAgent), channels::update)
+        .add(M::POST, "/console/channels/{id}/secrets", U(P::EditAgent), channels::save_secrets)
+        .add(M::POST, "/console/channels/{id}/key", U(P::EditAgent), channels::rotate_key)
+        .add(M::POST, "/console/channels/{id}/poll", U(P::EditAgent), channels::poll)
+        .add(M::POST, "/console/channels/{id}/toggle", U(P::EditAgent), channels::toggle)
+        .add(M::POST, "/console/channels/{id}/delete", U(P::EditAgent), channels::delete)
         .add(M::GET, "/console/handoff", U(P::ViewAgent), handoff::handoff_page)
         .add(M::POST, "/console/handoff", U(P::EditAgent), handoff::save_handoff)
         .add(M::POST, "/console/agent/preview", U(P::ViewAgent), agent_tests::preview)
@@ -148,6 +161,7 @@ pub(crate) enum Section {
     Handoff,
     Workflows,
     Bots,
+    Channels,
     Hours,
     Leads,
     Actions,
@@ -171,6 +185,7 @@ const NAV: &[(&str, &str, Section, P)] = &[
     ("/console/handoff", "Handoff", Section::Handoff, P::ViewAgent),
     ("/console/workflows", "Workflows", Section::Workflows, P::ViewAgent),
     ("/console/bots", "Bots", Section::Bots, P::ViewAgent),
+    ("/console/channels", "Channels", Section::Channels, P::ViewAgent),
     ("/console/hours", "Working hours", Section::Hours, P::ViewAgent),
     ("/console/leads", "Lead criteria", Section::Leads, P::ViewAgent),
     ("/console/actions", "Actions", Section::Actions, P::ViewAgent),
@@ -260,6 +275,11 @@ fn flash_text(key: &str) -> Option<&'static str> {
         "team_deleted" => "Team deleted.",
         "revoked" => "API key revoked.",
         "credits_added" => "Credits added.",
+        "agent_deployed" => "The agent is deployed on the channel: it answers first.",
+        "agent_removed" => "The agent was removed from the channel: its conversations go straight to your team.",
+        "secrets_saved" => "Secrets saved.",
+        "key_rotated" => "A new inbound key was made: the old one no longer works.",
+        "mail_checked" => "The mailbox was checked.",
         _ => return None,
     })
 }

@@ -33,6 +33,9 @@ async fn handoff(store: &dyn Store, route: &HandoffRoute, n: usize) -> anyhow::R
             visitor_token_hash: format!("bench-assign-{n}-{}", rand_suffix()),
             assign_to_agent: true,
             is_preview: false,
+            channel_id: None,
+            handle: None,
+            subject: None,
         })
         .await?;
     let turn = Turn {
@@ -42,7 +45,9 @@ async fn handoff(store: &dyn Store, route: &HandoffRoute, n: usize) -> anyhow::R
             handoff: Some(HandoffTrigger::VisitorAsked),
             unanswered_lang: None,
             route: Some(route.clone()),
+            email_ask: None,
         }),
+        inbound: None,
     };
     let started = Instant::now();
     store.append_turn(turn).await?;

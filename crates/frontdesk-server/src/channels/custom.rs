@@ -1,0 +1,569 @@
+//! Custom channels (C1): any system can be a channel.
+//!
+//! Inbound: the system posts a message to `POST /api/v1/channels/inbound`
+//! with the channel's key (`Authorization: Bearer fdch_…`, shown once when the
+//! channel is created); it goes through the one channel model
+//! ([`super::receive`]) and is processed once per `external_id`. The answer
+//! says what was stored — never the agent's reply.
+//!
+//! Outbound: every agent or human message of such a conversation is a
+//! delivery (outbox); [`send`] posts it as JSON ([`OutboundCustom`]) to the
+//! channel's `webhook_url`, signed with its `webhook_secret`
+//! (`Frontdesk-Signature: t=…,v1=…`, see [`frontdesk_channels::custom`]) and
+//! with an `Idempotency-Key` that is the same on every retry. Private and
+//! loopback targets are refused unless `allow_private_networks` is set (the
+//! rule of actions and the crawler); redirects are not followed.
+//!
+//! The OpenAPI text (the inbound operation, the webhook, its payload and the
+//! signature scheme) lives here too: [`document`] adds it to a document.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use frontdesk_channels::custom::{
+    self as wire, CustomAuthor, CustomCitation, CustomContact, InboundCustom, OutboundCustom,
+};
+use frontdesk_core::model::{Author, Channel};
+use frontdesk_store::NewContact;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+use super::config::CustomConfig;
+use super::{http_send_error, receive, Inbound, Outgoing, Received, SendError, Sent};
+use crate::auth::{bearer, token_hash};
+use crate::error::{ApiError, ApiJson, ApiResult, Code};
+use crate::routes::{Access, Routes};
+use crate::state::AppState;
+
+/// Where custom channels post their messages.
+pub const INBOUND_PATH: &str = "/api/v1/channels/inbound";
+/// The header repeating the payload's `idempotency_key`.
+pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
+/// Longest wait for the receiving system's answer (then: retried later).
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest wait for the connection itself.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How much of the receiver's answer is read (for its `id`, or an error excerpt).
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+pub fn routes(r: Routes) -> Routes {
+    r.add(Method::POST, INBOUND_PATH, Access::Public, inbound)
+}
+
+// ---------- inbound ----------
+
+/// A message from a custom channel's system. Unknown fields are ignored.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "external_id": "msg-1",
+    "contact": {"external_id": "u-42", "name": "Ada Lovelace", "email": "ada@example.com", "phone": "+39 333 123 4567"},
+    "text": "How much does the Pro plan cost?"
+}))]
+pub struct CustomInbound {
+    /// Your id for this message (1–255 characters). Posting the same id again is answered
+    /// `200 {"duplicate": true}` and changes nothing: retry freely.
+    #[serde(default)]
+    #[schema(required = true)]
+    pub external_id: String,
+    /// Who wrote.
+    #[serde(default)]
+    #[schema(required = true)]
+    pub contact: CustomInboundContact,
+    /// The message, 1–4,000 characters.
+    #[serde(default)]
+    #[schema(required = true)]
+    pub text: String,
+}
+
+/// The person writing, as your system knows them.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct CustomInboundContact {
+    /// Your stable id for the person (1–255 characters): their messages continue one open
+    /// conversation, and replies name it as `contact_external_id`.
+    #[serde(default)]
+    #[schema(required = true)]
+    pub external_id: String,
+    /// Up to 200 characters.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Links the conversation to the contact with this email from any channel.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Normalised (`+39 333 123 4567` → `+393331234567`); links like the email when no email matches.
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+/// What was done with an inbound message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({"conversation_id": 7, "message_id": 41, "duplicate": false}))]
+pub struct CustomInboundResult {
+    /// The conversation the message joined (absent for a duplicate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<i64>,
+    /// The stored message (absent for a duplicate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<i64>,
+    /// The `external_id` was processed before: nothing was stored or sent.
+    pub duplicate: bool,
+}
+
+/// The validated message as the channel model takes it.
+pub fn to_inbound(m: InboundCustom) -> Inbound {
+    Inbound {
+        meta: json!({"contact_external_id": m.contact.external_id}),
+        external_id: m.external_id,
+        handle: m.contact.external_id,
+        contact: NewContact { email: m.contact.email, name: m.contact.name, phone: m.contact.phone },
+        text: m.text,
+        ..Default::default()
+    }
+}
+
+/// Posts a message from a custom channel's system.
+#[utoipa::path(post, path = "/api/v1/channels/inbound", tag = "channels",
+    summary = "Post a message from a custom channel",
+    description = INBOUND_DESCRIPTION,
+    request_body = CustomInbound,
+    security(("channel_key" = [])),
+    responses(
+        (status = 202, description = "Processed: stored, and answered by the agent where it is deployed. The reply is not in this answer: it is posted to the channel's webhook.", body = CustomInboundResult),
+        (status = 200, description = "A replay of an `external_id` already processed: nothing stored, nothing sent.", body = CustomInboundResult,
+            example = json!({"duplicate": true})),
+        (status = 400, description = "The body is not JSON.", body = crate::openapi::ErrorDoc),
+        (status = 401, description = "No key, or not a channel's key.", body = crate::openapi::ErrorDoc),
+        (status = 403, description = "The key belongs to a channel that is not a custom channel.", body = crate::openapi::ErrorDoc),
+        (status = 415, description = "The body is not sent as `application/json`.", body = crate::openapi::ErrorDoc),
+        (status = 422, description = "A field is invalid; `field` names it (`external_id`, `contact.external_id`, `contact.name`, `contact.email`, `contact.phone`, `text`).", body = crate::openapi::ErrorDoc,
+            example = json!({"message": "contact.email: is not a valid email address", "code": "validation_failed", "type": "invalid_request", "field": "contact.email"})),
+    ))]
+pub async fn inbound(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<ApiJson<CustomInbound>, ApiError>,
+) -> ApiResult<Response> {
+    // The key first: a caller without one learns nothing about the body.
+    let channel = match bearer(&headers).filter(|k| !k.is_empty()) {
+        Some(key) => state.store.channel_by_key(&token_hash(key)).await?,
+        None => None,
+    };
+    let Some(channel) = channel else {
+        return Err(ApiError::new(
+            Code::Unauthenticated,
+            "send the custom channel's key as 'Authorization: Bearer <key>' (shown once when the channel was created)",
+        ));
+    };
+    if channel.kind != Channel::Custom {
+        return Err(ApiError::forbidden(format!(
+            "this key belongs to a {} channel: post custom messages with a custom channel's key",
+            channel.kind.as_str()
+        )));
+    }
+    let ApiJson(body) = body?;
+    let message = InboundCustom {
+        external_id: body.external_id,
+        contact: CustomContact {
+            external_id: body.contact.external_id,
+            name: body.contact.name,
+            email: body.contact.email,
+            phone: body.contact.phone,
+        },
+        text: body.text,
+    }
+    .validate()?;
+    let result = match receive(&state, &channel, to_inbound(message)).await? {
+        Received::Processed { conversation_id, message_id } => {
+            tracing::info!(channel_id = channel.id, conversation_id, message_id, "custom channel message");
+            let r = CustomInboundResult {
+                conversation_id: Some(conversation_id),
+                message_id: Some(message_id),
+                duplicate: false,
+            };
+            (StatusCode::ACCEPTED, ApiJson(r))
+        }
+        Received::Duplicate => {
+            let r = CustomInboundResult { conversation_id: None, message_id: None, duplicate: true };
+            (StatusCode::OK, ApiJson(r))
+        }
+    };
+    Ok(result.into_response())
+}
+
+// ---------- outbound ----------
+
+/// Posts one delivery to the channel's webhook, signed.
+pub async fn send(state: &AppState, out: &Outgoing<'_>) -> Result<Sent, SendError> {
+    let author = match out.message.author {
+        Author::Agent => CustomAuthor::Agent,
+        Author::Human => CustomAuthor::Human,
+        other => return Ok(Sent::Skipped(format!("{} messages are not sent to custom channels", other.as_str()))),
+    };
+    let Some(contact) = out.conversation.handle.clone().filter(|h| !h.trim().is_empty()) else {
+        return Ok(Sent::Skipped("the conversation has no contact external id to address".into()));
+    };
+    let cfg: CustomConfig = serde_json::from_value(out.channel.config.clone())
+        .map_err(|e| SendError::Permanent(format!("the channel's configuration is not valid: {e}")))?;
+    let url = url::Url::parse(&cfg.webhook_url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .ok_or_else(|| SendError::Permanent("the channel's webhook_url is not an http(s) URL".into()))?;
+    let secret = out.secrets.get("webhook_secret").filter(|s| !s.is_empty()).ok_or_else(|| {
+        SendError::Permanent("the channel has no webhook_secret: deliveries are never sent unsigned".into())
+    })?;
+    let what = format!("the webhook at {}", host_of(&url));
+    let allow_private = state.settings.allow_private_networks;
+    if !allow_private {
+        if let Some(ip) = literal_ip(&url).filter(|ip| crate::crawler::is_private(*ip)) {
+            return Err(SendError::Permanent(format!(
+                "{what}: {ip} is a private or local address (not allowed; see allow_private_networks)"
+            )));
+        }
+    }
+    let payload = payload(out, contact, author);
+    let body = payload.to_json();
+    let signature = wire::sign(secret.as_bytes(), jiff::Timestamp::now().as_second(), &body);
+    let sent = client(allow_private)
+        .post(url)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(wire::SIGNATURE_HEADER, signature)
+        .header(IDEMPOTENCY_HEADER, &out.delivery.idempotency_key)
+        .body(body)
+        .send()
+        .await;
+    let resp = match sent {
+        Ok(r) => r,
+        Err(e) => return Err(request_error(&what, &e)),
+    };
+    let status = resp.status();
+    let answer = read_capped(resp, MAX_ANSWER_BYTES).await;
+    if status.is_success() {
+        return Ok(Sent::Sent { external_id: answer_id(&answer) });
+    }
+    let mut detail = excerpt(&answer);
+    if status.is_redirection() {
+        detail = format!("redirects are not followed; {detail}");
+    }
+    Err(http_send_error(&what, Some(status), &detail))
+}
+
+/// The JSON posted for a delivery.
+pub fn payload(out: &Outgoing<'_>, contact_external_id: String, author: CustomAuthor) -> OutboundCustom {
+    OutboundCustom {
+        idempotency_key: out.delivery.idempotency_key.clone(),
+        conversation_id: out.conversation.id,
+        contact_external_id,
+        message_id: out.message.id,
+        text: out.message.text.clone(),
+        citations: out
+            .message
+            .citations
+            .iter()
+            .map(|c| CustomCitation { title: c.title.clone(), url: c.url.clone() })
+            .collect(),
+        author,
+        created_at: out.message.created_at / 1000,
+    }
+}
+
+/// The receiver's id for the message, from an answer `{"id": "…"}` (string or number).
+fn answer_id(answer: &[u8]) -> Option<String> {
+    let v: Value = serde_json::from_slice(answer).ok()?;
+    let id = match &v["id"] {
+        Value::String(s) => s.trim().to_owned(),
+        Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    (!id.is_empty()).then(|| id.chars().take(wire::MAX_EXTERNAL_ID_CHARS).collect())
+}
+
+fn host_of(url: &url::Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_owned(),
+        _ => String::new(),
+    }
+}
+
+fn literal_ip(url: &url::Url) -> Option<IpAddr> {
+    match url.host()? {
+        url::Host::Ipv4(ip) => Some(IpAddr::V4(ip)),
+        url::Host::Ipv6(ip) => Some(IpAddr::V6(ip)),
+        url::Host::Domain(_) => None,
+    }
+}
+
+/// A resolution refused because every address was private.
+#[derive(Debug)]
+struct PrivateAddress(String);
+
+impl std::fmt::Display for PrivateAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} resolves to a private or local address (not allowed; see allow_private_networks)", self.0)
+    }
+}
+
+impl std::error::Error for PrivateAddress {}
+
+/// A resolver that drops private addresses, so a name cannot lead to the
+/// internal network (checked at connection time: no rebinding window).
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let public: Vec<SocketAddr> = addrs.into_iter().filter(|a| !crate::crawler::is_private(a.ip())).collect();
+            if public.is_empty() {
+                return Err(Box::new(PrivateAddress(host)) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// One client per setting for the whole process (connections are pooled).
+fn client(allow_private: bool) -> &'static reqwest::Client {
+    fn build(allow_private: bool) -> reqwest::Client {
+        let mut b = reqwest::Client::builder()
+            .user_agent("Frontdesk-Webhooks/1.0")
+            .timeout(SEND_TIMEOUT)
+            .connect_timeout(CONNECT_TIMEOUT)
+            // Every hop would need the private-address check: redirects are reported, not followed.
+            .redirect(reqwest::redirect::Policy::none());
+        if !allow_private {
+            b = b.dns_resolver(Arc::new(PublicOnly));
+        }
+        b.build().unwrap_or_default()
+    }
+    static OPEN: OnceLock<reqwest::Client> = OnceLock::new();
+    static GUARDED: OnceLock<reqwest::Client> = OnceLock::new();
+    if allow_private {
+        OPEN.get_or_init(|| build(true))
+    } else {
+        GUARDED.get_or_init(|| build(false))
+    }
+}
+
+/// A failed request as a send error: a refused private target is permanent;
+/// timeouts and connection failures are worth retrying.
+fn request_error(what: &str, e: &reqwest::Error) -> SendError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    let mut root = e.to_string();
+    while let Some(s) = source {
+        if let Some(p) = s.downcast_ref::<PrivateAddress>() {
+            return SendError::Permanent(format!("{what}: {p}"));
+        }
+        root = s.to_string();
+        source = s.source();
+    }
+    if e.is_builder() {
+        return SendError::Permanent(format!("{what}: the request could not be built: {root}"));
+    }
+    let detail = if e.is_timeout() {
+        format!("timed out: no answer within {} s", SEND_TIMEOUT.as_secs())
+    } else if e.is_connect() {
+        format!("could not connect: {root}")
+    } else {
+        root
+    };
+    http_send_error(what, None, &detail)
+}
+
+async fn read_capped(mut resp: reqwest::Response, max: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Ok(Some(chunk)) = resp.chunk().await {
+        out.extend_from_slice(&chunk);
+        if out.len() >= max {
+            out.truncate(max);
+            break;
+        }
+    }
+    out
+}
+
+/// The start of an answer, for the delivery's error (one line, bounded).
+fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.is_empty() {
+        return "(empty answer)".into();
+    }
+    let mut short: String = line.chars().take(200).collect();
+    if short.len() < line.len() {
+        short.push('…');
+    }
+    short
+}
+
+// ---------- OpenAPI ----------
+
+/// The inbound operation's description.
+pub const INBOUND_DESCRIPTION: &str = "Any system can be a channel. Create a channel of kind `custom` \
+(`POST /api/v1/channels` with `{\"kind\": \"custom\", \"name\": \"…\", \"config\": {\"webhook_url\": \"https://…\"}}`): \
+the answer shows its inbound `key` and its `webhook_secret` once.\n\n\
+Post each message of your users here with `Authorization: Bearer <key>`. The contact's `external_id` keys the \
+conversation (their messages continue their open conversation); an `email` or `phone` links them to the same \
+contact from other channels. Each `external_id` is processed once: a retry answers `200 {\"duplicate\": true}`.\n\n\
+The agent answers where it is deployed, and a team member may answer too: every reply is posted to the channel's \
+`webhook_url`, signed (see the `customChannelMessage` webhook and the `CustomWebhook` schema). Its delivery is listed \
+at `GET /api/v1/conversations/{id}/deliveries`.";
+
+/// The webhook's description: payload, signature, idempotency, retries.
+pub const WEBHOOK_DESCRIPTION: &str = "For every message of the agent or of a team member in a custom channel's \
+conversation, Frontdesk POSTs this JSON to the channel's `webhook_url`.\n\n\
+**Signature.** `Frontdesk-Signature: t=<unix seconds>,v1=<hex>`, where `<hex>` is the lowercase hex \
+HMAC-SHA256, keyed with the channel's `webhook_secret`, of `<t>.<body>`: the timestamp, a dot and the raw body \
+bytes exactly as received. To verify: recompute it over the raw body (before parsing), compare it in constant \
+time with each `v1` entry (there may be several while a secret is rotated; unknown keys are ignored), and reject \
+timestamps more than 5 minutes from your clock (replays).\n\n\
+**Idempotency.** `Idempotency-Key` (also `idempotency_key` in the body) is the same on every retry of one \
+message: store it and acknowledge repeats without acting twice.\n\n\
+**Your answer.** Any 2xx acknowledges the message; an optional JSON answer `{\"id\": \"…\"}` is recorded as \
+the delivery's `external_id`. No answer within 10 seconds, a connection failure, 408, 429 and 5xx are retried \
+with exponential backoff (2 s, 4 s, 8 s …; 8 attempts in all), then the delivery is marked `failed` with the \
+error; other statuses fail at once. Redirects are not followed. Private and loopback addresses are refused \
+unless the server runs with `allow_private_networks`.";
+
+/// The secret the documented example is signed with.
+pub const EXAMPLE_SECRET: &str = "whsec_example";
+/// The documented example's signing time.
+pub const EXAMPLE_TIMESTAMP: i64 = 1_700_000_000;
+
+/// A message as posted to a custom channel's webhook (the body of the `customChannelMessage` webhook).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!(example_webhook()))]
+pub struct CustomWebhook {
+    /// The same on every retry of this message (and in the `Idempotency-Key` header): deduplicate on it.
+    pub idempotency_key: String,
+    pub conversation_id: i64,
+    /// The `contact.external_id` your system sent: who to show the message to.
+    pub contact_external_id: String,
+    /// Frontdesk's id for the message.
+    pub message_id: i64,
+    pub text: String,
+    /// The sources the answer cites (a `url` when the source is public).
+    pub citations: Vec<CustomWebhookCitation>,
+    /// `agent` (the AI agent) or `human` (a team member).
+    #[schema(pattern = "^(agent|human)$", example = "agent")]
+    pub author: String,
+    /// When the message was written, in unix seconds.
+    pub created_at: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomWebhookCitation {
+    pub title: String,
+    pub url: Option<String>,
+}
+
+/// The documented example payload.
+pub fn example_webhook() -> OutboundCustom {
+    OutboundCustom {
+        idempotency_key: "fd-7-42".into(),
+        conversation_id: 7,
+        contact_external_id: "u-42".into(),
+        message_id: 42,
+        text: "The Pro plan costs 12 euros per user per month.".into(),
+        citations: vec![CustomCitation { title: "Pricing".into(), url: Some("https://shop.example/pricing".into()) }],
+        author: CustomAuthor::Agent,
+        created_at: EXAMPLE_TIMESTAMP,
+    }
+}
+
+/// The `webhooks` entry of the document (OpenAPI 3.1): the outbound message,
+/// with a real signature of the example body for [`EXAMPLE_SECRET`].
+pub fn webhooks() -> Value {
+    let example = example_webhook();
+    let body = example.to_json();
+    let signature = wire::sign(EXAMPLE_SECRET.as_bytes(), EXAMPLE_TIMESTAMP, &body);
+    let error = |d: &str| json!({"description": d});
+    json!({
+        "customChannelMessage": {
+            "post": {
+                "tags": ["channels"],
+                "operationId": "custom_channel_webhook",
+                "summary": "A reply posted to a custom channel's webhook_url",
+                "description": format!(
+                    "{WEBHOOK_DESCRIPTION}\n\n**Example.** With the secret `{EXAMPLE_SECRET}`, the body `{}` sent at \
+                     {EXAMPLE_TIMESTAMP} carries `Frontdesk-Signature: {signature}`.",
+                    String::from_utf8_lossy(&body)
+                ),
+                "parameters": [
+                    {"name": wire::SIGNATURE_HEADER, "in": "header", "required": true,
+                     "description": "t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\" keyed with the webhook_secret>",
+                     "schema": {"type": "string"}, "example": signature},
+                    {"name": IDEMPOTENCY_HEADER, "in": "header", "required": true,
+                     "description": "The same on every retry of one message",
+                     "schema": {"type": "string"}, "example": example.idempotency_key},
+                ],
+                "requestBody": {
+                    "required": true,
+                    "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/CustomWebhook"},
+                        "example": serde_json::to_value(&example).unwrap_or_default(),
+                    }},
+                },
+                "responses": {
+                    "2XX": {"description": "Acknowledged; an optional JSON {\"id\": \"…\"} is kept as the delivery's external_id"},
+                    "408": error("Retried with backoff"),
+                    "429": error("Retried with backoff"),
+                    "5XX": error("Retried with backoff; after the last attempt the delivery is marked failed"),
+                    "4XX": error("Any other 4xx (and 3xx): the delivery is marked failed at once"),
+                },
+            }
+        }
+    })
+}
+
+struct ChannelKey;
+
+impl Modify for ChannelKey {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        openapi.components.get_or_insert_with(Default::default).add_security_scheme(
+            "channel_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("a custom channel's inbound key (`fdch_…`), shown once when it is created"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The custom-channel part of the API document.
+#[derive(OpenApi)]
+#[openapi(
+    paths(inbound),
+    components(schemas(CustomInbound, CustomInboundContact, CustomInboundResult, CustomWebhook, CustomWebhookCitation)),
+    modifiers(&ChannelKey),
+    tags((name = "channels", description = "Connected channels: custom systems post messages in and receive replies as signed webhooks"))
+)]
+pub struct CustomChannelDoc;
+
+/// Adds the inbound operation, the webhook, their schemas and the
+/// `channel_key` scheme to `doc`. Call it before generic entries are added
+/// for the route table (an existing operation is kept).
+pub fn document(doc: &mut utoipa::openapi::OpenApi) {
+    doc.merge(CustomChannelDoc::openapi());
+    // utoipa 5 has no field for OpenAPI 3.1's top-level `webhooks`; the
+    // extensions map is flattened into the document, so the key lands there.
+    let top = doc.extensions.get_or_insert_with(Default::default);
+    match top.get_mut("webhooks") {
+        Some(Value::Object(existing)) => {
+            if let Value::Object(ours) = webhooks() {
+                existing.extend(ours);
+            }
+        }
+        _ => {
+            top.insert("webhooks".into(), webhooks());
+        }
+    }
+}

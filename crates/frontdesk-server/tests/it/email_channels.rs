@@ -1,0 +1,261 @@
+//! Email (C3) against real mail servers on loopback: Dovecot (IMAP) and an
+//! SMTP sink (aiosmtpd). A customer's mail is read by IMAP, answered by the
+//! agent through SMTP in the same thread (Re: subject, In-Reply-To,
+//! References, the team's signature, Auto-Submitted), the customer's reply
+//! lands in the same conversation, auto-replies and ignored senders are never
+//! answered, a message is processed once across polls, webhooks and restarts.
+
+use std::time::Duration;
+
+use frontdesk_mail::testing::MailServers;
+use frontdesk_mail::{ImapTls, SmtpSecurity};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::both_backends;
+use crate::common::TestApp;
+
+fn servers() -> Option<MailServers> {
+    let s = MailServers::start();
+    if s.is_none() {
+        eprintln!("SKIPPED: Dovecot or aiosmtpd is not available (scripts/mail-servers.sh)");
+    }
+    s
+}
+
+fn channel_body(m: &MailServers, extra: Value) -> Value {
+    let imap = m.imap_config(ImapTls::StartTls);
+    let smtp = m.smtp_config(SmtpSecurity::Plain, true);
+    let mut config = json!({
+        "address": "support@shop.test",
+        "display_name": "Shop support",
+        "signature": "The Shop team",
+        "ignore": ["vip.example"],
+        "imap": {"host": imap.host, "port": imap.port, "security": "starttls", "username": imap.username,
+                 "accept_invalid_certs": true, "poll_secs": 3600},
+        "smtp": {"host": smtp.host, "port": smtp.port, "security": "plain", "username": smtp.username},
+    });
+    if let (Value::Object(c), Value::Object(e)) = (&mut config, extra) {
+        c.extend(e);
+    }
+    json!({"kind": "email", "name": "Support mail", "config": config,
+           "secrets": {"imap_password": imap.password, "smtp_password": smtp.password.unwrap()}})
+}
+
+fn mail(from: &str, id: &str, subject: &str, body: &str, extra_headers: &str) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: Shop support <support@shop.test>\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\n\
+         Date: Sat, 21 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n{extra_headers}\r\n{body}\r\n"
+    )
+    .into_bytes()
+}
+
+async fn poll(app: &TestApp, channel: i64) -> i64 {
+    let (s, v) = app.admin(Method::POST, &format!("/api/v1/channels/{channel}/poll"), None).await;
+    assert_eq!(s, 200, "{v}");
+    v["processed"].as_i64().unwrap()
+}
+
+/// Waits until the SMTP sink holds `n` messages.
+async fn sent(m: &MailServers, n: usize) -> Vec<frontdesk_mail::testing::SentMessage> {
+    for _ in 0..200 {
+        let s = m.sent_messages();
+        if s.len() >= n {
+            return s;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("expected {n} sent messages, got {}", m.sent_messages().len());
+}
+
+fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
+    raw.lines().find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(": ")))
+}
+
+async fn conversations_of(app: &TestApp) -> Vec<Value> {
+    let (_, v) = app.admin(Method::GET, "/api/v1/conversations?view=open", None).await;
+    v.as_array().cloned().unwrap_or_default()
+}
+
+async fn email_round_trip_threads_and_loop_protection(app: TestApp) {
+    let Some(m) = servers() else { return };
+    app.seed_agent().await;
+    let (s, ch) = app.admin(Method::POST, "/api/v1/channels", Some(channel_body(&m, json!({})))).await;
+    assert_eq!(s, 201, "{ch}");
+    let channel = ch["id"].as_i64().unwrap();
+    assert!(ch["key"].as_str().unwrap().starts_with("fdch_"), "the inbound key is shown once: {ch}");
+    let (_, again) = app.admin(Method::GET, &format!("/api/v1/channels/{channel}"), None).await;
+    assert!(again.get("key").is_none() && again.get("secrets").is_none(), "secrets are never shown: {again}");
+    assert_eq!(again["secrets_set"], json!(["imap_password", "smtp_password"]));
+
+    // A customer asks by email; the agent answers in the thread.
+    m.deliver(&mail(
+        "Ada Lovelace <ada@customer.test>",
+        "q1@customer.test",
+        "Pricing",
+        "How much does the Pro plan cost?",
+        "",
+    ));
+    assert_eq!(poll(&app, channel).await, 1);
+    let out = sent(&m, 1).await;
+    let raw = String::from_utf8_lossy(&out[0].raw).to_string();
+    assert_eq!(out[0].to, vec!["ada@customer.test".to_owned()]);
+    assert_eq!(out[0].from, "support@shop.test");
+    assert!(raw.contains("12 euros"), "{raw}");
+    assert_eq!(header(&raw, "Subject"), Some("Re: Pricing"), "{raw}");
+    assert_eq!(header(&raw, "In-Reply-To"), Some("<q1@customer.test>"), "{raw}");
+    assert!(header(&raw, "Auto-Submitted").is_some_and(|v| v.starts_with("auto-replied")), "{raw}");
+    // The signature after the "-- " delimiter (quoted-printable keeps its space as "=20").
+    assert!(raw.replace("--=20", "-- ").replace("\r\n", "\n").contains("-- \nThe Shop team"), "signature: {raw}");
+    assert!(raw.contains("> How much does the Pro plan cost?"), "quotes the original: {raw}");
+    let reply_id = header(&raw, "Message-ID").unwrap().trim_matches(['<', '>']).to_owned();
+    let convs = conversations_of(&app).await;
+    assert_eq!(convs.len(), 1, "{convs:?}");
+    let conv = convs[0]["id"].as_i64().unwrap();
+    assert_eq!(convs[0]["channel"], "email");
+    let (_, d) = app.admin(Method::GET, &format!("/api/v1/conversations/{conv}/deliveries"), None).await;
+    assert_eq!(d[0]["status"], "sent", "{d}");
+    assert_eq!(d[0]["external_id"].as_str(), Some(reply_id.as_str()));
+    // Seen on the server; a second poll finds nothing new.
+    assert_eq!(m.seen_uids(), vec![1]);
+    assert_eq!(poll(&app, channel).await, 0);
+
+    // The customer replies in the thread: same conversation, quoted history stripped.
+    let follow = mail(
+        "Ada Lovelace <ada@customer.test>",
+        "q2@customer.test",
+        "Re: Pricing",
+        "How do I reset my password?\r\n\r\nOn Sat, Shop support wrote:\r\n> The Pro plan costs 12 euros",
+        &format!("In-Reply-To: <{reply_id}>\r\nReferences: <q1@customer.test> <{reply_id}>\r\n"),
+    );
+    m.deliver(&follow);
+    assert_eq!(poll(&app, channel).await, 1);
+    let out = sent(&m, 2).await;
+    let raw2 = String::from_utf8_lossy(&out[1].raw).to_string();
+    assert!(raw2.contains("Forgot password"), "{raw2}");
+    assert!(header(&raw2, "References").is_some_and(|r| r.contains("q1@customer.test")), "{raw2}");
+    assert_eq!(conversations_of(&app).await.len(), 1, "threaded into the same conversation");
+    let (_, detail) = app.admin(Method::GET, &format!("/api/v1/conversations/{conv}"), None).await;
+    let visitor: Vec<&str> = detail["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["author"] == "visitor")
+        .map(|x| x["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(visitor, ["How much does the Pro plan cost?", "How do I reset my password?"]);
+
+    // An out-of-office answer and a bounce are stored but never answered.
+    m.deliver(&mail(
+        "Ada Lovelace <ada@customer.test>",
+        "ooo@customer.test",
+        "Automatic reply: Re: Pricing",
+        "I am out of office until Monday.",
+        &format!("Auto-Submitted: auto-replied\r\nIn-Reply-To: <{reply_id}>\r\n"),
+    ));
+    m.deliver(&mail(
+        "MAILER-DAEMON@mx.customer.test",
+        "bounce@mx.customer.test",
+        "Undelivered Mail",
+        "Delivery failed.",
+        "",
+    ));
+    assert_eq!(poll(&app, channel).await, 2);
+    // Mail from an ignored domain goes to a human at once.
+    m.deliver(&mail("Boss <boss@vip.example>", "vip@vip.example", "Call me", "Please call me back today.", ""));
+    assert_eq!(poll(&app, channel).await, 1);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(m.sent_messages().len(), 2, "no reply to auto-replies, bounces or ignored senders");
+    let convs = conversations_of(&app).await;
+    let vip =
+        convs.iter().find(|c| c["contact_email"] == "boss@vip.example").expect("the ignored sender's conversation");
+    assert_eq!(vip["assignee_kind"], "none", "{vip}");
+
+    // A human answers from the console: it goes out by email too, without Auto-Submitted.
+    let vip_id = vip["id"].as_i64().unwrap();
+    let (s, v) = app
+        .admin(
+            Method::POST,
+            &format!("/api/v1/conversations/{vip_id}/messages"),
+            Some(json!({"text": "I'll call you at 3pm."})),
+        )
+        .await;
+    assert!(s == 201 || s == 200, "{s} {v}");
+    let out = sent(&m, 3).await;
+    let raw3 = String::from_utf8_lossy(&out[2].raw).to_string();
+    assert_eq!(out[2].to, vec!["boss@vip.example".to_owned()]);
+    assert!(header(&raw3, "Auto-Submitted").is_none(), "{raw3}");
+    assert_eq!(header(&raw3, "Subject"), Some("Re: Call me"));
+}
+both_backends!(email_round_trip_threads_and_loop_protection);
+
+async fn raw_mime_webhook_is_processed_once_and_rate_limited(app: TestApp) {
+    let Some(m) = servers() else { return };
+    app.seed_agent().await;
+    let body = channel_body(&m, json!({"imap": null, "max_replies_per_hour": 2}));
+    let (s, ch) = app.admin(Method::POST, "/api/v1/channels", Some(body)).await;
+    assert_eq!(s, 201, "{ch}");
+    let key = ch["key"].as_str().unwrap().to_owned();
+    let post = |raw: Vec<u8>, key: String| {
+        let app = &app;
+        async move {
+            let r = app
+                .client
+                .post(app.url("/api/v1/channels/inbound/email"))
+                .bearer_auth(key)
+                .header("content-type", "message/rfc822")
+                .body(raw)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let q = mail("Bob <bob@customer.test>", "w1@customer.test", "Hours", "What are your opening hours?", "");
+    let (s, v) = post(q.clone(), key.clone()).await;
+    assert_eq!((s, v["duplicate"].as_bool()), (202, Some(false)), "{v}");
+    let (s, v) = post(q, key.clone()).await;
+    assert_eq!((s, v["duplicate"].as_bool()), (200, Some(true)), "the same Message-ID again: {v}");
+    assert_eq!(sent(&m, 1).await.len(), 1);
+    let (s, _) = post(b"From: x@y.z\r\n\r\nhi".to_vec(), "fdch_wrong".into()).await;
+    assert_eq!(s, 401);
+    let (s, v) = post(b"not an email at all".to_vec(), key.clone()).await;
+    assert_eq!((s, v["field"].as_str()), (422, Some("message")), "{v}");
+
+    // New threads from the same sender: at most 2 replies an hour (loop protection).
+    for i in 2..5 {
+        let q = mail(
+            "Bob <bob@customer.test>",
+            &format!("w{i}@customer.test"),
+            "Hours",
+            "What are your opening hours?",
+            "",
+        );
+        let (s, v) = post(q, key.clone()).await;
+        assert_eq!(s, 202, "{v}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(m.sent_messages().len(), 2, "the third and fourth threads are not answered");
+}
+both_backends!(raw_mime_webhook_is_processed_once_and_rate_limited);
+
+async fn a_mailbox_is_read_once_across_restarts(app: TestApp) {
+    let Some(m) = servers() else { return };
+    app.seed_agent().await;
+    let (s, ch) = app.admin(Method::POST, "/api/v1/channels", Some(channel_body(&m, json!({})))).await;
+    assert_eq!(s, 201, "{ch}");
+    let channel = ch["id"].as_i64().unwrap();
+    m.deliver(&mail("Cy <cy@customer.test>", "r1@customer.test", "Hours", "What are your opening hours?", ""));
+    assert_eq!(poll(&app, channel).await, 1);
+    sent(&m, 1).await;
+    let db = app.stop().await;
+    let app = TestApp::spawn_on(db, |_| {}).await;
+    assert_eq!(poll(&app, channel).await, 0, "the cursor survived the restart");
+    m.deliver(&mail("Cy <cy@customer.test>", "r2@customer.test", "Password", "How do I reset my password?", ""));
+    assert_eq!(poll(&app, channel).await, 1);
+    assert_eq!(sent(&m, 2).await.len(), 2);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(m.sent_messages().len(), 2, "nothing answered twice");
+}
+both_backends!(a_mailbox_is_read_once_across_restarts);
