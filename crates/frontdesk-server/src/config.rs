@@ -35,6 +35,8 @@ pub struct Settings {
     pub run_worker: bool,
     /// How often the worker looks for due jobs, in milliseconds.
     pub worker_poll_ms: u64,
+    /// Jobs one process runs at once (deliveries to channels, syncs).
+    pub worker_concurrency: usize,
     /// A running job's lease, in milliseconds; renewed while it runs, so a job
     /// of a process that died is taken over after at most this long.
     pub job_lease_ms: i64,
@@ -93,6 +95,7 @@ impl Default for Settings {
             session_hours: 24 * 7,
             run_worker: true,
             worker_poll_ms: 500,
+            worker_concurrency: 4,
             sweep_interval_secs: 60,
             job_lease_ms: 60_000,
             answer_threshold: frontdesk_core::responder::ShortAnswerResponder::DEFAULT_THRESHOLD,

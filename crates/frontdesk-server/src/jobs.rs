@@ -90,39 +90,64 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// Claims and runs due jobs until none is left. Returns how many ran.
+/// Claims and runs due jobs until none is left, up to `worker_concurrency`
+/// at once (a burst of replies to deliver goes out in parallel). Returns how
+/// many ran.
 pub async fn drain(state: &AppState, worker: &str) -> anyhow::Result<usize> {
-    let mut n = 0;
+    let limit = state.settings.worker_concurrency.max(1);
     let lease = state.settings.job_lease_ms.max(100);
-    while let Some(job) = state.store.claim_job(worker, now_ms(), lease).await? {
-        n += 1;
-        // Heartbeat: renew the lease while the job runs (and stop with it,
-        // even when this future is dropped mid-job).
-        let _beat = {
-            let (state, worker, id) = (state.clone(), worker.to_owned(), job.id);
-            AbortOnDrop(tokio::spawn(async move {
-                loop {
-                    tokio::time::sleep(std::time::Duration::from_millis((lease / 3) as u64)).await;
-                    if !matches!(state.store.touch_job(id, &worker, now_ms()).await, Ok(true)) {
-                        break;
-                    }
-                }
-            }))
-        };
-        let result = run_job(state, &job).await;
-        match result {
-            Ok(()) => {
-                state.store.complete_job(job.id).await?;
-                state.metrics.jobs_run.with_label_values(&[&job.kind, "ok"]).inc();
-            }
-            Err(e) => {
-                tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, error = %e, "job failed");
-                state.store.fail_job(job.id, &format!("{e:#}"), now_ms() + backoff_ms(job.attempts)).await?;
-                state.metrics.jobs_run.with_label_values(&[&job.kind, "error"]).inc();
+    let mut running = tokio::task::JoinSet::new();
+    let mut n = 0;
+    let mut first_error = None;
+    loop {
+        while running.len() >= limit {
+            if let Some(Ok(Err(e))) = running.join_next().await {
+                first_error.get_or_insert(e);
             }
         }
+        let Some(job) = state.store.claim_job(worker, now_ms(), lease).await? else { break };
+        n += 1;
+        let (state, worker) = (state.clone(), worker.to_owned());
+        running.spawn(async move { run_claimed(&state, &worker, job, lease).await });
     }
-    Ok(n)
+    while let Some(r) = running.join_next().await {
+        if let Ok(Err(e)) = r {
+            first_error.get_or_insert(e);
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(n),
+    }
+}
+
+/// Runs one claimed job, renewing its lease meanwhile, and records the outcome.
+async fn run_claimed(state: &AppState, worker: &str, job: Job, lease: i64) -> anyhow::Result<()> {
+    // Heartbeat: renew the lease while the job runs (and stop with it,
+    // even when this future is dropped mid-job).
+    let _beat = {
+        let (state, worker, id) = (state.clone(), worker.to_owned(), job.id);
+        AbortOnDrop(tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis((lease / 3) as u64)).await;
+                if !matches!(state.store.touch_job(id, &worker, now_ms()).await, Ok(true)) {
+                    break;
+                }
+            }
+        }))
+    };
+    match run_job(state, &job).await {
+        Ok(()) => {
+            state.store.complete_job(job.id).await?;
+            state.metrics.jobs_run.with_label_values(&[&job.kind, "ok"]).inc();
+        }
+        Err(e) => {
+            tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, error = %e, "job failed");
+            state.store.fail_job(job.id, &format!("{e:#}"), now_ms() + backoff_ms(job.attempts)).await?;
+            state.metrics.jobs_run.with_label_values(&[&job.kind, "error"]).inc();
+        }
+    }
+    Ok(())
 }
 
 /// Schedules the periodic jobs (idempotent: a dedupe key keeps one queued).

@@ -368,8 +368,11 @@ macro_rules! impl_channel_store {
 
             async fn count_deliveries_to(&self, channel_id: i64, handle: &str, since: i64) -> StoreResult<i64> {
                 Ok(sqlx::query(
-                    "SELECT COUNT(*) AS n FROM deliveries d JOIN conversations c ON c.id = d.conversation_id \
-                     WHERE d.channel_id = $1 AND c.handle = $2 AND d.created_at >= $3 AND d.status <> 'skipped'",
+                    // The contact's conversations first (index on channel, handle), then
+                    // their deliveries (index on conversation): never a scan of the outbox.
+                    "SELECT COUNT(*) AS n FROM deliveries d WHERE d.conversation_id IN \
+                     (SELECT c.id FROM conversations c WHERE c.channel_id = $1 AND c.handle = $2) \
+                     AND d.created_at >= $3 AND d.status <> 'skipped'",
                 )
                 .bind(channel_id)
                 .bind(handle)

@@ -200,6 +200,10 @@ pub struct Outgoing<'a> {
     pub delivery: &'a frontdesk_store::Delivery,
 }
 
+type SendLocks = std::collections::HashMap<i64, std::sync::Arc<tokio::sync::Mutex<()>>>;
+/// One sender per conversation in this process.
+static SENDING: std::sync::LazyLock<std::sync::Mutex<SendLocks>> = std::sync::LazyLock::new(Default::default);
+
 /// Runs a `deliver` job: sends the delivery once. Transient failures return
 /// an error (the job is retried with backoff) until the last attempt, which
 /// marks the delivery failed; permanent failures are marked at once.
@@ -208,6 +212,23 @@ pub async fn run_delivery(state: &AppState, job: &Job) -> anyhow::Result<()> {
     let d = state.store.get_delivery(id).await?;
     if !matches!(d.status, DeliveryStatus::Queued) {
         return Ok(()); // already sent (or given up): never twice
+    }
+    // A conversation's messages go out one at a time and in order: the
+    // worker runs jobs in parallel, and a later reply must not overtake.
+    let lock = {
+        let mut locks = SENDING.lock().unwrap_or_else(|p| p.into_inner());
+        locks.retain(|_, l| std::sync::Arc::strong_count(l) > 1);
+        locks.entry(d.conversation_id).or_default().clone()
+    };
+    let _in_order = lock.lock().await;
+    let earlier = state.store.deliveries_for(d.conversation_id).await?;
+    // On its last attempt it goes anyway: late and out of order beats never.
+    if job.attempts < job.max_attempts && earlier.iter().any(|e| e.id < d.id && e.status == DeliveryStatus::Queued) {
+        anyhow::bail!("delivery {id}: an earlier message of this conversation is not sent yet (will retry)");
+    }
+    let d = state.store.get_delivery(id).await?;
+    if !matches!(d.status, DeliveryStatus::Queued) {
+        return Ok(());
     }
     let fail = |error: String| DeliveryUpdate {
         status: DeliveryStatus::Failed,

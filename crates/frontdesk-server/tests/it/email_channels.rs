@@ -259,3 +259,64 @@ async fn a_mailbox_is_read_once_across_restarts(app: TestApp) {
     assert_eq!(m.sent_messages().len(), 2, "nothing answered twice");
 }
 both_backends!(a_mailbox_is_read_once_across_restarts);
+
+/// Reply to all participants (our own addresses left out), and a 30 MB
+/// attachment stored whole with its message.
+async fn reply_all_and_a_large_attachment(app: TestApp) {
+    let Some(m) = servers() else { return };
+    app.seed_agent().await;
+    let body = channel_body(&m, json!({"imap": null, "reply_all": true, "aliases": ["help@shop.test"]}));
+    let (s, ch) = app.admin(Method::POST, "/api/v1/channels", Some(body)).await;
+    assert_eq!(s, 201, "{ch}");
+    let key = ch["key"].as_str().unwrap().to_owned();
+    let post = |raw: Vec<u8>| {
+        let (app, key) = (&app, key.clone());
+        async move {
+            let r = app
+                .client
+                .post(app.url("/api/v1/channels/inbound/email"))
+                .bearer_auth(key)
+                .body(raw)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let cc = mail(
+        "Dee <dee@customer.test>",
+        "all1@customer.test",
+        "Hours",
+        "What are your opening hours?",
+        "Cc: Eve <eve@customer.test>, help@shop.test\r\n",
+    );
+    let (s, v) = post(cc).await;
+    assert_eq!(s, 202, "{v}");
+    let out = sent(&m, 1).await;
+    let mut to = out[0].to.clone();
+    to.sort();
+    assert_eq!(to, vec!["dee@customer.test".to_owned(), "eve@customer.test".to_owned()], "never our own alias");
+
+    // 30 MB of attachment (base64 in the message): stored whole, listed with its message.
+    use base64::Engine as _;
+    let data: Vec<u8> = (0..30 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&data);
+    let wrapped: String =
+        b64.as_bytes().chunks(76).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join("\r\n");
+    let raw = format!(
+        "From: Dee <dee@customer.test>\r\nTo: support@shop.test\r\nSubject: Logs\r\nMessage-ID: <big@customer.test>\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\nHere are the logs you asked for.\r\n--b1\r\n\
+         Content-Type: application/octet-stream; name=\"logs.bin\"\r\nContent-Disposition: attachment; filename=\"logs.bin\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n{wrapped}\r\n--b1--\r\n"
+    );
+    let (s, v) = post(raw.into_bytes()).await;
+    assert_eq!(s, 202, "{v}");
+    let conv = v["conversation_id"].as_i64().unwrap();
+    let files = app.store().list_attachments(conv).await.unwrap();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!((files[0].filename.as_str(), files[0].size), ("logs.bin", data.len() as i64));
+    let (_, bytes) = app.store().attachment_data(files[0].id).await.unwrap();
+    assert!(bytes == data, "the attachment is stored byte for byte");
+}
+both_backends!(reply_all_and_a_large_attachment);

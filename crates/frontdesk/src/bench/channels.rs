@@ -168,6 +168,9 @@ pub async fn imap(messages: usize, database_url: Option<String>) -> anyhow::Resu
     let state = app.state.clone();
     let backend = if state.settings.database_url.starts_with("postgres") { "postgres" } else { "sqlite" };
     tokio::spawn(app.run_until(std::future::pending()));
+    // Let the background poller's first round pass: the channel created after it is
+    // read only by the timed poll below (else both race for the mailbox).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let imap = servers.imap_config(frontdesk_mail::ImapTls::StartTls);
     let smtp = servers.smtp_config(frontdesk_mail::SmtpSecurity::Plain, false);
     let mut secrets = std::collections::BTreeMap::new();
