@@ -23,6 +23,8 @@ pub struct Inner {
     /// Wakes this process's job worker at once (a reply to deliver), instead
     /// of at its next poll.
     pub wake_worker: tokio::sync::Notify,
+    /// In-process coordination of channel work (duplicates in flight, order of sends).
+    pub channel_locks: crate::channels::ChannelLocks,
     /// The search index over the content sources' chunks.
     pub knowledge: crate::knowledge::Knowledge,
     /// The LLM endpoint, when one is configured (`llm_url`).
@@ -109,6 +111,7 @@ impl AppState {
             hub: Hub::default(),
             metrics: Metrics::new(),
             wake_worker: tokio::sync::Notify::new(),
+            channel_locks: Default::default(),
             knowledge,
             agent: RwLock::new(Cached {
                 version: -1,

@@ -21,6 +21,8 @@ pub struct ChannelRow {
     pub name: String,
     /// The agent answers here (C1); otherwise conversations go straight to humans.
     pub agent_deployed: bool,
+    /// `inbox` or `help_desk` (each new conversation is a ticket).
+    pub destination: String,
     pub config: Value,
     pub secrets_set: Vec<String>,
     /// An inbound key is set (custom channels, raw-MIME email webhooks).
@@ -34,6 +36,7 @@ pub struct NewChannel {
     pub kind: Channel,
     pub name: String,
     pub agent_deployed: bool,
+    pub destination: String,
     pub config: Value,
     pub secrets: BTreeMap<String, String>,
     /// sha256 (hex) of the channel's inbound key.
@@ -45,6 +48,7 @@ pub struct NewChannel {
 pub struct ChannelPatch {
     pub name: Option<String>,
     pub agent_deployed: Option<bool>,
+    pub destination: Option<String>,
     pub config: Option<Value>,
     pub secrets: BTreeMap<String, String>,
     pub key_hash: Option<String>,

@@ -3,7 +3,7 @@
 macro_rules! impl_channel_store {
     ($store:ty) => {
         const CHANNEL_COLUMNS: &str =
-            "id, kind, name, agent_deployed, config, secrets, key_hash, created_at, updated_at";
+            "id, kind, name, agent_deployed, destination, config, secrets, key_hash, created_at, updated_at";
         const DELIVERY_COLUMNS: &str = "id, channel_id, conversation_id, message_id, status, attempts, last_error, \
             external_id, idempotency_key, created_at, updated_at";
 
@@ -15,6 +15,7 @@ macro_rules! impl_channel_store {
                 kind: parse_enum(&r.try_get::<String, _>("kind")?, Channel::parse, "channel kind")?,
                 name: r.try_get("name")?,
                 agent_deployed: r.try_get("agent_deployed")?,
+                destination: r.try_get("destination")?,
                 config: serde_json::from_str(&r.try_get::<String, _>("config")?)?,
                 secrets_set: secrets.into_keys().collect(),
                 has_key: r.try_get::<Option<String>, _>("key_hash")?.is_some(),
@@ -113,8 +114,8 @@ macro_rules! impl_channel_store {
                 let mut tx = self.write.begin().await?;
                 let now = now_ms();
                 let id: i64 = sqlx::query(
-                    "INSERT INTO channels (kind, name, agent_deployed, config, secrets, key_hash, state, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, '{}', $7, $7) RETURNING id",
+                    "INSERT INTO channels (kind, name, agent_deployed, config, secrets, key_hash, state, created_at, updated_at, destination) \
+                     VALUES ($1, $2, $3, $4, $5, $6, '{}', $7, $7, $8) RETURNING id",
                 )
                 .bind(new.kind.as_str())
                 .bind(&new.name)
@@ -123,6 +124,7 @@ macro_rules! impl_channel_store {
                 .bind(serde_json::to_string(&new.secrets)?)
                 .bind(&new.key_hash)
                 .bind(now)
+                .bind(&new.destination)
                 .fetch_one(&mut *tx)
                 .await?
                 .try_get("id")?;
@@ -150,7 +152,7 @@ macro_rules! impl_channel_store {
                 }
                 sqlx::query(
                     "UPDATE channels SET name = $1, agent_deployed = $2, config = $3, secrets = $4, \
-                     key_hash = COALESCE($5, key_hash), updated_at = $6 WHERE id = $7",
+                     key_hash = COALESCE($5, key_hash), updated_at = $6, destination = $8 WHERE id = $7",
                 )
                 .bind(patch.name.as_deref().unwrap_or(&before.name))
                 .bind(patch.agent_deployed.unwrap_or(before.agent_deployed))
@@ -159,6 +161,7 @@ macro_rules! impl_channel_store {
                 .bind(&patch.key_hash)
                 .bind(now_ms())
                 .bind(id)
+                .bind(patch.destination.as_deref().unwrap_or(&before.destination))
                 .execute(&mut *tx)
                 .await?;
                 let row = channel_in(&mut tx, id).await?;

@@ -44,6 +44,9 @@ pub struct ChannelInput {
     pub name: String,
     #[serde(default = "yes")]
     pub agent_deployed: bool,
+    /// `inbox` (default) or `help_desk`: each new conversation is a ticket.
+    #[serde(default)]
+    pub destination: Option<String>,
     #[serde(default)]
     pub config: Value,
     #[serde(default)]
@@ -59,9 +62,19 @@ fn yes() -> bool {
 pub struct ChannelChange {
     pub name: Option<String>,
     pub agent_deployed: Option<bool>,
+    pub destination: Option<String>,
     pub config: Option<Value>,
     #[serde(default)]
     pub secrets: BTreeMap<String, String>,
+}
+
+/// Where a channel's conversations belong.
+pub fn parse_destination(d: Option<&str>) -> ApiResult<Option<String>> {
+    match d {
+        None => Ok(None),
+        Some(d @ ("inbox" | "help_desk")) => Ok(Some(d.to_owned())),
+        Some(_) => Err(ApiError::invalid_field("destination", "must be inbox or help_desk")),
+    }
 }
 
 fn id_of(id: &str) -> ApiResult<i64> {
@@ -97,7 +110,15 @@ pub async fn create_channel(state: &AppState, authed: &Authed, input: ChannelInp
         .store
         .create_channel(
             &authed.actor(),
-            NewChannel { kind: input.kind, name, agent_deployed: input.agent_deployed, config, secrets, key_hash },
+            NewChannel {
+                kind: input.kind,
+                name,
+                agent_deployed: input.agent_deployed,
+                destination: parse_destination(input.destination.as_deref())?.unwrap_or_else(|| "inbox".into()),
+                config,
+                secrets,
+                key_hash,
+            },
         )
         .await?;
     crate::channels::email::channels_changed(state);
@@ -143,6 +164,7 @@ pub async fn update_channel(
             ChannelPatch {
                 name,
                 agent_deployed: change.agent_deployed,
+                destination: parse_destination(change.destination.as_deref())?,
                 config,
                 secrets: change.secrets,
                 key_hash: None,

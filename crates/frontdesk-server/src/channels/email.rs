@@ -31,9 +31,6 @@ use crate::state::AppState;
 
 /// Raw MIME bodies up to this size (a 30 MB attachment, base64-encoded).
 pub const MAX_RAW_BYTES: usize = 48 * 1024 * 1024;
-type PollLocks = std::collections::HashMap<i64, std::sync::Arc<tokio::sync::Mutex<()>>>;
-static POLL_LOCKS: std::sync::LazyLock<std::sync::Mutex<PollLocks>> = std::sync::LazyLock::new(Default::default);
-
 /// Messages fetched per IMAP round.
 const FETCH_BATCH: usize = 200;
 
@@ -225,10 +222,7 @@ fn smtp_config(cfg: &EmailConfig, password: Option<&String>) -> Option<SmtpConfi
 /// and stores the cursor after each batch. Returns the messages processed.
 pub async fn poll_channel(state: &AppState, channel: &ChannelRow) -> anyhow::Result<usize> {
     // One reader per mailbox in this process (the poller and "poll now").
-    let lock = {
-        let mut locks = POLL_LOCKS.lock().unwrap_or_else(|p| p.into_inner());
-        locks.entry(channel.id).or_default().clone()
-    };
+    let lock = super::lock_for(&state.channel_locks.polling, channel.id);
     let _reading = lock.lock().await;
     let cfg = config_of(channel).map_err(|e| anyhow::anyhow!(e.message))?;
     let secrets = state.store.channel_secrets(channel.id).await?;

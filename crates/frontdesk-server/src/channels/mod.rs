@@ -70,31 +70,54 @@ pub enum Received {
     Duplicate,
 }
 
-/// Inbound messages being processed in this process: a concurrent copy
-/// (a webhook retried while the first is still answering, two pollers) is a
-/// duplicate at once instead of starting a second conversation.
-static IN_FLIGHT: std::sync::LazyLock<std::sync::Mutex<std::collections::HashSet<(i64, String)>>> =
-    std::sync::LazyLock::new(Default::default);
+/// This process's coordination of channel work (kept in the app state, so
+/// that several servers in one process — the tests — never share it):
+/// inbound messages being processed (a concurrent copy — a webhook retried
+/// while the first is still answering, two pollers — is a duplicate at once
+/// instead of starting a second conversation), one sender per conversation,
+/// one reader per mailbox.
+#[derive(Default)]
+pub struct ChannelLocks {
+    in_flight: std::sync::Mutex<std::collections::HashSet<(i64, String)>>,
+    sending: std::sync::Mutex<LockMap>,
+    pub(crate) polling: std::sync::Mutex<LockMap>,
+}
 
-struct InFlight((i64, String));
+type LockMap = std::collections::HashMap<i64, std::sync::Arc<tokio::sync::Mutex<()>>>;
 
-impl InFlight {
-    fn claim(channel_id: i64, external_id: &str) -> Option<InFlight> {
+/// The async lock for `key`, created on first use; unused ones are dropped.
+pub(crate) fn lock_for(map: &std::sync::Mutex<LockMap>, key: i64) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+    let mut locks = map.lock().unwrap_or_else(|p| p.into_inner());
+    locks.retain(|_, l| std::sync::Arc::strong_count(l) > 1);
+    locks.entry(key).or_default().clone()
+}
+
+struct InFlight<'a> {
+    locks: &'a ChannelLocks,
+    key: (i64, String),
+}
+
+impl<'a> InFlight<'a> {
+    fn claim(locks: &'a ChannelLocks, channel_id: i64, external_id: &str) -> Option<InFlight<'a>> {
         let key = (channel_id, external_id.to_owned());
-        let mut set = IN_FLIGHT.lock().unwrap_or_else(|p| p.into_inner());
-        set.insert(key.clone()).then_some(InFlight(key))
+        let fresh = locks.in_flight.lock().unwrap_or_else(|p| p.into_inner()).insert(key.clone());
+        if fresh {
+            Some(InFlight { locks, key })
+        } else {
+            None
+        }
     }
 }
 
-impl Drop for InFlight {
+impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        IN_FLIGHT.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.0);
+        self.locks.in_flight.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.key);
     }
 }
 
 /// Handles one inbound message from a connected channel.
 pub async fn receive(state: &AppState, channel: &ChannelRow, inbound: Inbound) -> ApiResult<Received> {
-    let Some(_claim) = InFlight::claim(channel.id, &inbound.external_id) else {
+    let Some(_claim) = InFlight::claim(&state.channel_locks, channel.id, &inbound.external_id) else {
         return Ok(Received::Duplicate);
     };
     if state.store.inbound_seen(channel.id, &inbound.external_id).await? {
@@ -169,6 +192,10 @@ async fn start(state: &AppState, channel: &ChannelRow, inbound: &Inbound) -> Api
         })
         .await?;
     state.metrics.conversations_created.inc();
+    if channel.destination == "help_desk" {
+        // The channel belongs to the help desk: the conversation is a ticket from the start.
+        state.store.create_ticket(conversation.id, None).await?;
+    }
     crate::bots::start(state, &conversation).await;
     Ok(conversation)
 }
@@ -200,10 +227,6 @@ pub struct Outgoing<'a> {
     pub delivery: &'a frontdesk_store::Delivery,
 }
 
-type SendLocks = std::collections::HashMap<i64, std::sync::Arc<tokio::sync::Mutex<()>>>;
-/// One sender per conversation in this process.
-static SENDING: std::sync::LazyLock<std::sync::Mutex<SendLocks>> = std::sync::LazyLock::new(Default::default);
-
 /// Runs a `deliver` job: sends the delivery once. Transient failures return
 /// an error (the job is retried with backoff) until the last attempt, which
 /// marks the delivery failed; permanent failures are marked at once.
@@ -215,11 +238,7 @@ pub async fn run_delivery(state: &AppState, job: &Job) -> anyhow::Result<()> {
     }
     // A conversation's messages go out one at a time and in order: the
     // worker runs jobs in parallel, and a later reply must not overtake.
-    let lock = {
-        let mut locks = SENDING.lock().unwrap_or_else(|p| p.into_inner());
-        locks.retain(|_, l| std::sync::Arc::strong_count(l) > 1);
-        locks.entry(d.conversation_id).or_default().clone()
-    };
+    let lock = lock_for(&state.channel_locks.sending, d.conversation_id);
     let _in_order = lock.lock().await;
     let earlier = state.store.deliveries_for(d.conversation_id).await?;
     // On its last attempt it goes anyway: late and out of order beats never.

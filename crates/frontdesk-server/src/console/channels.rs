@@ -95,6 +95,7 @@ pub(crate) struct NewForm {
     kind: String,
     name: String,
     agent_deployed: Option<String>,
+    destination: String,
     config: String,
     secrets: String,
 }
@@ -252,6 +253,7 @@ impl NewForm {
             kind: parse_kind(&self.kind)?,
             name: self.name.clone(),
             agent_deployed: super::checked(self.agent_deployed.as_deref()),
+            destination: Some(self.destination.clone()).filter(|d| !d.is_empty()),
             config: json_field("config", &self.config)?,
             secrets: secrets_field(&self.secrets)?,
         })
@@ -409,6 +411,7 @@ struct ChannelPage {
     name: String,
     kind_label: &'static str,
     agent_deployed: bool,
+    help_desk: bool,
     created: String,
     updated: String,
     edit_name: String,
@@ -525,6 +528,7 @@ fn render_channel(authed: &Authed, c: ChannelRow, o: Shows<'_>) -> ApiResult<Res
         config: edit.config.unwrap_or_else(|| super::pretty(&c.config)),
         kind_label: kind_label(c.kind),
         agent_deployed: c.agent_deployed,
+        help_desk: c.destination == "help_desk",
         created: fmt_time(c.created_at),
         updated: fmt_time(c.updated_at),
         secrets,
@@ -679,11 +683,13 @@ mod tests {
             kind: "custom".into(),
             name: "Helpdesk".into(),
             agent_deployed: None,
+            destination: "help_desk".into(),
             config: r#"{"webhook_url": "https://h.example/x"}"#.into(),
             secrets: " ".into(),
         };
         let i = f.input().unwrap();
         assert_eq!(i.kind, Channel::Custom);
+        assert_eq!(i.destination.as_deref(), Some("help_desk"));
         assert!(!i.agent_deployed && i.secrets.is_empty());
         let bad = NewForm { config: "{nope".into(), ..f };
         assert_eq!(bad.input().unwrap_err().field.as_deref(), Some("config"));

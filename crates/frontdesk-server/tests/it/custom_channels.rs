@@ -698,3 +698,38 @@ mod the_api_document_describes_the_endpoint_and_the_webhook {
         }
     }
 }
+
+/// A channel that belongs to the help desk (C1): each new conversation is a
+/// ticket from the start; without the agent it goes straight to humans.
+async fn a_help_desk_channel_makes_tickets(app: TestApp) {
+    app.seed_agent().await;
+    let body = json!({"kind": "custom", "name": "Desk", "agent_deployed": false, "destination": "help_desk",
+                      "config": {"webhook_url": "http://127.0.0.1:9/hook"}});
+    let (s, e) = app
+        .admin(Method::POST, "/api/v1/channels", Some(json!({"kind": "custom", "name": "X", "destination": "desk", "config": {"webhook_url": "http://127.0.0.1:9/hook"}})))
+        .await;
+    assert_eq!((s, e["field"].as_str()), (422, Some("destination")), "{e}");
+    let (s, ch) = app.admin(Method::POST, "/api/v1/channels", Some(body)).await;
+    assert_eq!((s, ch["destination"].as_str()), (201, Some("help_desk")), "{ch}");
+    let r = app
+        .client
+        .post(app.url("/api/v1/channels/inbound"))
+        .bearer_auth(ch["key"].as_str().unwrap())
+        .json(&json!({"external_id": "d1", "contact": {"external_id": "u1"}, "text": "What are your opening hours?"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let conv = r.json::<Value>().await.unwrap()["conversation_id"].as_i64().unwrap();
+    let ticket = app.store().ticket_for_conversation(conv).await.unwrap().expect("a ticket from the start");
+    assert_eq!(ticket.status.as_str(), "open");
+    let (_, d) = app.admin(Method::GET, &format!("/api/v1/conversations/{conv}"), None).await;
+    assert_eq!(d["conversation"]["assignee_kind"], "none", "no agent on this channel: {d}");
+    assert!(!d["messages"].as_array().unwrap().iter().any(|m| m["author"] == "agent"), "{d}");
+    // Moved back to the inbox: later conversations are not tickets.
+    let id = ch["id"].as_i64().unwrap();
+    let (s, v) =
+        app.admin(Method::PATCH, &format!("/api/v1/channels/{id}"), Some(json!({"destination": "inbox"}))).await;
+    assert_eq!((s, v["destination"].as_str()), (200, Some("inbox")), "{v}");
+}
+crate::both_backends!(a_help_desk_channel_makes_tickets);
