@@ -303,9 +303,10 @@ pub async fn call_tool(
 
 // ---------- the HTTP client ----------
 
-/// Marks a resolution refused because every address was private.
+/// Marks a resolution refused because every address was private (also used
+/// by the custom channels' webhook client).
 #[derive(Debug)]
-struct PrivateAddress(String);
+pub(crate) struct PrivateAddress(String);
 
 impl std::fmt::Display for PrivateAddress {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -315,8 +316,9 @@ impl std::fmt::Display for PrivateAddress {
 
 impl std::error::Error for PrivateAddress {}
 
-/// A resolver that drops private addresses (and fails when none is left).
-struct PublicOnly;
+/// A resolver that drops private addresses (and fails when none is left),
+/// checked at connection time: no rebinding window.
+pub(crate) struct PublicOnly;
 
 impl reqwest::dns::Resolve for PublicOnly {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {

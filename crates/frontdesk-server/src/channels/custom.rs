@@ -17,7 +17,7 @@
 //! The OpenAPI text (the inbound operation, the webhook, its payload and the
 //! signature scheme) lives here too: [`document`] adds it to a document.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -36,6 +36,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::config::CustomConfig;
 use super::{http_send_error, receive, Inbound, Outgoing, Received, SendError, Sent};
+use crate::actions::{PrivateAddress, PublicOnly};
 use crate::auth::{bearer, token_hash};
 use crate::error::{ApiError, ApiJson, ApiResult, Code};
 use crate::routes::{Access, Routes};
@@ -298,36 +299,6 @@ fn literal_ip(url: &url::Url) -> Option<IpAddr> {
     }
 }
 
-/// A resolution refused because every address was private.
-#[derive(Debug)]
-struct PrivateAddress(String);
-
-impl std::fmt::Display for PrivateAddress {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} resolves to a private or local address (not allowed; see allow_private_networks)", self.0)
-    }
-}
-
-impl std::error::Error for PrivateAddress {}
-
-/// A resolver that drops private addresses, so a name cannot lead to the
-/// internal network (checked at connection time: no rebinding window).
-struct PublicOnly;
-
-impl reqwest::dns::Resolve for PublicOnly {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let host = name.as_str().to_owned();
-        Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let public: Vec<SocketAddr> = addrs.into_iter().filter(|a| !crate::crawler::is_private(a.ip())).collect();
-            if public.is_empty() {
-                return Err(Box::new(PrivateAddress(host)) as Box<dyn std::error::Error + Send + Sync>);
-            }
-            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
-        })
-    }
-}
-
 /// One client per setting for the whole process (connections are pooled).
 fn client(allow_private: bool) -> &'static reqwest::Client {
     fn build(allow_private: bool) -> reqwest::Client {
@@ -358,7 +329,7 @@ fn request_error(what: &str, e: &reqwest::Error) -> SendError {
     let mut root = e.to_string();
     while let Some(s) = source {
         if let Some(p) = s.downcast_ref::<PrivateAddress>() {
-            return SendError::Permanent(format!("{what}: {p}"));
+            return SendError::Permanent(format!("{what}: {p} (not allowed; see allow_private_networks)"));
         }
         root = s.to_string();
         source = s.source();
