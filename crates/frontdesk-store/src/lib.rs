@@ -135,8 +135,6 @@ pub trait Store:
     async fn record_feedback(&self, conversation_id: i64, message_id: i64, helpful: bool) -> StoreResult<()>;
     async fn list_unanswered(&self, limit: i64) -> StoreResult<Vec<UnansweredQuestion>>;
     async fn list_events(&self, conversation_id: i64) -> StoreResult<Vec<Event>>;
-    /// Closes open conversations whose last activity is before `before`; returns their ids.
-    async fn close_inactive(&self, before: i64) -> StoreResult<Vec<i64>>;
 
     // The agent (A1, A2, D2) and short answers (B4)
     async fn agent_profile(&self) -> StoreResult<AgentProfile>;

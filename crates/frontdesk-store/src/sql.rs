@@ -1141,26 +1141,6 @@ macro_rules! impl_store {
                     .collect()
             }
 
-            async fn close_inactive(&self, before: i64) -> StoreResult<Vec<i64>> {
-                let mut tx = self.write.begin().await?;
-                let now = now_ms();
-                let ids = sqlx::query(
-                    "UPDATE conversations SET status = 'closed', closed_at = $1 WHERE status = 'open' AND last_activity_at < $2 RETURNING id",
-                )
-                .bind(now)
-                .bind(before)
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|r| r.try_get::<i64, _>("id"))
-                .collect::<Result<Vec<_>, _>>()?;
-                for id in &ids {
-                    event(&mut tx, *id, EventKind::Closed, "system", None, json!({"reason": "inactivity"}), now).await?;
-                }
-                tx.commit().await?;
-                Ok(ids)
-            }
-
             async fn agent_profile(&self) -> StoreResult<AgentProfile> {
                 let row = sqlx::query(
                     "SELECT name, personality, brand_voice, enabled, default_lang, inactivity_close_minutes, handoff_phrases, topics_to_avoid, updated_at FROM agent_profile WHERE id = 1",
