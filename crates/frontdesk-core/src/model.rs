@@ -113,6 +113,9 @@ string_enum!(
         /// A ticket created from the conversation changed: created, closed,
         /// reopened, priority, note (`data.action`).
         Ticket = "ticket",
+        /// The frozen resolution verdict (G6), written by the evaluation job
+        /// 72 hours after the agent's last reply.
+        Resolution = "resolution",
     }
 );
 

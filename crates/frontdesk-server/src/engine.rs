@@ -113,6 +113,10 @@ pub async fn channel_message(
         state.metrics.messages.with_label_values(&[Author::Agent.as_str()]).inc();
         let outcome = r.message.event_data["outcome"].as_str().unwrap_or("answered");
         state.metrics.agent_replies.with_label_values(&[outcome]).inc();
+        if r.unanswered_lang.is_some() {
+            // A knowledge gap: group it into its topic soon (H1).
+            crate::gaps::enqueue(state).await;
+        }
         if let Some(trigger) = r.handoff {
             state.metrics.handoffs.with_label_values(&[trigger.as_str()]).inc();
             tracing::info!(conversation_id = conversation.id, trigger = %trigger, message_id = agent.id, "handed off to humans");

@@ -78,6 +78,8 @@ pub async fn run_job(state: &AppState, job: &Job) -> anyhow::Result<()> {
             crate::crawler::crawl(state, id).await
         }
         crate::channels::DELIVER => crate::channels::run_delivery(state, job).await,
+        crate::reports::REPORTS_JOB => crate::reports::evaluate_due(state, now_ms()).await.map(|_| ()),
+        crate::gaps::GROUP_GAPS => crate::gaps::group_pending(state).await.map(|_| ()),
         other => anyhow::bail!("unknown job kind {other:?}"),
     }
 }
@@ -172,6 +174,20 @@ pub async fn schedule_periodic(state: &AppState) -> anyhow::Result<()> {
             dedupe_key: Some(RESYNC_DUE.into()),
         })
         .await?;
+    // The rollup and the 72-hour resolution verdicts (G6), and any knowledge
+    // gap left ungrouped (a crash between recording and grouping).
+    for kind in [crate::reports::REPORTS_JOB, crate::gaps::GROUP_GAPS] {
+        state
+            .store
+            .enqueue_job(NewJob {
+                kind: kind.into(),
+                payload: json!({}),
+                run_at: now_ms(),
+                max_attempts: 3,
+                dedupe_key: Some(kind.into()),
+            })
+            .await?;
+    }
     Ok(())
 }
 

@@ -122,5 +122,6 @@ pub fn all(state: AppState) -> Routes {
     let r = crate::channels::meta::routes(r);
     let r = crate::channels::custom::routes(r);
     let r = crate::api::bots::routes(r);
+    let r = crate::api::reports::routes(r);
     crate::console::routes(r)
 }

@@ -8,22 +8,26 @@ mod bots;
 mod channels;
 mod credits;
 mod error;
+mod gaps;
 mod handoff;
 mod hours;
 mod knowledge;
 mod leads;
 mod model;
 mod postgres;
+mod reports;
 mod sql;
 mod sql_agent_tests;
 mod sql_agent_tools;
 mod sql_bots;
 mod sql_channels;
 mod sql_credits;
+mod sql_gaps;
 mod sql_handoff;
 mod sql_hours;
 mod sql_knowledge;
 mod sql_leads;
+mod sql_reports;
 mod sql_workflows;
 mod sqlite;
 mod workflows;
@@ -36,12 +40,14 @@ pub use bots::*;
 pub use channels::*;
 pub use credits::*;
 pub use error::{StoreError, StoreResult};
+pub use gaps::*;
 pub use handoff::*;
 pub use hours::*;
 pub use knowledge::*;
 pub use leads::*;
 pub use model::*;
 pub use postgres::PostgresStore;
+pub use reports::*;
 pub use sqlite::SqliteStore;
 pub use workflows::*;
 
@@ -80,6 +86,8 @@ pub trait Store:
     + LeadStore
     + WorkflowStore
     + BotStore
+    + ReportStore
+    + GapStore
     + Send
     + Sync
     + 'static

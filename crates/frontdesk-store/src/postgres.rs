@@ -43,3 +43,5 @@ crate::sql_leads::impl_lead_store!(PostgresStore);
 crate::sql_workflows::impl_workflow_store!(PostgresStore);
 crate::sql_bots::impl_bot_store!(PostgresStore);
 crate::sql_channels::impl_channel_store!(PostgresStore);
+crate::sql_gaps::impl_gap_store!(PostgresStore);
+crate::sql_reports::impl_report_store!(PostgresStore, " FOR UPDATE SKIP LOCKED");

@@ -52,3 +52,5 @@ crate::sql_leads::impl_lead_store!(SqliteStore);
 crate::sql_workflows::impl_workflow_store!(SqliteStore);
 crate::sql_bots::impl_bot_store!(SqliteStore);
 crate::sql_channels::impl_channel_store!(SqliteStore);
+crate::sql_gaps::impl_gap_store!(SqliteStore);
+crate::sql_reports::impl_report_store!(SqliteStore, "");

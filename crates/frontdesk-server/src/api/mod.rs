@@ -10,6 +10,7 @@ pub mod handoff;
 pub mod hours;
 pub mod knowledge;
 pub mod leads;
+pub mod reports;
 pub mod tickets;
 pub mod tools;
 pub mod workflows;

@@ -13,12 +13,14 @@ mod agent_tests;
 mod audit;
 mod bots;
 mod channels;
+mod charts;
 mod conversations;
 mod credits;
 mod handoff;
 mod hours;
 mod knowledge;
 mod leads;
+mod reports;
 mod session;
 mod tools;
 mod users;
@@ -146,6 +148,15 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::POST, "/console/credits/grants", U(P::ManageUsers), credits::grant)
         // Audit log (I1)
         .add(M::GET, "/console/audit", U(P::ViewAudit), audit::audit_page)
+        // Performance: reports (G1–G11) and knowledge gaps (H1–H4)
+        .add(M::GET, "/console/reports", U(P::ViewReports), reports::reports_page)
+        .add(M::POST, "/console/reports/settings", U(P::EditAgent), reports::save_settings)
+        .add(M::GET, "/console/gaps", U(P::ViewAgent), reports::gaps_page)
+        .add(M::GET, "/console/gaps/{id}", U(P::ViewAgent), reports::gap_page)
+        .add(M::POST, "/console/gaps/{id}/preview", U(P::EditAgent), reports::preview)
+        .add(M::POST, "/console/gaps/{id}/resolve", U(P::EditAgent), reports::resolve)
+        .add(M::POST, "/console/gaps/{id}/dismiss", U(P::EditAgent), reports::dismiss)
+        .add(M::POST, "/console/gaps/{id}/dismiss-topic", U(P::EditAgent), reports::dismiss_topic)
 }
 
 // ---------- layout ----------
@@ -167,6 +178,8 @@ pub(crate) enum Section {
     Actions,
     Crm,
     Credits,
+    Reports,
+    Gaps,
     Knowledge,
     Sources,
     Users,
@@ -191,6 +204,9 @@ const NAV: &[(&str, &str, Section, P)] = &[
     ("/console/actions", "Actions", Section::Actions, P::ViewAgent),
     ("/console/crm", "CRM data", Section::Crm, P::ViewAgent),
     ("/console/credits", "Credits", Section::Credits, P::ViewAgent),
+    // Performance
+    ("/console/reports", "Reports", Section::Reports, P::ViewReports),
+    ("/console/gaps", "Knowledge gaps", Section::Gaps, P::ViewAgent),
     ("/console/users", "Users & teams", Section::Users, P::ManageUsers),
     ("/console/api-keys", "API keys", Section::ApiKeys, P::ManageUsers),
     ("/console/audit", "Audit log", Section::Audit, P::ViewAudit),

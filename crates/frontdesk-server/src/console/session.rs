@@ -113,6 +113,13 @@ const CARDS: &[(&str, &str, &str, P)] = &[
     ),
     ("/console/agent", "Agent", "Name, personality, language, on/off switch and the widget snippet.", P::ViewAgent),
     ("/console/short-answers", "Short answers", "The questions and answers the agent answers from.", P::ViewAgent),
+    (
+        "/console/reports",
+        "Reports",
+        "Resolutions, deflections, handoffs and feedback over time, by channel and by person.",
+        P::ViewReports,
+    ),
+    ("/console/gaps", "Knowledge gaps", "Questions the agent could not answer, grouped by topic.", P::ViewAgent),
     ("/console/users", "Users & teams", "Invite people, set roles and seats, group them in teams.", P::ManageUsers),
     ("/console/api-keys", "API keys", "Keys for scripts and integrations using the admin API.", P::ManageUsers),
     ("/console/audit", "Audit log", "Who changed what, and when.", P::ViewAudit),
