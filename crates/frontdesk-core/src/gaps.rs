@@ -21,12 +21,14 @@
 //! "reembolso", "money back" and "refund" are one term; distinct, at most
 //! [`MAX_TERMS`] from the first [`MAX_INPUT_CHARS`] characters.
 //!
-//! **Similarity to a topic**, one of two paths:
+//! **Similarity to a topic**, by two paths; the question may join through
+//! either (vectors find paraphrases that share no word, terms find what a
+//! monolingual model misses across languages):
 //!
 //! * *Vectors*, when the question and the topic both have one of the same
 //!   dimension: the cosine between the question and the topic's centroid
 //!   (`vector_sum` normalised), compared with [`GroupingConfig::min_cosine`].
-//! * *Key terms*, otherwise: a weighted cosine between the question's terms
+//! * *Key terms*, when they share an exact term: a weighted cosine between the question's terms
 //!   and the topic's centroid in term space, compared with
 //!   [`GroupingConfig::min_term_score`].
 //!   - The centroid weight of a term is its share of members containing it
@@ -49,8 +51,8 @@
 //!     topic's (squared) weight: a one-word question does not join a topic
 //!     that word is only a small part of.
 //!
-//! The two scores live on different scales, so topics are ranked by the
-//! margin over their own threshold, `(score − min) / (1 − min)`; ties go to
+//! The two scores live on different scales, so a topic's score is the better
+//! margin of the two over its own threshold, and topics are ranked by it, `(score − min) / (1 − min)`; ties go to
 //! the earlier topic in the slice. A question with neither terms nor a vector
 //! never joins. Vectors of another dimension than the topic's (a model
 //! change), empty or non-finite vectors are treated as absent; nothing here
@@ -584,21 +586,29 @@ pub fn best_topic(q: &QuestionFeatures, topics: &[(i64, &TopicSummary)], cfg: &G
             let dot: f64 = v.iter().zip(sum).map(|(a, b)| f64::from(*a) * f64::from(*b)).sum();
             Some((dot / (f64::from(norm) * f64::from(sum_norm))) as f32)
         });
-        let (score, min) = match by_vector {
-            Some(cos) => (cos, cfg.min_cosine),
-            None if q_terms.is_empty() => continue,
-            // Typo and word-form matches only confirm a topic an exact term
-            // already points to (alone, "hiring" would meet "firing"): most
-            // topics are ruled out here, before any arithmetic.
-            None if !q_terms.iter().any(|t| topic.terms.contains_key(*t)) => continue,
-            None => {
-                let stats = stats.get_or_insert_with(|| TermStats::new(topics));
-                (stats.score(&q_terms, topic), cfg.min_term_score)
-            }
+        // Typo and word-form matches only confirm a topic an exact term
+        // already points to (alone, "hiring" would meet "firing"): most
+        // topics are ruled out here, before any arithmetic.
+        let by_terms = if q_terms.iter().any(|t| topic.terms.contains_key(*t)) {
+            let stats = stats.get_or_insert_with(|| TermStats::new(topics));
+            Some(stats.score(&q_terms, topic))
+        } else {
+            None
         };
-        if !score.is_finite() || score < min {
+        // Either path may place the question (vectors catch paraphrases that
+        // share no word, terms catch what a monolingual model misses across
+        // languages); the better margin over its own threshold wins.
+        let Some((score, min)) = [by_vector.map(|s| (s, cfg.min_cosine)), by_terms.map(|s| (s, cfg.min_term_score))]
+            .into_iter()
+            .flatten()
+            .filter(|(s, min)| s.is_finite() && s >= min)
+            .max_by(|a, b| {
+                let m = |(s, min): &(f32, f32)| (s - min) / (1.0 - min).max(1e-6);
+                m(a).total_cmp(&m(b))
+            })
+        else {
             continue;
-        }
+        };
         let margin = (score - min) / (1.0 - min).max(1e-6);
         if best.is_none_or(|(_, _, m)| margin > m) {
             best = Some((id, score, margin));
@@ -985,20 +995,20 @@ mod tests {
     }
 
     #[test]
-    fn vectors_decide_when_both_sides_have_them() {
+    fn either_vectors_or_terms_may_place_a_question() {
         let mut a = TopicSummary::default();
         a.add(&features("totally different words", Some(unit(&[0]))));
         let mut b = TopicSummary::default();
         b.add(&features("reset password", Some(unit(&[4]))));
         let refs: Vec<(i64, &TopicSummary)> = vec![(1, &a), (2, &b)];
         let cfg = GroupingConfig::default();
-        // Same words as b, but the vector says a.
-        let q = features("reset password", Some(unit(&[0])));
+        // No shared word, but the vector says a (a paraphrase).
+        let q = features("forgot my login", Some(unit(&[0])));
         assert_eq!(best_topic(&q, &refs, &cfg).map(|g| g.0), Some(1));
-        // A vector far from both: no topic, whatever the words.
+        // A vector far from both, the same words as b (another language the model misses).
         let q = features("reset password", Some(unit(&[2])));
-        assert_eq!(best_topic(&q, &refs, &cfg), None);
-        // Half-way (cosine 0.707 < 0.72): no topic.
+        assert_eq!(best_topic(&q, &refs, &cfg).map(|g| g.0), Some(2));
+        // Half-way (cosine 0.707 < 0.72) and no shared word: no topic.
         let q = features("x", Some(unit(&[0, 2])));
         assert_eq!(best_topic(&q, &refs, &cfg), None);
         // Without a vector the terms decide.

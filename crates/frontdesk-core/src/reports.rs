@@ -524,26 +524,26 @@ pub fn week_start(d: Date) -> Date {
 
 /// Summed counters of one bucket: (metric, dim) → value; `dim` "" for none.
 #[derive(Debug, Clone, Default)]
-struct Sums(BTreeMap<(String, String), i64>);
+struct Sums<'a>(BTreeMap<(&'a str, &'a str), i64>);
 
-impl Sums {
-    fn add(&mut self, metric: &str, dim: &str, v: i64) {
-        *self.0.entry((metric.to_owned(), dim.to_owned())).or_default() += v;
+impl<'a> Sums<'a> {
+    fn add(&mut self, metric: &'a str, dim: &'a str, v: i64) {
+        *self.0.entry((metric, dim)).or_default() += v;
     }
     /// The metric summed over its dimensions.
     fn get(&self, metric: &str) -> i64 {
-        self.0.iter().filter(|((m, _), _)| m == metric).map(|(_, v)| v).sum()
+        self.0.iter().filter(|((m, _), _)| *m == metric).map(|(_, v)| v).sum()
     }
     fn dim(&self, metric: &str, dim: &str) -> i64 {
-        self.0.get(&(metric.to_owned(), dim.to_owned())).copied().unwrap_or(0)
+        self.0.get(&(metric, dim)).copied().unwrap_or(0)
     }
-    fn dims<'a>(&'a self, metric: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.0.keys().filter(move |(m, _)| m == metric).map(|(_, d)| d.as_str())
+    fn dims<'b>(&'b self, metric: &'b str) -> impl Iterator<Item = &'a str> + 'b {
+        self.0.keys().filter(move |(m, _)| *m == metric).map(|(_, d)| *d)
     }
 }
 
 /// A report's cells for one bucket's sums.
-type Cells = Box<dyn Fn(&Sums) -> Vec<Value>>;
+type Cells = Box<dyn Fn(&Sums<'_>) -> Vec<Value>>;
 
 /// One counter row as the store returns it.
 #[derive(Debug, Clone, PartialEq, Eq)]

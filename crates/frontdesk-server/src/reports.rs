@@ -167,10 +167,19 @@ pub async fn build(state: &AppState, kind: ReportKind, params: &ReportParams) ->
     let settings = state.store.report_settings().await?;
     let tz = core_reports::zone(&settings.time_zone);
     let q = params.parse(kind, &tz, now_ms())?;
-    refresh(state).await.map_err(|e| ApiError::internal(format!("could not refresh the reports: {e:#}")))?;
+    // The rollup as it stands if it cannot be brought up to date now (the
+    // writer is busy): a report a little behind beats no report; the
+    // periodic job catches up.
+    if let Err(e) = refresh(state).await {
+        tracing::warn!(error = %e, "reports served without refreshing the rollup first");
+    }
     let from = if kind == ReportKind::Impact { core_reports::week_start(q.to) } else { q.from };
     let to = q.to;
-    let rows = state.store.report_counts(kind.metrics(), &from.to_string(), &to.to_string()).await?;
+    let per_channel = kind == ReportKind::HandledByChannel;
+    let rows = state
+        .store
+        .report_counts(kind.metrics(), &from.to_string(), &to.to_string(), q.channel.as_deref(), per_channel)
+        .await?;
     let report = core_reports::build(&q, &rows);
     let labels = if kind == ReportKind::Team {
         let users = state.store.list_users().await?;

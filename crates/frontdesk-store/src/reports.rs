@@ -65,8 +65,17 @@ pub trait ReportStore {
     /// Decides the conversation's resolution if it is due at `now` and not
     /// decided yet, recording it as a `resolution` event; returns its data.
     async fn evaluate_resolution(&self, conversation_id: i64, now: i64) -> StoreResult<Option<Value>>;
-    /// Counter rows of `metrics` for local days `from..=to` (`YYYY-MM-DD`).
-    async fn report_counts(&self, metrics: &[&str], from: &str, to: &str) -> StoreResult<Vec<CountRow>>;
+    /// Counter rows of `metrics` for local days `from..=to` (`YYYY-MM-DD`),
+    /// of one channel or all; per channel, or summed over channels (their
+    /// `channel` is then the filter, or empty).
+    async fn report_counts(
+        &self,
+        metrics: &[&str],
+        from: &str,
+        to: &str,
+        channel: Option<&str>,
+        per_channel: bool,
+    ) -> StoreResult<Vec<CountRow>>;
     /// Writes conversations with their events as given; returns their ids.
     async fn import_history(&self, batch: &[HistoryConversation]) -> StoreResult<Vec<i64>>;
 }

@@ -73,6 +73,31 @@ pub enum BenchCommand {
         #[arg(long)]
         llm: bool,
     },
+    /// Knowledge gaps: grouping unanswered questions into topics — speed over
+    /// N noisy paraphrases of a labelled multilingual sample, and quality
+    /// (pair precision/recall, purity); with embeddings too when the model is there.
+    Gaps {
+        /// Questions to group.
+        #[arg(long, default_value_t = 10_000)]
+        questions: usize,
+        /// Where the embedding model is (a second run with vectors when present).
+        #[arg(long, default_value = "./models")]
+        models_dir: std::path::PathBuf,
+    },
+    /// Reports (G1–G11): generates conversations with their events (a year of
+    /// traffic), rebuilds the rollup from the events, then times every report
+    /// over HTTP; the global `--database-url` picks the store (default a
+    /// temporary SQLite file).
+    Reports {
+        #[arg(long, default_value_t = 1_000_000)]
+        conversations: usize,
+        /// Timed requests per report and range.
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+        /// Time the reports of the store as it is (filled by an earlier run), generating nothing.
+        #[arg(long)]
+        no_generate: bool,
+    },
     /// Ingest throughput: every file under a folder through the upload pipeline
     /// (store file → extract → chunk → store chunks → index); the global
     /// `--database-url` picks the store (default a temporary SQLite file).
@@ -106,8 +131,10 @@ pub enum BenchCommand {
 mod assign;
 mod channels;
 mod corpus;
+mod gaps;
 mod ingest;
 mod reply;
+mod reports;
 mod retrieval;
 
 /// Questions visitors ask: paraphrases of the demo's short answers.
@@ -259,6 +286,12 @@ pub async fn run(cmd: BenchCommand, database_url: Option<String>) -> anyhow::Res
         }
         BenchCommand::Reply { chunks, questions, llm } => {
             return reply::run(chunks, questions, database_url, llm).await
+        }
+        BenchCommand::Gaps { questions, models_dir } => {
+            return tokio::task::spawn_blocking(move || gaps::run(questions, &models_dir)).await?
+        }
+        BenchCommand::Reports { conversations, runs, no_generate } => {
+            return reports::run(conversations, runs, database_url, !no_generate).await
         }
         BenchCommand::Ingest { dir, repeat, generate } => {
             return ingest::run(dir, database_url, repeat, generate).await

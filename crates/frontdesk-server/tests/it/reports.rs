@@ -250,7 +250,7 @@ async fn all_counts(app: &TestApp) -> Vec<(String, String, String, String, i64)>
     ];
     let mut rows: Vec<_> = app
         .store()
-        .report_counts(&metrics, "0000-01-01", "9999-12-31")
+        .report_counts(&metrics, "0000-01-01", "9999-12-31", None, true)
         .await
         .unwrap()
         .into_iter()
