@@ -26,7 +26,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use jiff::civil::{Date, Weekday};
+use jiff::civil::Date;
 pub use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -563,8 +563,6 @@ pub struct ReportQuery {
     pub to: Date,
     pub bucket: Bucket,
     pub channel: Option<String>,
-    /// Today in the workspace's zone.
-    pub today: Date,
 }
 
 /// A report: one row per bucket (or one row for G1), its columns, and totals over the range.
@@ -805,11 +803,6 @@ pub fn parse_day(s: &str) -> Result<Date, String> {
     s.trim().parse::<Date>().map_err(|_| format!("{s:?} is not a date; use YYYY-MM-DD"))
 }
 
-/// Weekday helper re-exported for callers that label weeks.
-pub fn is_monday(d: Date) -> bool {
-    d.weekday() == Weekday::Monday
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -950,7 +943,6 @@ mod tests {
             to: "2026-01-11".parse().unwrap(),
             bucket: Bucket::Week,
             channel: None,
-            today: d,
         };
         let rows = vec![
             CountRow {

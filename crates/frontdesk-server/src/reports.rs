@@ -118,7 +118,7 @@ impl ReportParams {
             Some("day") => Bucket::Day,
             Some(_) => return Err(ApiError::invalid_field("bucket", "must be week or day")),
         };
-        Ok(ReportQuery { kind, from, to, bucket, channel, today })
+        Ok(ReportQuery { kind, from, to, bucket, channel })
     }
 
     pub fn csv(&self) -> ApiResult<bool> {

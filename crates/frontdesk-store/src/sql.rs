@@ -262,6 +262,26 @@ macro_rules! impl_store {
             serde_json::to_value(s).unwrap_or(Value::Null)
         }
 
+        /// Creates a short answer inside the caller's transaction: the row,
+        /// the content version (the agent uses it at once) and the audit row.
+        /// The caller bumps `local_changes` after committing.
+        async fn insert_short_answer(tx: &mut Tx<'_>, actor: &Actor, new: &NewShortAnswer) -> StoreResult<ShortAnswerRow> {
+            let id: i64 = sqlx::query(
+                "INSERT INTO short_answers (question, answer, citations_enabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id",
+            )
+            .bind(&new.question)
+            .bind(&new.answer)
+            .bind(new.citations_enabled)
+            .bind(now_ms())
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get("id")?;
+            let sa = fetch_short_answer(tx, id).await?;
+            bump_content_version(tx).await?;
+            audit(tx, actor, "create", "short_answer", id, None, Some(sa_json(&sa))).await?;
+            Ok(sa)
+        }
+
         /// Appends a message and its event inside the caller's transaction;
         /// returns it with the conversation's assignee kind at that moment.
         async fn insert_message(tx: &mut Tx<'_>, new: NewMessage, now: i64) -> StoreResult<(Message, String)> {
@@ -1214,20 +1234,7 @@ macro_rules! impl_store {
 
             async fn create_short_answer(&self, actor: &Actor, new: NewShortAnswer) -> StoreResult<ShortAnswerRow> {
                 let mut tx = self.write.begin().await?;
-                let now = now_ms();
-                let id: i64 = sqlx::query(
-                    "INSERT INTO short_answers (question, answer, citations_enabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id",
-                )
-                .bind(&new.question)
-                .bind(&new.answer)
-                .bind(new.citations_enabled)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get("id")?;
-                let sa = fetch_short_answer(&mut tx, id).await?;
-                bump_content_version(&mut tx).await?;
-                audit(&mut tx, actor, "create", "short_answer", id, None, Some(sa_json(&sa))).await?;
+                let sa = insert_short_answer(&mut tx, actor, &new).await?;
                 tx.commit().await?;
                 self.local_changes.fetch_add(1, std::sync::atomic::Ordering::Release);
                 Ok(sa)

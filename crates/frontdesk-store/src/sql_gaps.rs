@@ -1,6 +1,6 @@
 //! The knowledge gaps SQL both backends share (see `sql.rs` for the rules).
 //! `impl_gap_store!` is invoked next to `impl_store!`, whose helpers
-//! (`audit`, `Tx`, `DbRow`, `fetch_short_answer`, `bump_content_version`) it uses.
+//! (`audit`, `Tx`, `DbRow`, `insert_short_answer`) it uses.
 
 pub(crate) const TOPIC_SELECT: &str = "SELECT t.id, t.label, t.status, t.short_answer_id, t.created_at, t.closed_at, \
     COUNT(DISTINCT q.conversation_id) AS conversations, COUNT(q.id) AS questions, MAX(q.created_at) AS latest_at \
@@ -240,21 +240,8 @@ macro_rules! impl_gap_store {
             ) -> StoreResult<(ShortAnswerRow, GapTopic)> {
                 let mut tx = self.write.begin().await?;
                 lock_open_topic(&mut tx, topic_id).await?;
-                let now = now_ms();
-                let id: i64 = sqlx::query(
-                    "INSERT INTO short_answers (question, answer, citations_enabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id",
-                )
-                .bind(&new.question)
-                .bind(&new.answer)
-                .bind(new.citations_enabled)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get("id")?;
-                let sa = fetch_short_answer(&mut tx, id).await?;
-                bump_content_version(&mut tx).await?;
-                audit(&mut tx, actor, "create", "short_answer", id, None, Some(sa_json(&sa))).await?;
-                let topic = close_topic(&mut tx, actor, topic_id, topic_status::RESOLVED, Some(id)).await?;
+                let sa = insert_short_answer(&mut tx, actor, &new).await?;
+                let topic = close_topic(&mut tx, actor, topic_id, topic_status::RESOLVED, Some(sa.id)).await?;
                 tx.commit().await?;
                 self.local_changes.fetch_add(1, std::sync::atomic::Ordering::Release);
                 Ok((sa, topic))

@@ -109,10 +109,6 @@ macro_rules! impl_report_store {
             Ok((r.try_get("time_zone")?, r.try_get("counters_time_zone")?))
         }
 
-        fn report_tz(name: &str) -> core_reports::TimeZone {
-            core_reports::zone(name)
-        }
-
         /// Recomputes every counter from the stored facts (after a time-zone change).
         async fn recount_from_facts(tx: &mut Tx<'_>, tz: &core_reports::TimeZone) -> StoreResult<()> {
             sqlx::query("DELETE FROM report_counts").execute(&mut **tx).await?;
@@ -174,7 +170,7 @@ macro_rules! impl_report_store {
             async fn refresh_reports(&self, limit: i64) -> StoreResult<RollupStats> {
                 let mut tx = self.write.begin().await?;
                 let (zone, counted_in) = report_zones(&mut tx).await?;
-                let tz = report_tz(&zone);
+                let tz = core_reports::zone(&zone);
                 if zone != counted_in {
                     recount_from_facts(&mut tx, &tz).await?;
                     sqlx::query("UPDATE report_settings SET counters_time_zone = $1 WHERE id = 1")
@@ -264,7 +260,7 @@ macro_rules! impl_report_store {
             async fn rebuild_reports(&self) -> StoreResult<RollupStats> {
                 let mut tx = self.write.begin().await?;
                 let (zone, _) = report_zones(&mut tx).await?;
-                let tz = report_tz(&zone);
+                let tz = core_reports::zone(&zone);
                 for table in ["report_dirty", "conversation_facts", "report_counts"] {
                     sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
                 }
