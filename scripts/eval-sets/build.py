@@ -372,13 +372,19 @@ def mal_inline_el(c, neutral):
     return inner
 
 
+def mal_is_question_section(sec):
+    t = sec.find(MAL + "title")
+    return t is not None and norm_ws(mal_inline(t, [])).endswith("?")
+
+
 def mal_blocks(el, neutral, out, skip_sections=True):
     for c in el:
         name = mal_local(c.tag)
         if name in ("info", "title", "desc", "media", "comment", "links"):
             continue
         if name == "section":
-            if skip_sections:
+            # sections titled with a question are entries of their own
+            if skip_sections or mal_is_question_section(c):
                 continue
             mal_blocks(c, neutral, out, skip_sections)
             continue
@@ -484,7 +490,7 @@ def gnome_entries(root):
         for key, title, el in units:
             if not title.endswith("?"):
                 continue
-            if len(title.split()) < 4:
+            if len(title.split()) < 4 or re.match(r"^\w+ (do|does|is|are) (they|it|this|that)\b", title):
                 dropped.append((fn + "#" + key, title, "question too short to stand alone"))
                 continue
             is_page = key == ""
@@ -527,8 +533,10 @@ def pick_contains(entry, files_text, question):
         if v["answer"]:
             texts.append(plain(v["answer"]).lower())
     seen, cands = set(), []
-    for s in entry["neutral"]:
-        s = s.strip().strip(".,;:")
+    en_text = plain(entry["langs"]["en"]["answer"])
+    numbers = re.findall(r"(?<![\w.,])\d[\d.,:]*\d(?:\s?(?:%|°|GB|MB|KB|Hz|V|W|ms))?(?![\w])", en_text)
+    for s in list(entry["neutral"]) + numbers:
+        s = s.strip().rstrip(".,;:")
         if not (3 <= len(s) <= 40) or s.lower() in STOP_NEUTRAL or s.lower() in seen:
             continue
         seen.add(s.lower())
@@ -537,8 +545,12 @@ def pick_contains(entry, files_text, question):
         if all(s.lower() in t for t in texts):
             cands.append(s)
     # prefer distinctive (longer) strings, keep source order among equals
-    cands = sorted(cands, key=lambda s: -min(len(s), 20))[:3]
-    return cands
+    cands = sorted(cands, key=lambda s: -min(len(s), 20))
+    picked = []
+    for s in cands:
+        if not any(s.lower() in p.lower() for p in picked):
+            picked.append(s)
+    return picked[:3]
 
 
 def similar(a, b):
@@ -573,7 +585,7 @@ def build_set(name, entries, meta, unans_frac=0.2, keep_frac=0.4, foreign_only_f
         if len(unans) >= n_un:
             break
         a = by_id[i]["langs"]["en"]["answer"]
-        if any(similar(a, by_id[j]["langs"]["en"]["answer"]) > 0.5 for j in ids if j != i):
+        if any(similar(a, by_id[j]["langs"]["en"]["answer"]) > 0.3 for j in ids if j != i):
             continue
         unans.append(i)
     unans = set(unans)
