@@ -442,7 +442,10 @@ def mal_blocks(el, neutral, out, skip_sections=True):
             for row in c.iter(MAL + "tr"):
                 cells = [norm_ws(" ".join(mal_inline(p, neutral) for p in td.iter(MAL + "p")))
                          for td in row if mal_local(td.tag) in ("td", "th")]
-                if any(cells):
+                cells = [x for x in cells if x]      # icon-only cells are empty
+                if len(cells) == 1:
+                    out.append("- " + cells[0])
+                elif cells:
                     out.append("| " + " | ".join(cells) + " |")
 
 
@@ -748,7 +751,9 @@ COMMON_README = """
 - Unanswerable: {n_unans} of {n_entries} entries (seeded, never one whose answer is
   near-identical to a kept one) had their answer removed in every language; their
   questions remain with `expected_sources: []`. They are *near-miss* unanswerables: the
-  neighbouring FAQ entries on the same topic are still there.
+  neighbouring FAQ entries on the same topic are still there, and a few may be partly
+  answerable from a neighbour (e.g. a general term explained in passing elsewhere):
+  look at such cases before calling a reply a hallucination.
 - Split: by entry (all language versions of an entry's question are in the same split),
   stratified answerable/unanswerable, ~50/50, fixed seed.
 
