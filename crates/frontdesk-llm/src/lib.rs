@@ -24,6 +24,8 @@
 //!   voice, reply language, topics to avoid, CRM properties) and the passages, with
 //!   untrusted text neutralised; [`prompt::search_result`] formats passages as the
 //!   result of `search_knowledge`.
+//! * [`grounding`] — [`grounding::unsupported_claims`]: the figures, links and names of
+//!   a reply that the passages it cites do not contain (an ungrounded reply is not sent).
 //! * [`citations`] — markers (`[1]`, `[1, 3]`, `[#2]`, `[source 2]`, `【1】`…):
 //!   extraction, removal (also while streaming), and the retrieved-only check.
 //! * `testing` (feature `testing`) — `ScriptedServer`, a loopback OpenAI-compatible
@@ -57,6 +59,7 @@ pub mod citations;
 mod client;
 mod config;
 mod error;
+pub mod grounding;
 mod message;
 pub mod prompt;
 mod stream;
