@@ -1040,6 +1040,28 @@ pub fn failure_text(f: Failure, lang: Lang) -> &'static str {
         (Failure::NotFound, Lang::Fr) => {
             "Je n'ai rien trouvé qui corresponde à ces informations. Pouvez-vous les vérifier et réessayer ?"
         }
+        (Failure::NotFound, Lang::De) => {
+            "Ich konnte zu diesen Angaben nichts finden. Könnten Sie sie überprüfen und es erneut versuchen?"
+        }
+        (Failure::NotFound, Lang::Pt) => {
+            "Não encontrei nada que corresponda a esses dados. Pode conferi-los e tentar novamente?"
+        }
+        (Failure::NotFound, Lang::Nl) => {
+            "Ik kon niets vinden dat bij deze gegevens past. Kun je ze controleren en het opnieuw proberen?"
+        }
+        (Failure::NotFound, Lang::Sv) => {
+            "Jag hittade inget som matchar de uppgifterna. Kan du kontrollera dem och försöka igen?"
+        }
+        (Failure::NotFound, Lang::Ru) => {
+            "Не удалось ничего найти по этим данным. Проверьте их, пожалуйста, и попробуйте ещё раз."
+        }
+        (Failure::NotFound, Lang::Ja) => {
+            "ご入力の情報に一致するものが見つかりませんでした。内容をご確認のうえ、もう一度お試しいただけますか？"
+        }
+        (Failure::NotFound, Lang::Zh) => "没有找到与这些信息匹配的内容。请检查后再试一次好吗？",
+        (Failure::NotFound, Lang::Ko) => {
+            "입력하신 정보와 일치하는 내용을 찾지 못했어요. 확인하신 후 다시 시도해 주시겠어요?"
+        }
         (_, Lang::En) => {
             "Sorry, I couldn't complete that right now. Please try again in a moment, or a member of our team can help."
         }
@@ -1051,6 +1073,28 @@ pub fn failure_text(f: Failure, lang: Lang) -> &'static str {
         }
         (_, Lang::Fr) => {
             "Désolé, je n'ai pas pu terminer cette opération pour le moment. Réessayez dans un instant, ou un membre de notre équipe pourra vous aider."
+        }
+        (_, Lang::De) => {
+            "Das konnte ich gerade leider nicht erledigen. Bitte versuchen Sie es gleich noch einmal, oder ein Mitglied unseres Teams hilft Ihnen weiter."
+        }
+        (_, Lang::Pt) => {
+            "Desculpe, não consegui concluir isso agora. Tente novamente em instantes ou um membro da nossa equipe poderá ajudar."
+        }
+        (_, Lang::Nl) => {
+            "Sorry, dat is me nu niet gelukt. Probeer het zo nog eens, of iemand van ons team helpt je verder."
+        }
+        (_, Lang::Sv) => {
+            "Tyvärr kunde jag inte slutföra det just nu. Försök igen om en stund, eller så kan någon i vårt team hjälpa dig."
+        }
+        (_, Lang::Ru) => {
+            "К сожалению, сейчас не получилось это выполнить. Попробуйте ещё раз чуть позже или обратитесь к сотруднику нашей команды."
+        }
+        (_, Lang::Ja) => {
+            "申し訳ありません、ただいま処理を完了できませんでした。しばらくしてからもう一度お試しいただくか、担当スタッフがお手伝いします。"
+        }
+        (_, Lang::Zh) => "抱歉，暂时无法完成此操作。请稍后再试，或由我们团队的工作人员为您提供帮助。",
+        (_, Lang::Ko) => {
+            "죄송해요, 지금은 처리를 완료하지 못했어요. 잠시 후 다시 시도해 주시거나, 저희 팀원이 도와드릴 수 있어요."
         }
     }
 }
@@ -1069,6 +1113,14 @@ pub fn missing_params_text(m: &Missing, lang: Lang) -> String {
         Lang::It => format!("Per farlo mi serve questo dato: {list}. Puoi indicarmelo?"),
         Lang::Es => format!("Para hacerlo necesito este dato: {list}. ¿Me lo puede indicar?"),
         Lang::Fr => format!("Pour cela, j'ai besoin de cette information : {list}. Pouvez-vous me l'indiquer ?"),
+        Lang::De => format!("Dafür brauche ich noch folgende Angabe: {list}. Könnten Sie sie mir nennen?"),
+        Lang::Pt => format!("Para isso, preciso desta informação: {list}. Pode me informar?"),
+        Lang::Nl => format!("Daarvoor heb ik dit gegeven nodig: {list}. Kun je dat doorgeven?"),
+        Lang::Sv => format!("För att göra det behöver jag följande uppgift: {list}. Kan du skicka den?"),
+        Lang::Ru => format!("Для этого мне нужны следующие данные: {list}. Не могли бы вы их указать?"),
+        Lang::Ja => format!("お手続きには次の情報が必要です：{list}。教えていただけますか？"),
+        Lang::Zh => format!("为此，我需要以下信息：{list}。可以告诉我吗？"),
+        Lang::Ko => format!("이 작업을 하려면 다음 정보가 필요해요: {list}. 알려 주시겠어요?"),
     }
 }
 
@@ -1357,6 +1409,9 @@ mod tests {
             for f in [Failure::Timeout, Failure::NotFound, Failure::NotJson] {
                 let t = failure_text(f, l);
                 assert!(!t.contains("HTTP") && !t.contains("500") && !t.contains("JSON"), "{t}");
+                if l != Lang::En {
+                    assert_ne!(t, failure_text(f, Lang::En), "{l:?}");
+                }
             }
         }
         assert!(failure_needs_human(Failure::ServerError));

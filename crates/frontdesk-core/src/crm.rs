@@ -339,6 +339,14 @@ pub fn property_reply(lang: Lang, p: &ReadableProperty) -> String {
         Lang::It => format!("Ecco il dato che risulta a noi, {}: {}.", p.label, p.value),
         Lang::Es => format!("Este es el dato que tenemos, {}: {}.", p.label, p.value),
         Lang::Fr => format!("Voici l'information que nous avons, {} : {}.", p.label, p.value),
+        Lang::De => format!("Bei uns ist Folgendes hinterlegt – {}: {}.", p.label, p.value),
+        Lang::Pt => format!("Este é o dado que temos, {}: {}.", p.label, p.value),
+        Lang::Nl => format!("Bij ons staat het volgende – {}: {}.", p.label, p.value),
+        Lang::Sv => format!("Hos oss står följande – {}: {}.", p.label, p.value),
+        Lang::Ru => format!("По нашим данным — {}: {}.", p.label, p.value),
+        Lang::Ja => format!("登録されている情報は次のとおりです。{}：{}", p.label, p.value),
+        Lang::Zh => format!("我们这边记录的信息是，{}：{}。", p.label, p.value),
+        Lang::Ko => format!("저희가 가지고 있는 정보는 다음과 같아요. {}: {}", p.label, p.value),
     }
 }
 
@@ -350,6 +358,14 @@ pub fn updated_reply(lang: Lang, labels: &[&str]) -> String {
         Lang::It => format!("Grazie, ho aggiornato questi dati: {list}."),
         Lang::Es => format!("Gracias, he actualizado estos datos: {list}."),
         Lang::Fr => format!("Merci, j'ai mis à jour ces informations : {list}."),
+        Lang::De => format!("Danke, ich habe diese Angaben aktualisiert: {list}."),
+        Lang::Pt => format!("Obrigado, atualizei estes dados: {list}."),
+        Lang::Nl => format!("Bedankt, ik heb deze gegevens bijgewerkt: {list}."),
+        Lang::Sv => format!("Tack, jag har uppdaterat följande uppgifter: {list}."),
+        Lang::Ru => format!("Спасибо, эти данные обновлены: {list}."),
+        Lang::Ja => format!("ありがとうございます。次の情報を更新しました：{list}"),
+        Lang::Zh => format!("谢谢，以下信息已更新：{list}。"),
+        Lang::Ko => format!("감사합니다. 다음 정보를 업데이트했어요: {list}"),
     }
 }
 
@@ -461,6 +477,10 @@ mod tests {
         assert!(match_property("what is my password", &view).is_none());
         let m = match_property("which plan am I on?", &view).unwrap();
         assert_eq!(property_reply(Lang::En, &m.property), "Your plan is Pro.");
+        for l in Lang::ALL.into_iter().filter(|l| *l != Lang::En) {
+            assert!(property_reply(l, &m.property).contains("Pro"), "{l:?}");
+            assert_ne!(updated_reply(l, &["Phone"]), updated_reply(Lang::En, &["Phone"]), "{l:?}");
+        }
     }
 
     #[test]

@@ -67,6 +67,22 @@ pub struct Questions {
     pub es: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fr: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub de: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pt: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nl: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sv: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ru: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ja: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zh: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ko: Option<String>,
 }
 
 impl Criterion {
@@ -77,6 +93,14 @@ impl Criterion {
             Lang::It => self.question.it.as_ref(),
             Lang::Es => self.question.es.as_ref(),
             Lang::Fr => self.question.fr.as_ref(),
+            Lang::De => self.question.de.as_ref(),
+            Lang::Pt => self.question.pt.as_ref(),
+            Lang::Nl => self.question.nl.as_ref(),
+            Lang::Sv => self.question.sv.as_ref(),
+            Lang::Ru => self.question.ru.as_ref(),
+            Lang::Ja => self.question.ja.as_ref(),
+            Lang::Zh => self.question.zh.as_ref(),
+            Lang::Ko => self.question.ko.as_ref(),
         };
         if let Some(q) = own.filter(|q| !q.trim().is_empty()) {
             return q.trim().to_owned();
@@ -87,6 +111,14 @@ impl Criterion {
             Lang::It => format!("Posso chiederti anche: {name}?"),
             Lang::Es => format!("¿Puedo preguntarte también: {name}?"),
             Lang::Fr => format!("Puis-je aussi vous demander : {name} ?"),
+            Lang::De => format!("Darf ich Sie noch etwas fragen: {name}?"),
+            Lang::Pt => format!("Posso perguntar também: {name}?"),
+            Lang::Nl => format!("Mag ik je ook vragen: {name}?"),
+            Lang::Sv => format!("Får jag också fråga: {name}?"),
+            Lang::Ru => format!("Можно уточнить: {name}?"),
+            Lang::Ja => format!("{name}についても教えていただけますか？"),
+            Lang::Zh => format!("可以再问一下您的{name}吗？"),
+            Lang::Ko => format!("{name}도 여쭤봐도 될까요?"),
         }
     }
 
@@ -175,6 +207,14 @@ impl LeadSettings {
                 it: opt("it", c.question.it)?,
                 es: opt("es", c.question.es)?,
                 fr: opt("fr", c.question.fr)?,
+                de: opt("de", c.question.de)?,
+                pt: opt("pt", c.question.pt)?,
+                nl: opt("nl", c.question.nl)?,
+                sv: opt("sv", c.question.sv)?,
+                ru: opt("ru", c.question.ru)?,
+                ja: opt("ja", c.question.ja)?,
+                zh: opt("zh", c.question.zh)?,
+                ko: opt("ko", c.question.ko)?,
             };
             if c.accepted.is_empty() {
                 return Err(ValidationError::new(&at("accepted"), "list at least one value that qualifies"));
@@ -299,6 +339,15 @@ pub fn by_the_way(lang: Lang, question: &str) -> String {
         Lang::It => format!("A proposito, {q}"),
         Lang::Es => format!("Por cierto, {q}"),
         Lang::Fr => format!("Au fait, {q}"),
+        // German nouns keep their capital: after a colon the question stands whole.
+        Lang::De => format!("Übrigens: {question}"),
+        Lang::Pt => format!("A propósito, {q}"),
+        Lang::Nl => format!("Trouwens, {q}"),
+        Lang::Sv => format!("Förresten, {q}"),
+        Lang::Ru => format!("Кстати, {q}"),
+        Lang::Ja => format!("ところで、{question}"),
+        Lang::Zh => format!("顺便问一下，{question}"),
+        Lang::Ko => format!("그런데 {question}"),
     }
 }
 
@@ -309,6 +358,14 @@ pub fn noted(lang: Lang) -> &'static str {
         Lang::It => "Grazie, ne ho preso nota.",
         Lang::Es => "Gracias, lo he anotado.",
         Lang::Fr => "Merci, c'est noté.",
+        Lang::De => "Danke, ist notiert.",
+        Lang::Pt => "Obrigado, anotado.",
+        Lang::Nl => "Bedankt, genoteerd.",
+        Lang::Sv => "Tack, det är noterat.",
+        Lang::Ru => "Спасибо, записано.",
+        Lang::Ja => "ありがとうございます。承知しました。",
+        Lang::Zh => "谢谢，已记下。",
+        Lang::Ko => "감사합니다, 기록해 두었어요.",
     }
 }
 
@@ -323,6 +380,22 @@ pub fn to_sales(lang: Lang) -> &'static str {
         Lang::Fr => {
             "Merci pour vos réponses ! Je transmets vos coordonnées à notre équipe commerciale, qui vous contactera rapidement."
         }
+        Lang::De => {
+            "Danke für Ihre Antworten! Ich gebe Ihre Angaben an unser Vertriebsteam weiter, das sich in Kürze bei Ihnen meldet."
+        }
+        Lang::Pt => {
+            "Obrigado pelas respostas! Vou passar seus dados para nossa equipe comercial, que entrará em contato em breve."
+        }
+        Lang::Nl => {
+            "Bedankt voor je antwoorden! Ik geef je gegevens door aan ons salesteam, dat binnenkort contact met je opneemt."
+        }
+        Lang::Sv => "Tack för dina svar! Jag skickar dina uppgifter vidare till vårt säljteam, som hör av sig inom kort.",
+        Lang::Ru => "Спасибо за ответы! Передаю ваши данные нашему отделу продаж — с вами скоро свяжутся.",
+        Lang::Ja => {
+            "ご回答ありがとうございます。いただいた情報を営業チームにお伝えしますので、近日中に担当者よりご連絡いたします。"
+        }
+        Lang::Zh => "感谢您的回答！我会把您的信息转给我们的销售团队，他们会尽快与您联系。",
+        Lang::Ko => "답변해 주셔서 감사합니다! 입력하신 정보를 영업팀에 전달해 드릴게요. 곧 연락드릴 거예요.",
     }
 }
 
@@ -333,12 +406,49 @@ pub fn thanks(lang: Lang) -> &'static str {
         Lang::It => "Grazie per le risposte! Posso aiutarti in altro?",
         Lang::Es => "¡Gracias por tus respuestas! ¿Puedo ayudarte en algo más?",
         Lang::Fr => "Merci pour vos réponses ! Puis-je vous aider pour autre chose ?",
+        Lang::De => "Danke für Ihre Antworten! Kann ich Ihnen sonst noch helfen?",
+        Lang::Pt => "Obrigado pelas respostas! Posso ajudar com mais alguma coisa?",
+        Lang::Nl => "Bedankt voor je antwoorden! Kan ik je nog ergens anders mee helpen?",
+        Lang::Sv => "Tack för dina svar! Finns det något mer jag kan hjälpa dig med?",
+        Lang::Ru => "Спасибо за ответы! Могу ли я ещё чем-нибудь помочь?",
+        Lang::Ja => "ご回答ありがとうございます。ほかにお手伝いできることはありますか？",
+        Lang::Zh => "感谢您的回答！还有什么可以帮您的吗？",
+        Lang::Ko => "답변해 주셔서 감사합니다! 더 도와드릴 일이 있을까요?",
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_language_has_its_own_texts_and_questions() {
+        let c = Criterion {
+            property: "team_size".into(),
+            question: Questions {
+                en: "How many are you?".into(),
+                de: Some("Wie viele seid ihr?".into()),
+                ..Default::default()
+            },
+            accepted: vec![],
+            weight: 1,
+        };
+        assert_eq!(c.question_in(Lang::De), "Wie viele seid ihr?");
+        for l in Lang::ALL.into_iter().filter(|l| *l != Lang::En) {
+            assert_ne!(noted(l), noted(Lang::En), "{l:?}");
+            assert_ne!(to_sales(l), to_sales(Lang::En), "{l:?}");
+            assert_ne!(thanks(l), thanks(Lang::En), "{l:?}");
+            assert_ne!(by_the_way(l, "Q?"), by_the_way(Lang::En, "Q?"), "{l:?}");
+            assert!(c.question_in(l).contains("team size") || l == Lang::De, "{l:?}");
+        }
+        assert_eq!(by_the_way(Lang::De, "Wie groß ist Ihr Team?"), "Übrigens: Wie groß ist Ihr Team?");
+        // Stored criteria name their languages by code; an unknown code is refused.
+        let q: Questions =
+            serde_json::from_value(json!({"en": "Team?", "ko": "팀 규모는요?", "pt": "Equipe?"})).unwrap();
+        assert_eq!(q.ko.as_deref(), Some("팀 규모는요?"));
+        assert_eq!(serde_json::to_value(&q).unwrap(), json!({"en": "Team?", "pt": "Equipe?", "ko": "팀 규모는요?"}));
+        assert!(serde_json::from_value::<Questions>(json!({"en": "Team?", "xx": "?"})).is_err());
+    }
     use serde_json::json;
 
     fn fields() -> Vec<CrmField> {

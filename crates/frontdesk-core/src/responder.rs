@@ -280,19 +280,112 @@ fn small_talk(text: &str) -> Option<SmallTalk> {
         "there",
         "all",
         "everyone",
+        "hallo",
+        "guten",
+        "tag",
+        "morgen",
+        "moin",
+        "servus",
+        "ola",
+        "oi",
+        "bom",
+        "dia",
+        "boa",
+        "tarde",
+        "noite",
+        "hoi",
+        "goedemorgen",
+        "goedemiddag",
+        "goedenavond",
+        "dag",
+        "hej",
+        "hejsan",
+        "god",
+        "morgon",
+        "привет",
+        "здравствуйте",
+        "добрый",
+        "день",
+        "こんにちは",
+        "こんばんは",
+        "おはようございます",
+        "你好",
+        "您好",
+        "안녕하세요",
+        "안녕",
     ];
     const THANKS: &[&str] = &[
-        "thanks", "thank", "you", "thx", "ty", "much", "so", "very", "grazie", "mille", "tante", "gracias", "muchas",
-        "merci", "beaucoup", "great", "perfect", "ok", "okay", "cool", "perfetto", "perfecto", "parfait", "a", "lot",
+        "thanks",
+        "thank",
+        "you",
+        "thx",
+        "ty",
+        "much",
+        "so",
+        "very",
+        "grazie",
+        "mille",
+        "tante",
+        "gracias",
+        "muchas",
+        "merci",
+        "beaucoup",
+        "great",
+        "perfect",
+        "ok",
+        "okay",
+        "cool",
+        "perfetto",
+        "perfecto",
+        "parfait",
+        "a",
+        "lot",
+        "danke",
+        "vielen",
+        "dank",
+        "schon",
+        "super",
+        "perfekt",
+        "prima",
+        "obrigado",
+        "obrigada",
+        "valeu",
+        "muito",
+        "perfeito",
+        "otimo",
+        "bedankt",
+        "dankjewel",
+        "dankuwel",
+        "top",
+        "tack",
+        "sa",
+        "mycket",
+        "toppen",
+        "спасибо",
+        "большое",
+        "отлично",
+        "ありがとう",
+        "ありがとうございます",
+        "ありがとうございました",
+        "谢谢",
+        "谢谢你",
+        "谢谢您",
+        "多谢",
+        "감사합니다",
+        "고마워요",
+        "고맙습니다",
     ];
     let ws = words(text);
     if ws.is_empty() || ws.len() > 5 {
         return None;
     }
-    if ws.iter().all(|w| GREETINGS.contains(&w.as_str())) {
+    // Words are folded (Japanese voicing marks and Korean syllables too), so
+    // the lists are compared folded.
+    let listed = |list: &[&str], w: &str| list.iter().any(|l| *l == w || (!l.is_ascii() && crate::text::fold(l) == w));
+    if ws.iter().all(|w| listed(GREETINGS, w)) {
         return Some(SmallTalk::Greeting);
     }
-    if ws.iter().all(|w| THANKS.contains(&w.as_str())) {
+    if ws.iter().all(|w| listed(THANKS, w)) {
         return Some(SmallTalk::Thanks);
     }
     None
@@ -355,5 +448,38 @@ mod tests {
         let r = ask("Hello!", Personality::Friendly);
         assert_eq!(r.outcome, Outcome::SmallTalk);
         assert!(r.text.contains("Luma"));
+    }
+
+    #[test]
+    fn greetings_and_thanks_in_every_language_are_small_talk_in_that_language() {
+        let cases = [
+            ("Guten Tag!", "Guten Tag, ich bin Luma."),
+            ("Olá, bom dia", "Olá, sou Luma."),
+            ("Goedemorgen", "Goedendag, ik ben Luma."),
+            ("Hej hej", "Välkommen, jag heter Luma."),
+            ("Здравствуйте!", "Здравствуйте, я Luma."),
+            ("こんにちは", "お問い合わせありがとうございます。Lumaと申します。"),
+            ("你好", "您好，我是Luma。"),
+            ("안녕하세요", "안녕하십니까, Luma입니다."),
+        ];
+        for (text, starts) in cases {
+            let r = ask(text, Personality::Professional);
+            assert_eq!(r.outcome, Outcome::SmallTalk, "{text}");
+            assert!(r.text.starts_with(starts), "{text}: {}", r.text);
+        }
+        for (text, starts) in [
+            ("Danke schön!", "Gern geschehen!"),
+            ("Muito obrigado", "De nada!"),
+            ("Bedankt!", "Graag gedaan!"),
+            ("Tack så mycket", "Varsågod!"),
+            ("Спасибо большое", "Пожалуйста!"),
+            ("ありがとうございます", "どういたしまして！"),
+            ("谢谢", "不客气！"),
+            ("감사합니다", "별말씀을요."),
+        ] {
+            let r = ask(text, Personality::Professional);
+            assert_eq!(r.outcome, Outcome::SmallTalk, "{text}");
+            assert!(r.text.starts_with(starts), "{text}: {}", r.text);
+        }
     }
 }

@@ -75,18 +75,50 @@ fn default_message(which: HandoffMessage, lang: Lang, process: HandoffProcess) -
         (TeamAvailable, HandoffProcess::Async, It) => "Un membro del nostro team ti risponderà qui il prima possibile, di solito entro un giorno lavorativo.",
         (TeamAvailable, HandoffProcess::Async, Es) => "Un miembro de nuestro equipo te responderá aquí lo antes posible, normalmente en un día laborable.",
         (TeamAvailable, HandoffProcess::Async, Fr) => "Un membre de notre équipe vous répondra ici dès que possible, en général sous un jour ouvré.",
+        (TeamAvailable, HandoffProcess::Async, De) => "Ein Mitglied unseres Teams meldet sich hier so schnell wie möglich, in der Regel innerhalb eines Werktags.",
+        (TeamAvailable, HandoffProcess::Async, Pt) => "Um membro da nossa equipe vai responder aqui o mais rápido possível, normalmente em até um dia útil.",
+        (TeamAvailable, HandoffProcess::Async, Nl) => "Iemand van ons team reageert hier zo snel mogelijk, meestal binnen één werkdag.",
+        (TeamAvailable, HandoffProcess::Async, Sv) => "Någon i vårt team svarar här så snart som möjligt, oftast inom en arbetsdag.",
+        (TeamAvailable, HandoffProcess::Async, Ru) => "Сотрудник нашей команды ответит здесь как можно скорее, обычно в течение одного рабочего дня.",
+        (TeamAvailable, HandoffProcess::Async, Ja) => "担当スタッフができるだけ早くこちらでご返信します。通常は1営業日以内にご連絡いたします。",
+        (TeamAvailable, HandoffProcess::Async, Zh) => "我们团队的工作人员会尽快在这里回复您，通常在一个工作日内。",
+        (TeamAvailable, HandoffProcess::Async, Ko) => "저희 팀원이 가능한 한 빨리 이곳으로 답변드릴게요. 보통 영업일 기준 하루 이내에 답변드립니다.",
         (TeamAvailable, _, En) => "I'm connecting you with a member of our team. They'll be with you shortly.",
         (TeamAvailable, _, It) => "Ti metto in contatto con un membro del nostro team. Sarà da te a breve.",
         (TeamAvailable, _, Es) => "Te pongo en contacto con un miembro de nuestro equipo. Estará contigo en breve.",
         (TeamAvailable, _, Fr) => "Je vous mets en relation avec un membre de notre équipe. Il sera avec vous sous peu.",
+        (TeamAvailable, _, De) => "Ich verbinde Sie mit einem Mitglied unseres Teams. Gleich ist jemand für Sie da.",
+        (TeamAvailable, _, Pt) => "Estou transferindo você para um membro da nossa equipe. Em instantes alguém vai atender você.",
+        (TeamAvailable, _, Nl) => "Ik verbind je door met iemand van ons team. Er is zo iemand bij je.",
+        (TeamAvailable, _, Sv) => "Jag kopplar dig till någon i vårt team. Någon är med dig inom kort.",
+        (TeamAvailable, _, Ru) => "Соединяю вас с сотрудником нашей команды. Он скоро подключится к разговору.",
+        (TeamAvailable, _, Ja) => "担当スタッフにおつなぎします。まもなく対応いたしますので、少々お待ちください。",
+        (TeamAvailable, _, Zh) => "正在为您转接我们团队的工作人员，请稍候。",
+        (TeamAvailable, _, Ko) => "저희 팀원에게 연결해 드릴게요. 곧 응대해 드리겠습니다.",
         (TeamUnavailable, _, En) => "Our team isn't available right now. We've received your message and will reply here as soon as we're back.",
         (TeamUnavailable, _, It) => "Il nostro team non è disponibile in questo momento. Abbiamo ricevuto il tuo messaggio e ti risponderemo qui appena possibile.",
         (TeamUnavailable, _, Es) => "Nuestro equipo no está disponible ahora. Hemos recibido tu mensaje y te responderemos aquí en cuanto volvamos.",
         (TeamUnavailable, _, Fr) => "Notre équipe n'est pas disponible pour le moment. Nous avons reçu votre message et vous répondrons ici dès notre retour.",
+        (TeamUnavailable, _, De) => "Unser Team ist gerade nicht erreichbar. Wir haben Ihre Nachricht erhalten und antworten hier, sobald wir wieder da sind.",
+        (TeamUnavailable, _, Pt) => "Nossa equipe não está disponível no momento. Recebemos sua mensagem e responderemos aqui assim que voltarmos.",
+        (TeamUnavailable, _, Nl) => "Ons team is op dit moment niet bereikbaar. We hebben je bericht ontvangen en reageren hier zodra we er weer zijn.",
+        (TeamUnavailable, _, Sv) => "Vårt team är inte tillgängligt just nu. Vi har tagit emot ditt meddelande och svarar här så snart vi är tillbaka.",
+        (TeamUnavailable, _, Ru) => "Сейчас наша команда недоступна. Мы получили ваше сообщение и ответим здесь, как только вернёмся.",
+        (TeamUnavailable, _, Ja) => "ただいま担当スタッフが対応できない時間帯です。メッセージは受け付けましたので、対応可能になり次第こちらでご返信します。",
+        (TeamUnavailable, _, Zh) => "我们的团队目前不在线。我们已收到您的消息，回来后会第一时间在这里回复您。",
+        (TeamUnavailable, _, Ko) => "지금은 저희 팀이 응대할 수 없는 시간이에요. 메시지는 잘 받았으며, 업무가 재개되는 대로 이곳으로 답변드릴게요.",
         (Unassigned, _, En) => "Thanks, we've received your request. A member of our team will pick it up as soon as possible.",
         (Unassigned, _, It) => "Grazie, abbiamo ricevuto la tua richiesta. Un membro del nostro team la prenderà in carico il prima possibile.",
         (Unassigned, _, Es) => "Gracias, hemos recibido tu solicitud. Un miembro de nuestro equipo la atenderá lo antes posible.",
         (Unassigned, _, Fr) => "Merci, nous avons bien reçu votre demande. Un membre de notre équipe la prendra en charge dès que possible.",
+        (Unassigned, _, De) => "Danke, wir haben Ihre Anfrage erhalten. Ein Mitglied unseres Teams kümmert sich so schnell wie möglich darum.",
+        (Unassigned, _, Pt) => "Obrigado, recebemos sua solicitação. Um membro da nossa equipe vai cuidar dela o mais rápido possível.",
+        (Unassigned, _, Nl) => "Bedankt, we hebben je aanvraag ontvangen. Iemand van ons team pakt deze zo snel mogelijk op.",
+        (Unassigned, _, Sv) => "Tack, vi har tagit emot ditt ärende. Någon i vårt team tar hand om det så snart som möjligt.",
+        (Unassigned, _, Ru) => "Спасибо, мы получили ваш запрос. Сотрудник нашей команды займётся им как можно скорее.",
+        (Unassigned, _, Ja) => "お問い合わせを受け付けました。担当スタッフができるだけ早く対応いたします。",
+        (Unassigned, _, Zh) => "谢谢，我们已收到您的请求。团队工作人员会尽快处理。",
+        (Unassigned, _, Ko) => "감사합니다. 요청을 잘 받았어요. 저희 팀원이 최대한 빨리 확인해 드릴게요.",
     }
 }
 
@@ -197,7 +229,13 @@ mod tests {
         assert!(m.text(HandoffMessage::TeamAvailable, Lang::En, HandoffProcess::Async).contains("follow up"));
         for l in Lang::ALL {
             for w in [HandoffMessage::TeamAvailable, HandoffMessage::TeamUnavailable, HandoffMessage::Unassigned] {
-                assert!(!m.text(w, l, HandoffProcess::Live).is_empty());
+                for process in [HandoffProcess::Live, HandoffProcess::Async] {
+                    let t = m.text(w, l, process);
+                    assert!(!t.is_empty());
+                    if l != Lang::En {
+                        assert_ne!(t, m.text(w, Lang::En, process), "{w:?} {l:?}: not translated");
+                    }
+                }
             }
         }
     }

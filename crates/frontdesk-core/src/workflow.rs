@@ -264,7 +264,7 @@ pub fn validate(w: &mut Workflow) -> Result<(), ValidationError> {
                         if Lang::from_code(l).is_none() {
                             return Err(ValidationError::new(
                                 &format!("{at}.languages[{k}]"),
-                                "must be one of en, it, es, fr",
+                                format!("must be one of {}", Lang::codes()),
                             ));
                         }
                     }
@@ -471,7 +471,7 @@ mod tests {
             ),
             (
                 wf(vec![Rule {
-                    conditions: vec![Condition::LanguageIs { languages: vec!["de".into()] }],
+                    conditions: vec![Condition::LanguageIs { languages: vec!["xx".into()] }],
                     actions: vec![Action::AssignToAgent],
                 }]),
                 "rules[0].conditions[0].languages[0]",

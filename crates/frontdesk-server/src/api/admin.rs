@@ -196,7 +196,10 @@ impl ProfileInput {
         if let Some(l) = self.default_lang {
             let l = l.trim().to_lowercase();
             if frontdesk_core::lang::Lang::from_code(&l).is_none() {
-                return Err(ApiError::invalid_field("default_lang", "must be one of en, it, es, fr"));
+                return Err(ApiError::invalid_field(
+                    "default_lang",
+                    format!("must be one of {}", frontdesk_core::lang::Lang::codes()),
+                ));
             }
             p.default_lang = l;
         }

@@ -62,7 +62,10 @@ fn messages(field: &str, list: Vec<LangText>) -> ApiResult<Vec<(String, String)>
     for (i, m) in list.into_iter().enumerate() {
         let lang = m.lang.trim().to_lowercase();
         if frontdesk_core::lang::Lang::from_code(&lang).is_none() {
-            return Err(ApiError::invalid_field(&format!("{field}[{i}].lang"), "must be one of en, it, es, fr"));
+            return Err(ApiError::invalid_field(
+                &format!("{field}[{i}].lang"),
+                format!("must be one of {}", frontdesk_core::lang::Lang::codes()),
+            ));
         }
         if out.iter().any(|(l, _)| *l == lang) {
             return Err(ApiError::invalid_field(&format!("{field}[{i}].lang"), "is given twice"));

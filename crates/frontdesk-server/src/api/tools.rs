@@ -123,7 +123,7 @@ pub struct TestInput {
     /// Take contact parameters from this contact's readable properties.
     #[serde(default)]
     pub contact_id: Option<i64>,
-    /// The language of the polite failure sentence (en, it, es, fr).
+    /// The language of the polite failure sentence (en, it, es, fr, de, pt, nl, sv, ru, ja, zh, ko).
     #[serde(default)]
     pub lang: Option<String>,
 }
@@ -144,9 +144,8 @@ pub async fn run_test(state: &AppState, id: i64, input: TestInput) -> ApiResult<
     let def = state.store.get_action(id).await?.def;
     let lang = match input.lang.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
         None => Lang::En,
-        Some(code) => {
-            Lang::from_code(code).ok_or_else(|| ApiError::invalid_field("lang", "must be one of en, it, es, fr"))?
-        }
+        Some(code) => Lang::from_code(code)
+            .ok_or_else(|| ApiError::invalid_field("lang", format!("must be one of {}", Lang::codes())))?,
     };
     let mut readable: Vec<ReadableProperty> = match input.contact_id {
         Some(cid) => {

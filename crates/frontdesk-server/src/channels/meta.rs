@@ -456,6 +456,18 @@ pub fn text_only_phrase(lang: Lang) -> &'static str {
         Lang::Fr => {
             "Désolé, je ne peux lire que les messages texte. Pouvez-vous écrire votre question dans un message ?"
         }
+        Lang::De => {
+            "Entschuldigung, ich kann nur Textnachrichten lesen. Könnten Sie Ihre Frage in einer Nachricht schreiben?"
+        }
+        Lang::Pt => "Desculpe, só consigo ler mensagens de texto. Pode escrever sua pergunta em uma mensagem?",
+        Lang::Nl => "Sorry, ik kan alleen tekstberichten lezen. Kun je je vraag in een bericht typen?",
+        Lang::Sv => "Tyvärr kan jag bara läsa textmeddelanden. Kan du skriva din fråga i ett meddelande?",
+        Lang::Ru => "Извините, я могу читать только текстовые сообщения. Напишите, пожалуйста, ваш вопрос текстом.",
+        Lang::Ja => {
+            "申し訳ありませんが、テキストメッセージしか読むことができません。ご質問をメッセージで送っていただけますか？"
+        }
+        Lang::Zh => "抱歉，我只能读取文字消息。可以请您用文字发送您的问题吗？",
+        Lang::Ko => "죄송해요, 텍스트 메시지만 읽을 수 있어요. 질문을 메시지로 적어 주시겠어요?",
     }
 }
 

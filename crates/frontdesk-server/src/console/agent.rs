@@ -30,15 +30,6 @@ const PERSONALITIES: &[(Personality, &str)] = &[
     (Personality::BrandVoice, "Use my brand voice"),
 ];
 
-fn lang_name(l: Lang) -> &'static str {
-    match l {
-        Lang::En => "English",
-        Lang::It => "Italian",
-        Lang::Es => "Spanish",
-        Lang::Fr => "French",
-    }
-}
-
 /// The profile form's values: the stored profile or what was just posted.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -182,7 +173,7 @@ fn render_profile(
     let origin = origin(headers, state);
     let layout = Layout::new(authed, Section::Agent, "Agent", "/console/agent").flash(flash).error(error);
     let personalities = options(PERSONALITIES.iter().map(|(p, l)| (p.as_str(), *l)), &form.personality);
-    let langs = options(Lang::ALL.iter().map(|l| (l.code(), lang_name(*l))), &form.default_lang);
+    let langs = options(Lang::ALL.iter().map(|l| (l.code(), l.english_name())), &form.default_lang);
     page(
         status,
         &ProfilePage {

@@ -14,6 +14,7 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use frontdesk_core::lang::Lang;
 use frontdesk_core::permissions::Permission as P;
 use frontdesk_knowledge::extract::SUPPORTED_EXTENSIONS;
 use frontdesk_store::{source_kind, source_status, Article, Source};
@@ -28,16 +29,16 @@ use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult, Code};
 use crate::state::AppState;
 
-/// The languages an article can be written in.
-const LANGUAGES: &[(&str, &str)] = &[
-    ("en", "English"),
-    ("it", "Italian"),
-    ("es", "Spanish"),
-    ("fr", "French"),
-    ("de", "German"),
-    ("pt", "Portuguese"),
-    ("sv", "Swedish"),
-];
+/// The languages an article can be written in: those the agent speaks.
+const LANGUAGES: [(&str, &str); 12] = {
+    let mut out = [("", ""); 12];
+    let mut i = 0;
+    while i < Lang::ALL.len() {
+        out[i] = (Lang::ALL[i].code(), Lang::ALL[i].english_name());
+        i += 1;
+    }
+    out
+};
 
 /// Where a successful upload lands.
 const UPLOADED: &str = "/console/sources?kind=file&flash=uploaded";

@@ -360,6 +360,8 @@ struct ActionPage {
     tests: Vec<TestField>,
     result: Option<ResultView>,
     test_error: Option<String>,
+    /// The reply languages of a test run: (code, name).
+    langs: Vec<(&'static str, &'static str)>,
 }
 
 #[derive(Template)]
@@ -367,6 +369,11 @@ struct ActionPage {
 struct ResultFragment {
     result: Option<ResultView>,
     test_error: Option<String>,
+}
+
+/// The languages a test run can reply in: (code, name).
+fn reply_langs() -> Vec<(&'static str, &'static str)> {
+    frontdesk_core::lang::Lang::ALL.iter().map(|l| (l.code(), l.english_name())).collect()
 }
 
 fn test_fields(d: &ActionDef) -> Vec<TestField> {
@@ -429,7 +436,16 @@ fn render_action(
     l.flash = flash_of(flash);
     page(
         status,
-        &ActionPage { layout: l, id, form, can_edit: can(authed, P::EditAgent), tests, result, test_error: None },
+        &ActionPage {
+            layout: l,
+            id,
+            form,
+            can_edit: can(authed, P::EditAgent),
+            tests,
+            result,
+            test_error: None,
+            langs: reply_langs(),
+        },
     )
 }
 
@@ -534,7 +550,16 @@ pub(crate) async fn test_action(
     let tests = test_fields(&stored.def);
     let form = ActionForm::of(&stored.def);
     let l = layout(&authed, Section::Actions, format!("Action {}", stored.def.name), format!("/console/actions/{id}"));
-    ok(&ActionPage { layout: l, id: Some(id), form, can_edit: can(&authed, P::EditAgent), tests, result, test_error })
+    ok(&ActionPage {
+        layout: l,
+        id: Some(id),
+        form,
+        can_edit: can(&authed, P::EditAgent),
+        tests,
+        result,
+        test_error,
+        langs: reply_langs(),
+    })
 }
 
 // ---------- CRM fields ----------

@@ -103,6 +103,17 @@ async fn judgement_in_a_live_conversation(app: TestApp) {
         .iter()
         .any(|a| a["after"]["handoff_phrases"].as_array().is_some_and(|p| p.len() == 2));
     assert!(has_phrases, "{audit}");
+
+    // The default language is any the agent speaks, by its code.
+    let (s, e) = app.admin(Method::PUT, "/api/v1/agent", Some(json!({"default_lang": "xx"}))).await;
+    assert_eq!((s, e["field"].as_str()), (422, Some("default_lang")), "{e}");
+    assert!(e["message"].as_str().unwrap_or_default().contains("sv"), "{e}");
+    for code in ["sv", "ja", "en"] {
+        let (s, p) = app.admin(Method::PUT, "/api/v1/agent", Some(json!({"default_lang": code}))).await;
+        assert_eq!(s, 200, "{p}");
+        let (_, p) = app.admin(Method::GET, "/api/v1/agent", None).await;
+        assert_eq!(p["default_lang"], code, "{p}");
+    }
 }
 both_backends!(judgement_in_a_live_conversation);
 

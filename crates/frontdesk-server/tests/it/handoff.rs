@@ -40,7 +40,8 @@ async fn live_handoff_round_robin_and_fallbacks(app: TestApp) {
             Method::PUT,
             "/api/v1/handoff",
             Some(json!({"process": "live", "user_ids": [ann], "team_ids": [team],
-                        "team_available": [{"lang": "it", "text": "Arriva subito un collega!"}]})),
+                        "team_available": [{"lang": "it", "text": "Arriva subito un collega!"},
+                                           {"lang": "de", "text": "Gleich ist jemand für Sie da!"}]})),
         )
         .await;
     assert_eq!(s, 200, "{v}");
@@ -61,6 +62,8 @@ async fn live_handoff_round_robin_and_fallbacks(app: TestApp) {
     // The visitor's language picks the admin's message.
     let (_, _, d4) = hand_off(&app, "Vorrei parlare con un operatore").await;
     assert_eq!(last_agent_text(&d4), "Arriva subito un collega!");
+    let (_, _, d4) = hand_off(&app, "Ich möchte mit einem Mitarbeiter sprechen").await;
+    assert_eq!(last_agent_text(&d4), "Gleich ist jemand für Sie da!");
 
     // Away people are skipped; with nobody available the conversation waits and the visitor is told.
     away(&app, ann).await;
@@ -100,7 +103,7 @@ async fn handoff_settings_are_validated_and_audited(app: TestApp) {
         (json!({"user_ids": [unseated]}), "user_ids[0]"),
         (json!({"user_ids": [987654]}), "user_ids[0]"),
         (json!({"team_ids": [987654]}), "team_ids[0]"),
-        (json!({"team_available": [{"lang": "de", "text": "Hallo"}]}), "team_available[0].lang"),
+        (json!({"team_available": [{"lang": "xx", "text": "Hallo"}]}), "team_available[0].lang"),
         (json!({"when_unassigned": "forget"}), "when_unassigned"),
     ] {
         let (s, e) = app.admin(Method::PUT, "/api/v1/handoff", Some(body.clone())).await;
@@ -113,11 +116,16 @@ async fn handoff_settings_are_validated_and_audited(app: TestApp) {
     assert_eq!(s, 200);
     let (_, audit) = app.admin(Method::GET, "/api/v1/audit?entity_type=handoff_settings", None).await;
     assert_eq!(audit.as_array().unwrap().len(), 1, "{audit}");
+    // Every language the agent speaks has its own messages.
+    let texts = json!([{"lang": "de", "text": "Gleich ist jemand da!"}, {"lang": "KO", "text": "곧 연결해 드릴게요!"}]);
+    let (s, v) = app.admin(Method::PUT, "/api/v1/handoff", Some(json!({"team_available": texts}))).await;
+    assert_eq!(s, 200, "{v}");
     // Survives a restart.
     let db = app.stop().await;
     let app = TestApp::spawn_on(db, |_| {}).await;
     let (_, v) = app.admin(Method::GET, "/api/v1/handoff", None).await;
     assert_eq!(v["process"], "async");
+    assert_eq!(v["messages"]["team_available"], json!([["de", "Gleich ist jemand da!"], ["ko", "곧 연결해 드릴게요!"]]));
 }
 both_backends!(handoff_settings_are_validated_and_audited);
 
@@ -128,6 +136,9 @@ async fn handoff_is_set_from_the_console(app: TestApp) {
     assert_eq!(html.status(), 200);
     let html = html.text().await.unwrap();
     assert!(html.contains("Asynchronous handoff") && html.contains("ed@test.example"), "{html}");
+    for l in frontdesk_core::lang::Lang::ALL {
+        assert!(html.contains(&format!("name=\"team_available_{}\"", l.code())), "{l:?}");
+    }
     let csrf = crate::common::csrf_of(&html);
     let ed_s = ed.to_string();
     let form = [
@@ -137,6 +148,7 @@ async fn handoff_is_set_from_the_console(app: TestApp) {
         ("user_ids", ed_s.as_str()),
         ("when_unassigned", "close"),
         ("team_unavailable_fr", "Revenez demain !"),
+        ("team_unavailable_ja", "明日またお越しください。"),
     ];
     let r = app.client.post(app.url("/console/handoff")).header("cookie", &cookie).form(&form).send().await.unwrap();
     assert_eq!(r.status(), 303);
@@ -145,7 +157,11 @@ async fn handoff_is_set_from_the_console(app: TestApp) {
     assert_eq!(v["destination"], "help_desk");
     assert_eq!(v["user_ids"], json!([ed]));
     assert_eq!(v["when_unassigned"], "close");
-    assert_eq!(v["messages"]["team_unavailable"], json!([["fr", "Revenez demain !"]]), "{v}");
+    assert_eq!(
+        v["messages"]["team_unavailable"],
+        json!([["fr", "Revenez demain !"], ["ja", "明日またお越しください。"]]),
+        "{v}"
+    );
     assert!(v["workflow_id"].is_null(), "{v}");
     // A bad value is shown on the page, nothing saved.
     let bad = [("_csrf", csrf.as_str()), ("process", "later")];
