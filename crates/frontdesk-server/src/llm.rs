@@ -1,16 +1,24 @@
 //! The LLM responder: the model drafts the answer from the retrieved
 //! passages and the tools (search, handoff, actions, CRM) that the engine
 //! supplies here. Streams the draft to the conversation's widget; maps the
-//! run into the core `Reply` with a trace. Any failure is returned to
-//! `respond`, which applies the configured fallback — the visitor never sees
-//! an error.
+//! run into the core `Reply` with a trace.
+//!
+//! Grounded like the built-in path: a matching short answer is sent without
+//! calling the model; near matches and the retrieved passages are put in the
+//! prompt before the model is called; a factual question that nothing
+//! retrieved is about is handed off without calling it; the model's answer
+//! is sent only when it cites what was retrieved (or reports what its tools
+//! did) and every figure, link and name in it is in what it cites
+//! (`frontdesk_llm::grounding`). A failed run or a withheld answer is returned
+//! to `respond`, which applies `llm_on_failure` — the visitor never sees an
+//! error or an ungrounded answer.
 
 use std::sync::Mutex;
 
 use frontdesk_core::lang::Lang;
 use frontdesk_core::model::{Author, HandoffTrigger};
 use frontdesk_core::persona::Phrase;
-use frontdesk_core::responder::{Outcome, Persona, Reply, ToolTrace, Trace};
+use frontdesk_core::responder::{Citation, Outcome, Persona, Question, Reply, ToolTrace, Trace};
 use frontdesk_llm::{
     handoff_to_human_spec, prompt, search_knowledge_spec, AgentRun, AvoidTopic, BoxFuture, Client, Delta, Finish,
     Message, PromptInput, RunError, ToolBox, ToolOutput, ToolSpec, Turn, HANDOFF_TO_HUMAN, SEARCH_KNOWLEDGE,
@@ -31,18 +39,46 @@ const SEARCH_PASSAGES: usize = 4;
 /// Earlier messages of the conversation sent with the question.
 const HISTORY_MESSAGES: usize = 10;
 
+/// Something the model may cite: a retrieved passage, or a short answer whose
+/// question is close to the visitor's (near the matching threshold).
+#[derive(Debug, Clone)]
+enum Found {
+    Passage(Retrieved),
+    ShortAnswer { id: i64, question: String, answer: String },
+}
+
+impl Found {
+    fn same(&self, other: &Found) -> bool {
+        match (self, other) {
+            (Found::Passage(a), Found::Passage(b)) => a.passage.chunk_id == b.passage.chunk_id,
+            (Found::ShortAnswer { id: a, .. }, Found::ShortAnswer { id: b, .. }) => a == b,
+            _ => false,
+        }
+    }
+
+    /// What a reply citing it may state (for the grounding check).
+    fn text(&self) -> String {
+        match self {
+            Found::Passage(r) => {
+                format!("{}\n{}\n{}", r.passage.title, r.passage.heading_path.join("\n"), r.passage.text)
+            }
+            Found::ShortAnswer { question, answer, .. } => format!("{question}\n{answer}"),
+        }
+    }
+}
+
 /// The passages of one reply, numbered from 1 in the order the model saw them.
 struct Retrievals {
-    items: Mutex<Vec<Retrieved>>,
+    items: Mutex<Vec<Found>>,
 }
 
 impl Retrievals {
-    fn add(&self, found: Vec<Retrieved>) -> Vec<(u32, Retrieved)> {
+    fn add(&self, found: Vec<Found>) -> Vec<(u32, Found)> {
         let mut items = self.items.lock().unwrap_or_else(|e| e.into_inner());
         let mut out = Vec::with_capacity(found.len());
         for r in found {
             // The same chunk keeps its first id.
-            let id = match items.iter().position(|x| x.passage.chunk_id == r.passage.chunk_id) {
+            let id = match items.iter().position(|x| x.same(&r)) {
                 Some(i) => i,
                 None => {
                     items.push(r.clone());
@@ -54,21 +90,29 @@ impl Retrievals {
         out
     }
 
-    fn get(&self, id: u32) -> Option<Retrieved> {
+    fn get(&self, id: u32) -> Option<Found> {
         let items = self.items.lock().unwrap_or_else(|e| e.into_inner());
         items.get((id as usize).checked_sub(1)?).cloned()
     }
 }
 
-fn prompt_passages(numbered: &[(u32, Retrieved)]) -> Vec<frontdesk_llm::Passage> {
+fn prompt_passages(numbered: &[(u32, Found)]) -> Vec<frontdesk_llm::Passage> {
     numbered
         .iter()
-        .map(|(id, r)| frontdesk_llm::Passage {
-            id: *id,
-            title: r.passage.title.clone(),
-            // The model never sees URLs: it cannot cite or leak a private page's address.
-            url: None,
-            text: r.passage.text.clone(),
+        .map(|(id, f)| match f {
+            Found::Passage(r) => frontdesk_llm::Passage {
+                id: *id,
+                title: r.passage.title.clone(),
+                // The model never sees URLs: it cannot cite or leak a private page's address.
+                url: None,
+                text: r.passage.text.clone(),
+            },
+            Found::ShortAnswer { question, answer, .. } => frontdesk_llm::Passage {
+                id: *id,
+                title: format!("Short answer: {question}"),
+                url: None,
+                text: format!("Question: {question}\nAnswer: {answer}"),
+            },
         })
         .collect()
 }
@@ -117,7 +161,7 @@ impl ToolBox for EngineTools<'_> {
                     let lang = frontdesk_knowledge::lang::detect_query(query, self.lang);
                     match retrieve(self.state, query, lang, SEARCH_PASSAGES).await {
                         Ok(found) => {
-                            let numbered = self.retrievals.add(found);
+                            let numbered = self.retrievals.add(found.into_iter().map(Found::Passage).collect());
                             let ids: Vec<u32> = numbered.iter().map(|(id, _)| *id).collect();
                             ToolOutput::ok(prompt::search_result(&prompt_passages(&numbered))).with_passages(ids)
                         }
@@ -214,14 +258,51 @@ fn tool_traces(steps: &[frontdesk_llm::ToolStep]) -> Vec<ToolTrace> {
         .collect()
 }
 
-/// What went wrong, with what the tools did before it (for the trace).
+/// Why the model's run gave no reply to send, with the trace so far (the tools it
+/// called, the candidates, the timings).
 pub struct LlmFailure {
     pub error: String,
-    pub tools: Vec<ToolTrace>,
+    /// True when the model answered but the answer was withheld as ungrounded (it
+    /// cites nothing retrieved, or states figures, links or names its passages do
+    /// not contain); false when the model itself failed.
+    pub withheld: bool,
+    pub trace: Trace,
 }
 
-/// Drafts the reply with the model. `Err` means the model failed (timeout,
-/// HTTP error, malformed output, step limit): the caller falls back.
+/// Short answers at or above this share of the matching threshold are given to
+/// the model as passages (a confident match is answered without the model).
+const NEAR_SHORT_ANSWER: f32 = 0.6;
+/// Near-threshold short answers put in the prompt.
+const PROMPT_SHORT_ANSWERS: usize = 2;
+
+/// Whether a passage shares a content term with the question (after stemming),
+/// or is in another language than the question (cross-language retrieval shares
+/// no words): anything else is not about the question.
+fn relevant(question_terms: &[String], query_lang: &str, r: &Retrieved) -> bool {
+    let p = &r.passage;
+    if p.lang != query_lang && p.lang != "und" && query_lang != "und" {
+        return true;
+    }
+    let terms = frontdesk_core::text::terms(&format!("{} {} {}", p.title, p.heading_path.join(" "), p.text));
+    question_terms.iter().any(|t| terms.contains(t))
+}
+
+fn candidate(r: &Retrieved) -> frontdesk_core::responder::TraceCandidate {
+    frontdesk_core::responder::TraceCandidate {
+        source_kind: "source".into(),
+        source_id: r.passage.source_id,
+        title: r.passage.title.clone(),
+        score: r.passage.score,
+    }
+}
+
+/// Drafts the reply with the model, grounded: a short answer that matches is sent
+/// as it is without calling the model; short answers near the threshold and the
+/// retrieved passages go into the prompt; a question nothing retrieved is about is
+/// handed off without calling the model; the model's answer must cite what was
+/// retrieved and state no figure, link or name that the cited text lacks.
+/// `Err` means no model answer can be sent (the model failed, or its answer was
+/// withheld): the caller applies `llm_on_failure`.
 pub async fn reply(
     state: &AppState,
     client: &Client,
@@ -233,22 +314,90 @@ pub async fn reply(
 ) -> Result<Reply, LlmFailure> {
     let query_lang = frontdesk_knowledge::lang::detect_query(&ask.text, voice.default_lang.code());
     let retrievals = Retrievals { items: Mutex::new(Vec::new()) };
-    let initial = match retrieve(state, &ask.text, query_lang, PROMPT_PASSAGES).await {
-        Ok(found) => retrievals.add(found),
+
+    // 1. Short answers first, as on the built-in path.
+    let matched = agent.responder.reply(&Question { text: ask.text.clone(), persona: voice.clone() });
+    trace.candidates = matched.trace.candidates.clone();
+    let near_threshold = matched.trace.threshold * NEAR_SHORT_ANSWER;
+    let mut small_talk = None;
+    match matched.outcome {
+        Outcome::Answered => {
+            let mut r = matched;
+            trace.decision = format!("{}: sent as written, the model was not called", r.trace.decision);
+            trace.threshold = r.trace.threshold;
+            r.trace = trace;
+            return Ok(r);
+        }
+        Outcome::SmallTalk => small_talk = Some(matched),
+        Outcome::Handoff(HandoffTrigger::VisitorAsked) => {
+            let mut r = matched;
+            r.trace.notes.splice(0..0, trace.notes);
+            return Ok(r);
+        }
+        _ => {}
+    }
+    let mut found: Vec<Found> = Vec::new();
+    for c in trace.candidates.iter().filter(|c| c.score >= near_threshold).take(PROMPT_SHORT_ANSWERS) {
+        match state.store.get_short_answer(c.source_id).await {
+            Ok(a) => found.push(Found::ShortAnswer { id: a.id, question: a.question, answer: a.answer }),
+            Err(e) => trace.notes.push(format!("short answer #{} could not be read: {e}", c.source_id)),
+        }
+    }
+    let near_short_answers = found.len();
+
+    // 2. Passages, retrieved before the model is called.
+    let question_terms = frontdesk_core::text::terms(&ask.text);
+    let mut passages = match retrieve(state, &ask.text, query_lang, PROMPT_PASSAGES).await {
+        Ok(p) => p,
         Err(e) => {
             trace.notes.push(format!("search failed before the model was called: {e}"));
             Vec::new()
         }
     };
-    trace.candidates = initial
-        .iter()
-        .map(|(_, r)| frontdesk_core::responder::TraceCandidate {
-            source_kind: "source".into(),
-            source_id: r.passage.source_id,
-            title: r.passage.title.clone(),
-            score: r.passage.score,
-        })
-        .collect();
+    let previous = ask.history.iter().rev().find(|(a, _)| *a == Author::Visitor).map(|(_, t)| t.as_str());
+    let mut relevant_passages = passages.iter().filter(|r| relevant(&question_terms, query_lang, r)).count();
+    if relevant_passages == 0 {
+        // A follow-up ("and for Business?") is searched with the message before it.
+        if let Some(prev) = previous {
+            let both = format!("{prev} {}", ask.text);
+            if let Ok(more) = retrieve(state, &both, query_lang, PROMPT_PASSAGES).await {
+                let terms = frontdesk_core::text::terms(&both);
+                relevant_passages = more.iter().filter(|r| relevant(&terms, query_lang, r)).count();
+                if relevant_passages > 0 {
+                    trace.notes.push("searched with the previous message too (a follow-up question)".into());
+                    passages = more;
+                }
+            }
+        }
+    }
+    trace.candidates.extend(passages.iter().map(candidate));
+    found.extend(passages.into_iter().map(Found::Passage));
+
+    // 3. Nothing is about the question: the model is not asked to answer from its own knowledge.
+    let other_tools = !agent.tools.actions.is_empty()
+        || (ask.conversation_id.is_some() && agent.tools.crm_fields.iter().any(|f| f.agent_read || f.agent_write));
+    if small_talk.is_none() && near_short_answers == 0 && relevant_passages == 0 && !other_tools {
+        trace.decision = format!(
+            "no short answer is close to the question and no retrieved passage shares a term with it \
+             ({} passages): handed off without calling the model",
+            found.len()
+        );
+        return Ok(Reply {
+            text: voice.say(lang, Phrase::CannotAnswer),
+            citations: vec![],
+            actions: vec![],
+            confidence: 0.0,
+            outcome: Outcome::Handoff(HandoffTrigger::CannotAnswer),
+            trace,
+        });
+    }
+    let initial = retrievals.add(found);
+    if near_short_answers > 0 {
+        trace
+            .notes
+            .push(format!("{near_short_answers} short answer(s) near the threshold given to the model as passages"));
+    }
+
     let topics: Vec<AvoidTopic> = agent
         .profile
         .topics_to_avoid
@@ -309,13 +458,17 @@ pub async fn reply(
         &mut on_delta,
     )
     .await;
+    let discard = || {
+        if let Some(id) = conversation {
+            state.hub.draft(id, Draft::Discard { step: usize::MAX });
+        }
+    };
     let run: AgentRun = match run {
         Ok(r) => r,
         Err(RunError { error, steps, .. }) => {
-            if let Some(id) = conversation {
-                state.hub.draft(id, Draft::Discard { step: usize::MAX });
-            }
-            return Err(LlmFailure { error: format!("{} ({})", error, error.kind()), tools: tool_traces(&steps) });
+            discard();
+            trace.tools = tool_traces(&steps);
+            return Err(LlmFailure { error: format!("{} ({})", error, error.kind()), withheld: false, trace });
         }
     };
     trace.responder =
@@ -357,17 +510,8 @@ pub async fn reply(
             trace,
         });
     }
-    let mut citations = Vec::new();
-    for id in &run.citations {
-        if let Some(r) = retrievals.get(*id) {
-            if let Some(c) = cite(state, &r).await {
-                if !citations.iter().any(|x: &frontdesk_core::responder::Citation| x.source_id == c.source_id) {
-                    citations.push(c);
-                }
-            }
-        }
-    }
     if leaks_prompt(&run.text, &system) {
+        discard();
         trace.decision = "declined: the draft repeated the agent's instructions".into();
         trace.notes.push("the drafted answer quoted the system prompt and was withheld".into());
         return Ok(Reply {
@@ -380,19 +524,90 @@ pub async fn reply(
         });
     }
     if run.text.trim().is_empty() {
-        return Err(LlmFailure { error: "the model returned an empty answer".into(), tools: trace.tools });
+        return Err(LlmFailure { error: "the model returned an empty answer".into(), withheld: false, trace });
     }
-    trace.decision = if citations.is_empty() {
-        "the model answered without citing a passage".into()
+
+    // 4. Grounding: what the reply cites, and what it may rely on besides.
+    let cited: Vec<Found> = run.citations.iter().filter_map(|id| retrievals.get(*id)).collect();
+    let tool_results: Vec<&str> = run
+        .steps
+        .iter()
+        .filter(|s| s.executed && s.ok && s.name != SEARCH_KNOWLEDGE && s.name != HANDOFF_TO_HUMAN)
+        .map(|s| s.output.as_str())
+        .collect();
+    let mut support: Vec<String> = cited.iter().map(Found::text).collect();
+    support.extend(tool_results.iter().map(|s| s.to_string()));
+    support.push(agent.profile.name.clone());
+    support.extend(contact.iter().map(|(k, v)| format!("{k}: {v}")));
+    let mut asked = ask.text.clone();
+    for (_, t) in ask.history.iter().filter(|(a, _)| *a == Author::Visitor) {
+        asked.push('\n');
+        asked.push_str(t);
+    }
+    let unsupported = frontdesk_llm::grounding::unsupported_claims(&run.text, &support, &asked);
+    let withheld = if cited.is_empty() && tool_results.is_empty() {
+        (small_talk.is_none()).then(|| "the model answered without citing a retrieved passage".to_owned())
     } else {
-        format!("the model answered citing {} passage(s)", run.citations.len())
+        None
+    };
+    let withheld = withheld.or_else(|| {
+        (!unsupported.is_empty()).then(|| {
+            format!(
+                "the model's answer states what {} does not say: {}",
+                if cited.is_empty() && tool_results.is_empty() { "nothing retrieved" } else { "what it cites" },
+                unsupported.iter().map(|c| format!("{c:?}")).collect::<Vec<_>>().join(", ")
+            )
+        })
+    });
+    if let Some(why) = withheld {
+        discard();
+        let draft: String = run.text.chars().take(300).collect();
+        trace.notes.push(format!("withheld draft: {draft:?}"));
+        if let Some(mut r) = small_talk {
+            // Small talk needs no model: the built-in reply is sent instead.
+            trace.decision = format!("{why}; small talk answered by the built-in responder");
+            r.trace = trace;
+            return Ok(r);
+        }
+        return Err(LlmFailure { error: why, withheld: true, trace });
+    }
+
+    let mut citations = Vec::new();
+    for f in &cited {
+        let c = match f {
+            Found::Passage(r) => cite(state, r).await,
+            Found::ShortAnswer { id, question, .. } => Some(Citation {
+                source_kind: "short_answer".into(),
+                source_id: *id,
+                title: question.clone(),
+                url: None,
+            }),
+        };
+        if let Some(c) = c {
+            if !citations.iter().any(|x: &Citation| x.source_kind == c.source_kind && x.source_id == c.source_id) {
+                citations.push(c);
+            }
+        }
+    }
+    let actions = std::mem::take(&mut *tools.actions.lock().unwrap_or_else(|e| e.into_inner()));
+    let outcome = if small_talk.is_some() && citations.is_empty() && actions.is_empty() {
+        trace.decision = "small talk: the model replied".into();
+        Outcome::SmallTalk
+    } else {
+        trace.decision = if citations.is_empty() {
+            "the model answered from its tools' results".into()
+        } else {
+            format!(
+                "the model answered citing {} passage(s); every figure, link and name is in what it cites",
+                run.citations.len()
+            )
+        };
+        Outcome::Answered
     };
     if run.finish == Finish::Truncated {
         trace.notes.push("the answer was cut at the token limit".into());
     }
-    let actions = std::mem::take(&mut *tools.actions.lock().unwrap_or_else(|e| e.into_inner()));
-    let confidence = if citations.is_empty() && actions.is_empty() { 0.5 } else { 0.9 };
-    Ok(Reply { text: run.text, citations, actions, confidence, outcome: Outcome::Answered, trace })
+    Ok(Reply { text: run.text, citations, actions, confidence: 0.9, outcome, trace })
 }
 
 /// Whether `text` repeats the system prompt's rules (a leaked prompt):

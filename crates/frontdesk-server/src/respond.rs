@@ -86,16 +86,17 @@ pub async fn respond(state: &AppState, agent: &AgentSnapshot, ask: &Ask) -> Repl
         Some(client) => match crate::llm::reply(state, client, agent, &voice, lang, ask, trace.clone()).await {
             Ok(r) => r,
             Err(failure) => {
-                let mut trace = trace;
-                trace.tools = failure.tools;
-                trace.notes.push(format!("the LLM failed: {}", failure.error));
+                // The model failed, or its answer was withheld as ungrounded (llm.rs).
+                let mut trace = failure.trace;
+                let why = if failure.withheld { "the model's answer was not grounded" } else { "the LLM failed" };
+                trace.notes.push(format!("{why}: {}", failure.error));
                 match client.config().on_failure {
                     frontdesk_llm::FailurePolicy::Fallback => {
                         trace.notes.push("answered by the built-in responder instead (setting llm_on_failure)".into());
                         built_in(state, agent, &voice, lang, ask, trace).await
                     }
                     frontdesk_llm::FailurePolicy::Handoff => {
-                        trace.decision = "handed off because the LLM failed (setting llm_on_failure)".into();
+                        trace.decision = format!("handed off because {why} (setting llm_on_failure)");
                         let outcome = Outcome::Handoff(HandoffTrigger::CannotAnswer);
                         reply(voice.say(lang, Phrase::CannotAnswer), outcome, 0.0, trace)
                     }

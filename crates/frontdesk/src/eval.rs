@@ -16,7 +16,8 @@ use frontdesk_store::{source_kind, Actor, NewFile, NewSource};
 
 #[derive(Subcommand)]
 pub enum EvalCommand {
-    /// Recall@1, recall@k and MRR of retrieval, overall and per language.
+    /// Recall@1, recall@k and MRR of retrieval, overall and per language
+    /// (with the settings of `--config FILE` and `FRONTDESK_*`).
     Retrieval {
         /// Folder of content files (any supported type), searched recursively.
         #[arg(long)]
@@ -36,7 +37,8 @@ pub enum EvalCommand {
         #[arg(long, default_value = "./models")]
         models_dir: PathBuf,
     },
-    /// Runs the configured responder on every question and counts what it did:
+    /// Runs the configured responder on every question and counts what it did
+    /// (the settings of `--config FILE` and `FRONTDESK_*` apply, e.g. `llm_url`):
     /// answered citing an expected source, answered with a wrong or missing
     /// source, answered although unanswerable, handed off although
     /// answerable, handed off correctly.
@@ -153,6 +155,7 @@ impl AnswerReport {
 }
 
 async fn run_answers(
+    settings: Settings,
     content: &Path,
     questions: &Path,
     json: bool,
@@ -162,7 +165,7 @@ async fn run_answers(
     use frontdesk_core::responder::Outcome;
     let text = std::fs::read_to_string(questions).with_context(|| format!("reading {}", questions.display()))?;
     let qs = parse_questions(&text).map_err(|e| anyhow::anyhow!("{}: {e}", questions.display()))?;
-    let (state, paths, _tmp) = ingest(content, Some(models_dir)).await?;
+    let (state, paths, _tmp) = ingest(content, Some(models_dir), settings).await?;
     let agent = state.agent().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut report = AnswerReport::default();
     for q in &qs {
@@ -210,10 +213,14 @@ pub(crate) fn files_under(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// A throwaway workspace holding `content`; returns it and source id → relative path.
+/// A throwaway workspace holding `content`, run with `settings` (the settings file
+/// of `--config` and `FRONTDESK_*` variables, as `serve` reads them: `llm_url`,
+/// `answer_threshold`…) but with its data and database in a temporary directory;
+/// returns it and source id → relative path.
 pub async fn ingest(
     content: &Path,
     models_dir: Option<&Path>,
+    settings: Settings,
 ) -> anyhow::Result<(AppState, HashMap<i64, String>, tempfile::TempDir)> {
     let tmp = tempfile::tempdir()?;
     let store = frontdesk_store::open(&format!("sqlite://{}", tmp.path().join("eval.db").display())).await?;
@@ -221,7 +228,8 @@ pub async fn ingest(
         .and_then(frontdesk_embed::load_default)
         .map(|m| std::sync::Arc::new(m) as std::sync::Arc<dyn frontdesk_embed::Embedder>);
     let knowledge = Knowledge::in_memory(tmp.path(), embedder)?;
-    let settings = Settings { data_dir: tmp.path().to_path_buf(), ..Settings::default() };
+    let database_url = format!("sqlite://{}", tmp.path().join("eval.db").display());
+    let settings = Settings { data_dir: tmp.path().to_path_buf(), database_url, ..settings };
     let state = AppState::new(store, settings, knowledge);
     let actor = Actor::system("eval");
     let mut paths = HashMap::new();
@@ -260,13 +268,15 @@ pub async fn ingest(
     Ok((state, paths, tmp))
 }
 
-pub async fn run(cmd: EvalCommand) -> anyhow::Result<()> {
+/// Runs an eval command; `settings` are the process settings (`--config FILE`,
+/// `FRONTDESK_*`), so `eval answers` measures the responder as configured.
+pub async fn run(cmd: EvalCommand, settings: Settings) -> anyhow::Result<()> {
     let (content, questions, k, json, retriever, models_dir) = match cmd {
         EvalCommand::Retrieval { content, questions, k, json, retriever, models_dir } => {
             (content, questions, k, json, retriever, models_dir)
         }
         EvalCommand::Answers { content, questions, json, models_dir, verbose } => {
-            return run_answers(&content, &questions, json, &models_dir, verbose).await;
+            return run_answers(settings, &content, &questions, json, &models_dir, verbose).await;
         }
     };
     use frontdesk_server::knowledge::Retriever;
@@ -279,7 +289,7 @@ pub async fn run(cmd: EvalCommand) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&questions).with_context(|| format!("reading {}", questions.display()))?;
     let questions = parse_questions(&text).map_err(|e| anyhow::anyhow!("{}: {e}", questions.display()))?;
     let models = (retriever != Retriever::Bm25).then_some(models_dir.as_path());
-    let (state, paths, _tmp) = ingest(&content, models).await?;
+    let (state, paths, _tmp) = ingest(&content, models, settings).await?;
     if retriever != Retriever::Bm25 && state.knowledge.embedder().is_none() {
         anyhow::bail!(
             "no embedding model in {}: run scripts/fetch-models.sh, or use --retriever bm25",

@@ -310,7 +310,7 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Eval { command } => eval::run(command).await,
+        Command::Eval { command } => eval::run(command, load_settings(&cli.global)?).await,
         Command::Bench { command } => bench::run(command, cli.global.database_url.clone()).await,
     }
 }
