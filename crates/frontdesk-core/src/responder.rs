@@ -71,6 +71,23 @@ pub struct Trace {
     /// Where the time went, when a model drafted the reply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub llm: Option<LlmTimings>,
+    /// The evidence weighed to answer from a passage or hand off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<TraceEvidence>,
+}
+
+/// The answer-or-hand-off decision on retrieved passages (K2): every signal,
+/// the calibrated probability that the first source is right, and the
+/// threshold it had to reach.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TraceEvidence {
+    /// The calibration used (which retrievers and models it was fitted for).
+    pub model: String,
+    /// Signal name → value, in the model's order.
+    pub signals: Vec<(String, f32)>,
+    pub probability: f32,
+    pub threshold: f32,
+    pub answered: bool,
 }
 
 /// Time spent by the LLM responder, in microseconds.

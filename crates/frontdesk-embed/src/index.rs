@@ -129,6 +129,16 @@ impl VectorIndex {
         self.rows.contains_key(&chunk_id)
     }
 
+    /// The dot product of `chunk_id`'s vector with `query`, when it has one
+    /// (and `query` has the index's length).
+    pub fn similarity(&self, chunk_id: i64, query: &[f32]) -> Option<f32> {
+        let row = *self.rows.get(&chunk_id)?;
+        if query.len() != self.dims {
+            return None;
+        }
+        Some(dot(&self.data[row * self.dims..(row + 1) * self.dims], query))
+    }
+
     /// The `k` rows with the largest dot product with `query`, best first, as
     /// `(chunk id, source id, similarity)`. Equal similarities go to the smaller chunk
     /// id. Empty when `query` has the wrong length or a non-finite value, or `k` is 0.

@@ -251,6 +251,42 @@ pub fn compose(question: &str, question_lang: &str, passages: &[Passage], policy
     Some(Composed { passage: passage.clone(), text, coverage: cov })
 }
 
+/// How well a passage supports a question, by its words: the weighted share
+/// of the question's content terms it contains (title and headings
+/// included), and how many names or acronyms the visitor wrote it lacks.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Support {
+    pub coverage: f32,
+    pub missing_specific: usize,
+}
+
+/// The [`Support`] of `passage` for `question` (in `question_lang`).
+pub fn support(question: &str, question_lang: &str, passage: &Passage) -> Support {
+    let qt = question_terms(question, question_lang);
+    let total: f32 = qt.iter().map(|t| t.weight).sum();
+    if qt.is_empty() || total <= 0.0 {
+        return Support::default();
+    }
+    let bag = Bag::new(passage);
+    let (mut hit, mut missing_specific) = (0.0, 0);
+    for t in &qt {
+        if bag.has(&t.term) {
+            hit += t.weight;
+        } else if t.specific {
+            missing_specific += 1;
+        }
+    }
+    Support { coverage: hit / total, missing_specific }
+}
+
+/// The sentences of `passage` that answer `question` best (see [`compose`]
+/// for how they are chosen), without judging whether the passage is the right
+/// one: the caller decided that.
+pub fn quote_passage(question: &str, question_lang: &str, passage: &Passage, policy: &AnswerPolicy) -> String {
+    let qt = question_terms(question, question_lang);
+    quote(&qt, asks_for_figure(question), &passage.text, policy)
+}
+
 /// How far the best passage of `source_id` outscores the best passage of any
 /// other source (chunks of one article do not compete with each other).
 fn source_lead(passages: &[Passage], source_id: i64) -> f32 {

@@ -13,6 +13,7 @@ pub mod eval;
 pub mod extract;
 pub mod index;
 pub mod lang;
+pub mod rank;
 
 use serde::{Deserialize, Serialize};
 

@@ -11,8 +11,9 @@ use frontdesk_core::guard::{self, Noise, Topic};
 use frontdesk_core::lang::{detect, Lang};
 use frontdesk_core::model::{Author, HandoffTrigger};
 use frontdesk_core::persona::Phrase;
-use frontdesk_core::responder::{Citation, Outcome, Persona, Question, Reply, Trace, TraceCandidate};
-use frontdesk_knowledge::answer::{compose, AnswerPolicy, Passage};
+use frontdesk_core::responder::{Citation, Outcome, Persona, Question, Reply, Trace, TraceCandidate, TraceEvidence};
+use frontdesk_knowledge::answer::{AnswerPolicy, Passage};
+use frontdesk_knowledge::rank::{Calibration, Evidence, Signals};
 use frontdesk_store::StoredChunk;
 
 use crate::state::{persona, AgentSnapshot, AppState};
@@ -162,6 +163,15 @@ fn similar_topic(state: &AppState, agent: &AgentSnapshot, text: &str, trace: &mu
         return None;
     }
     let embedder = state.knowledge.embedder()?;
+    if embedder.name() != frontdesk_embed::MINILM_NAME {
+        // The threshold is MiniLM's; another model's cosines are on another
+        // scale (e5 puts unrelated questions near 0.8). Keywords only.
+        trace.notes.push(format!(
+            "topics to avoid matched by keywords only: no similarity threshold is calibrated for {}",
+            embedder.name()
+        ));
+        return None;
+    }
     let q = embedder.embed(&[text.to_owned()]).ok()?.pop()?;
     let (i, sim) = agent
         .topic_vectors
@@ -344,38 +354,124 @@ async fn built_in(
     notes.append(&mut r.trace.notes);
     r.trace.notes = notes;
     r.trace.responder = "built_in".into();
+    if is_edge_short_answer(&r) {
+        // A short answer only just above the threshold must not beat a
+        // passage that matches far better (a question about renting an
+        // e-bike answered with the plan prices).
+        let mut probe = r.clone();
+        probe.outcome = Outcome::Handoff(HandoffTrigger::CannotAnswer);
+        let passage = answer_from_sources(state, agent, voice, lang, &ask.text, probe).await;
+        if passage.outcome == Outcome::Answered {
+            let mut passage = passage;
+            passage.trace.notes.push(format!(
+                "a short answer scored {:.2}, just above its threshold {:.2}; the passage clears its calibrated threshold (probability {:.2}): the passage answers",
+                r.confidence, r.trace.threshold, passage.confidence
+            ));
+            return passage;
+        }
+        r.trace.notes.push(format!(
+            "the short answer is near its threshold, but no passage clears its own ({})",
+            passage.trace.decision
+        ));
+        return r;
+    }
     if r.outcome != Outcome::Handoff(HandoffTrigger::CannotAnswer) {
         return r;
     }
     answer_from_sources(state, agent, voice, lang, &ask.text, r).await
 }
 
+/// A short answer matched at or above its threshold scores at least this
+/// to be taken without looking at the passages.
+const CLEAR_SHORT_ANSWER: f32 = 0.75;
+
+fn is_edge_short_answer(r: &Reply) -> bool {
+    r.outcome == Outcome::Answered
+        && r.citations.first().is_some_and(|c| c.source_kind == "short_answer")
+        && r.confidence < CLEAR_SHORT_ANSWER
+}
+
 /// Retrieves the passages for `query`, best first, with their pages.
 pub async fn retrieve(state: &AppState, query: &str, lang: &str, k: usize) -> anyhow::Result<Vec<Retrieved>> {
-    let hits = state.knowledge.search(query, lang, k).await?;
-    if hits.is_empty() {
-        return Ok(vec![]);
+    Ok(retrieve_ranked(state, query, lang, k).await?.0)
+}
+
+/// How many candidates get their text read and are ranked again with it.
+const SECOND_STAGE: usize = 20;
+
+/// [`retrieve`], with what every retriever said of each passage and the
+/// search's notes (a retriever that could not run). Two stages: the
+/// retrievers' candidates are fused by their scores; the first
+/// [`SECOND_STAGE`] are read from the store and ranked again by the same
+/// learned model with their words' support of the question added.
+pub async fn retrieve_ranked(
+    state: &AppState,
+    query: &str,
+    lang: &str,
+    k: usize,
+) -> anyhow::Result<(Vec<Retrieved>, Vec<Signals>, Vec<String>)> {
+    let found = state.knowledge.signals(query, lang, k.max(SECOND_STAGE), crate::knowledge::Retriever::Fused).await?;
+    let mut ranked = found.ranked;
+    ranked.truncate(k.max(SECOND_STAGE));
+    if ranked.is_empty() {
+        return Ok((vec![], vec![], found.notes));
     }
-    let ids: Vec<i64> = hits.iter().map(|h| h.chunk_id).collect();
+    let ids: Vec<i64> = ranked.iter().map(|h| h.chunk_id).collect();
     let chunks: HashMap<i64, StoredChunk> =
         state.store.chunks_by_ids(&ids).await?.into_iter().map(|c| (c.id, c)).collect();
-    Ok(hits
+    ranked.retain(|s| chunks.contains_key(&s.chunk_id));
+    for s in &mut ranked {
+        let c = &chunks[&s.chunk_id];
+        s.support = Some(support_of(query, lang, &without_instructions(passage_of(c, 0.0))));
+    }
+    frontdesk_knowledge::rank::fuse(&mut ranked, &state.knowledge.fusion(found.vectors));
+    ranked.truncate(k);
+    let retrieved = ranked
         .iter()
-        .filter_map(|h| {
-            chunks.get(&h.chunk_id).map(|c| Retrieved {
-                passage: Passage {
-                    chunk_id: c.id,
-                    source_id: c.source_id,
-                    score: h.score,
-                    title: c.title.clone(),
-                    heading_path: c.heading_path.clone(),
-                    text: c.text.clone(),
-                    lang: c.lang.clone(),
-                },
-                page_url: c.url.clone(),
-            })
+        .map(|h| {
+            let c = &chunks[&h.chunk_id];
+            Retrieved { passage: passage_of(c, h.fused), page_url: c.url.clone() }
         })
-        .collect())
+        .collect();
+    Ok((retrieved, ranked, found.notes))
+}
+
+fn passage_of(c: &StoredChunk, score: f32) -> Passage {
+    Passage {
+        chunk_id: c.id,
+        source_id: c.source_id,
+        score,
+        title: c.title.clone(),
+        heading_path: c.heading_path.clone(),
+        text: c.text.clone(),
+        lang: c.lang.clone(),
+    }
+}
+
+/// The passage without its sentences that try to instruct the agent:
+/// instructions hidden in content are data, never quoted, and never count
+/// as support for a question that repeats them.
+pub fn without_instructions(mut p: Passage) -> Passage {
+    if guard::injection(&p.text).is_some() {
+        let kept: Vec<String> = frontdesk_knowledge::answer::sentences(&p.text)
+            .into_iter()
+            .filter(|s| guard::injection(s).is_none())
+            .collect();
+        p.text = kept.join(" ");
+    }
+    p
+}
+
+/// How the passage's words support the question (the second-stage signals).
+pub fn support_of(question: &str, query_lang: &str, p: &Passage) -> frontdesk_knowledge::rank::Support {
+    let s = frontdesk_knowledge::answer::support(question, query_lang, p);
+    let same_lang = p.lang == query_lang || p.lang == "und" || query_lang == "und";
+    frontdesk_knowledge::rank::Support {
+        coverage: s.coverage,
+        same_lang: f32::from(u8::from(same_lang)),
+        // Names and codes are only comparable within one language.
+        missing_specific: if same_lang { s.missing_specific.min(3) as f32 } else { 0.0 },
+    }
 }
 
 /// The citation for a retrieved passage: a crawled page is cited as itself
@@ -407,9 +503,20 @@ fn candidates(retrieved: &[Retrieved]) -> Vec<TraceCandidate> {
         .collect()
 }
 
-/// Quotes the retrieved passage that supports an answer; keeps `fallback`
-/// (the "cannot answer" handoff) when none does, with the candidates added
-/// to its trace.
+/// The evidence that the first ranked passage answers the question, and the
+/// calibrated probability that it is the right source.
+pub fn weigh(calibration: &Calibration, ranked: &[Signals]) -> (Evidence, f32) {
+    if ranked.is_empty() {
+        return (Evidence::default(), 0.0);
+    }
+    let e = Evidence::of(ranked);
+    let p = calibration.probability(&e);
+    (e, p)
+}
+
+/// Quotes the first retrieved passage when the calibrated evidence says it
+/// answers the question; keeps `fallback` (the "cannot answer" handoff)
+/// otherwise, with the candidates and the evidence in its trace.
 async fn answer_from_sources(
     state: &AppState,
     _agent: &AgentSnapshot,
@@ -419,7 +526,7 @@ async fn answer_from_sources(
     mut fallback: Reply,
 ) -> Reply {
     let query_lang = frontdesk_knowledge::lang::detect_query(text, voice.default_lang.code());
-    let retrieved = match retrieve(state, text, query_lang, 8).await {
+    let (retrieved, ranked, notes) = match retrieve_ranked(state, text, query_lang, 8).await {
         Ok(r) => r,
         Err(e) => {
             tracing::warn!(error = %e, "search failed; answering without sources");
@@ -427,63 +534,61 @@ async fn answer_from_sources(
             return fallback;
         }
     };
+    fallback.trace.notes.extend(notes);
     let found = candidates(&retrieved);
     fallback.trace.candidates.extend(found.iter().cloned());
     if retrieved.is_empty() {
         fallback.trace.decision = "no short answer matched and no passage shares a term with the question".into();
         return fallback;
     }
-    let passages: Vec<Passage> = retrieved.iter().map(|r| r.passage.clone()).collect();
-    let policy = AnswerPolicy::default();
-    // Instructions hidden in content are data: sentences that try to
-    // instruct the agent are never quoted.
-    let passages: Vec<Passage> = passages
-        .into_iter()
-        .map(|mut p| {
-            if guard::injection(&p.text).is_some() {
-                let kept: Vec<String> = frontdesk_knowledge::answer::sentences(&p.text)
-                    .into_iter()
-                    .filter(|s| guard::injection(s).is_none())
-                    .collect();
-                p.text = kept.join(" ");
-            }
-            p
-        })
-        .collect();
-    let Some(c) = compose(text, query_lang, &passages, &policy) else {
+    let calibration = state.knowledge.calibration();
+    let (evidence, probability) = weigh(&calibration, &ranked);
+    let answered = probability >= calibration.threshold;
+    fallback.trace.evidence = Some(TraceEvidence {
+        model: calibration.name.clone(),
+        signals: Evidence::NAMES.iter().map(|n| n.to_string()).zip(evidence.features()).collect(),
+        probability,
+        threshold: calibration.threshold,
+        answered,
+    });
+    fallback.trace.threshold = calibration.threshold;
+    let first = &retrieved[0];
+    if !answered {
         fallback.trace.decision = format!(
-            "no short answer matched and no retrieved passage supports an answer (best of {} passages)",
-            passages.len()
+            "no short answer matched; the best passage ({:?}) is right with probability {:.2}, below {:.2}: handed off",
+            first.passage.title, probability, calibration.threshold
         );
         return fallback;
-    };
-    let Some(r) = retrieved.iter().find(|r| r.passage.chunk_id == c.passage.chunk_id) else {
+    }
+    let passage = without_instructions(first.passage.clone());
+    let quote = frontdesk_knowledge::answer::quote_passage(text, query_lang, &passage, &AnswerPolicy::default());
+    if quote.trim().is_empty() {
+        fallback.trace.decision = "the best passage has nothing to quote once instructions are removed".into();
         return fallback;
-    };
-    let Some(citation) = cite(state, r).await else {
+    }
+    let Some(citation) = cite(state, first).await else {
         return fallback;
     };
     let mut trace = fallback.trace;
     trace.candidates = found;
-    trace.threshold = policy.min_coverage;
     trace.decision = format!(
-        "passage {} of source #{} ({:?}) covers {:.0}% of the question's terms",
-        c.passage.chunk_id,
-        citation.source_id,
-        citation.title,
-        c.coverage * 100.0
+        "passage {} of source #{} ({:?}) is right with probability {:.2} (at least {:.2})",
+        passage.chunk_id, citation.source_id, citation.title, probability, calibration.threshold
     );
-    if c.passage.lang != lang.code() && c.passage.lang != "und" {
+    let body = if passage.lang != lang.code() && passage.lang != "und" {
         trace.notes.push(format!(
-            "answered from a passage in {:?}: the content has no passage in the visitor's language",
-            c.passage.lang
+            "answered from a passage in {:?}: the content has no better passage in the visitor's language",
+            passage.lang
         ));
-    }
+        voice.frame_answer(lang, &quote)
+    } else {
+        voice.frame_answer(lang, &quote)
+    };
     Reply {
-        text: voice.frame_answer(lang, &c.text),
+        text: body,
         citations: vec![citation],
         actions: vec![],
-        confidence: c.coverage,
+        confidence: probability,
         outcome: Outcome::Answered,
         trace,
     }

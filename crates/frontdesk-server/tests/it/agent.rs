@@ -295,7 +295,12 @@ async fn topics_to_avoid_are_found_by_meaning_with_embeddings() {
         eprintln!("SKIPPED: MiniLM model not found; run scripts/fetch-models.sh");
         return;
     }
-    let app = TestApp::spawn_with(crate::common::Backend::Sqlite, |s| s.embeddings = true).await.unwrap();
+    let app = TestApp::spawn_with(crate::common::Backend::Sqlite, |s| {
+        s.embeddings = true;
+        s.embedding_model = "all-MiniLM-L6-v2".into();
+    })
+    .await
+    .unwrap();
     app.seed_agent().await;
     let topics = json!({"topics_to_avoid": [{"name": "legal advice", "keywords": ["lawyer", "lawsuit", "attorney"]}]});
     let (s, v) = app.admin(Method::PUT, "/api/v1/agent", Some(topics)).await;

@@ -20,6 +20,7 @@ mod crawl;
 mod credits;
 mod crm;
 mod custom_channels;
+mod decision;
 mod email_channels;
 mod gaps;
 mod handoff;
