@@ -107,7 +107,7 @@ a = report["groups"]["all"] if "groups" in report else report
 times, prev, outcomes = [], None, []
 for line in log:
     t, _, text = line.partition("\t")
-    m = re.match(r"^q\w+ \[[^\]]*\] \w+: (\w+)", text)
+    m = re.match(r"^q\w+ \[[^\]]*\] .*?: (Answered|Handoff|SmallTalk|Declined)\b", text)
     if m:
         outcomes.append(m.group(1))
         if prev is not None:
