@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use frontdesk_embed::{bench_vectors, load_default, Embedder};
+use frontdesk_embed::{bench_vectors, Embedder, MiniLm, MINILM_DIR_NAME};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -22,9 +22,12 @@ fn main() {
     }
 
     let t = Instant::now();
-    let Some(m) = load_default(&models) else {
-        println!("MiniLM not found under {}; run scripts/fetch-models.sh", models.display());
-        return;
+    let m = match MiniLm::load(&models.join(MINILM_DIR_NAME)) {
+        Ok(m) => m,
+        Err(e) => {
+            println!("MiniLM not loaded ({e}); run scripts/fetch-models.sh");
+            return;
+        }
     };
     println!("MiniLM loaded in {:.2} s", t.elapsed().as_secs_f64());
 

@@ -568,7 +568,8 @@ fn e5_concurrent_embedding_matches_serial() {
         .map(|i| format!("Question {i}: how do I change the delivery address of order {}?", 1000 + i * 7))
         .collect();
     let serial = m.embed(&inputs).unwrap(); // spread over the model's own threads
-    let one_by_one: Vec<Vec<f32>> = inputs.iter().map(|t| m.embed(&[t.clone()]).unwrap().remove(0)).collect();
+    let one_by_one: Vec<Vec<f32>> =
+        inputs.iter().map(|t| m.embed(std::slice::from_ref(t)).unwrap().remove(0)).collect();
     for (a, b) in serial.iter().zip(&one_by_one) {
         assert!(cos(a, b) > 0.9999);
     }

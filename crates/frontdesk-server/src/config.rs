@@ -27,6 +27,25 @@ pub struct Settings {
     /// Use dense vectors when the embedding model is in `models_dir` (`scripts/fetch-models.sh`).
     pub embeddings: bool,
     pub models_dir: PathBuf,
+    /// Which embedder: `auto` (multilingual-e5-small when installed, else
+    /// all-MiniLM-L6-v2, else none), `multilingual-e5-small`, `all-MiniLM-L6-v2`,
+    /// `none` (BM25 only) or `openai` (the endpoint below).
+    pub embedding_model: String,
+    /// `openai`: base URL of an OpenAI-compatible embeddings server (`…/v1`; its
+    /// `/embeddings` is called).
+    pub embedding_url: String,
+    /// `openai`: bearer key (empty: none sent).
+    pub embedding_api_key: String,
+    /// `openai`: the model id named in requests.
+    pub embedding_model_name: String,
+    /// `openai`: the vector size (0: learnt from a probe at start).
+    pub embedding_dimensions: usize,
+    /// `openai`: longest an embeddings request may take, in milliseconds.
+    pub embedding_timeout_ms: u64,
+    /// `openai`: text put before queries and before passages, for models trained with
+    /// prefixes (e5 served remotely: `"query: "` and `"passage: "`). Empty by default.
+    pub embedding_query_prefix: String,
+    pub embedding_passage_prefix: String,
     /// Whether session cookies are marked `Secure` (set when served over HTTPS).
     pub secure_cookies: bool,
     /// How long a console session lasts, in hours.
@@ -88,6 +107,14 @@ impl Default for Settings {
             allow_private_networks: false,
             embeddings: true,
             models_dir: PathBuf::from("./models"),
+            embedding_model: "auto".into(),
+            embedding_url: String::new(),
+            embedding_api_key: String::new(),
+            embedding_model_name: String::new(),
+            embedding_dimensions: 0,
+            embedding_timeout_ms: 30_000,
+            embedding_query_prefix: String::new(),
+            embedding_passage_prefix: String::new(),
             crawl_concurrency: 4,
             crawl_delay_ms: 100,
             crawl_max_page_bytes: 2 * 1024 * 1024,
@@ -129,6 +156,23 @@ impl Settings {
 }
 
 impl Settings {
+    /// What `frontdesk_embed::load_embedder` needs; `embeddings = false` means none.
+    pub fn embedder_config(&self) -> anyhow::Result<frontdesk_embed::EmbedderConfig> {
+        let choice: frontdesk_embed::EmbedderChoice =
+            if self.embeddings { self.embedding_model.parse()? } else { frontdesk_embed::EmbedderChoice::None };
+        Ok(frontdesk_embed::EmbedderConfig {
+            choice,
+            models_dir: self.models_dir.clone(),
+            url: self.embedding_url.trim().to_owned(),
+            api_key: self.embedding_api_key.clone(),
+            remote_model: self.embedding_model_name.trim().to_owned(),
+            dimensions: self.embedding_dimensions,
+            timeout: std::time::Duration::from_millis(self.embedding_timeout_ms.max(1)),
+            query_prefix: self.embedding_query_prefix.clone(),
+            passage_prefix: self.embedding_passage_prefix.clone(),
+        })
+    }
+
     /// The LLM responder's settings, or `None` when no endpoint is configured.
     pub fn llm(&self) -> anyhow::Result<Option<frontdesk_llm::LlmConfig>> {
         if self.llm_url.trim().is_empty() {
@@ -239,6 +283,33 @@ mod tests {
         assert_eq!(s.transcription_model, "large-v3");
         assert_eq!(s.transcription_timeout_secs, 30);
         assert_eq!(s.ffmpeg_path, "/opt/ffmpeg/bin/ffmpeg");
+    }
+
+    #[test]
+    fn embedding_settings() {
+        use frontdesk_embed::EmbedderChoice;
+        let c = Settings::default().embedder_config().unwrap();
+        assert_eq!(c.choice, EmbedderChoice::Auto);
+        let s = Settings::layered(
+            Some("embedding_model = \"openai\"\nembedding_query_prefix = \"query: \"\n"),
+            [
+                ("FRONTDESK_EMBEDDING_URL".to_owned(), "http://emb:8000/v1".to_owned()),
+                ("FRONTDESK_EMBEDDING_MODEL_NAME".into(), "intfloat/multilingual-e5-small".into()),
+                ("FRONTDESK_EMBEDDING_DIMENSIONS".into(), "384".into()),
+            ],
+        )
+        .unwrap();
+        let c = s.embedder_config().unwrap();
+        assert_eq!(c.choice, EmbedderChoice::OpenAi);
+        assert_eq!(
+            (c.url.as_str(), c.remote_model.as_str(), c.dimensions),
+            ("http://emb:8000/v1", "intfloat/multilingual-e5-small", 384)
+        );
+        assert_eq!((c.query_prefix.as_str(), c.passage_prefix.as_str()), ("query: ", ""));
+        let off = Settings { embeddings: false, ..s.clone() };
+        assert_eq!(off.embedder_config().unwrap().choice, EmbedderChoice::None);
+        let bad = Settings { embedding_model: "bert".into(), ..s };
+        assert!(bad.embedder_config().unwrap_err().to_string().contains("embedding_model"));
     }
 
     #[test]

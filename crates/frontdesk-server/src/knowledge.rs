@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
 
-use frontdesk_embed::{Embedder, VectorIndex};
+use frontdesk_embed::{Embedder, EmbedderStatus, LoadedEmbedder, VectorIndex};
 use frontdesk_knowledge::chunk::{chunk, ChunkOptions};
 use frontdesk_knowledge::extract::{extract, kind_of, split_pages, ExtractError, Kind, Limits};
 use frontdesk_knowledge::index::{Hit, Index};
@@ -42,6 +42,8 @@ pub struct Knowledge {
     tmp_dir: PathBuf,
     embedder: Option<Arc<dyn Embedder>>,
     vectors: std::sync::RwLock<VectorIndex>,
+    /// The embedder's state for /readyz: set at start, updated by each query embedding.
+    embedder_status: std::sync::RwLock<EmbedderStatus>,
 }
 
 impl Knowledge {
@@ -59,12 +61,17 @@ impl Knowledge {
 
     fn with(index: Index, tmp_dir: PathBuf, embedder: Option<Arc<dyn Embedder>>) -> Knowledge {
         let dims = embedder.as_ref().map_or(1, |e| e.dimensions());
+        let status = match &embedder {
+            Some(e) => EmbedderStatus::ok(e.name(), e.dimensions()),
+            None => EmbedderStatus::off("no embedding model: retrieval is BM25 only"),
+        };
         Knowledge {
             index,
             indexed: Mutex::new(HashMap::new()),
             tmp_dir,
             embedder,
             vectors: std::sync::RwLock::new(VectorIndex::new(dims)),
+            embedder_status: std::sync::RwLock::new(status),
         }
     }
 
@@ -170,7 +177,7 @@ impl Knowledge {
         let bm25 = if retriever == Retriever::Fused { self.index.search(query, lang, depth)? } else { Vec::new() };
         let embedder = self.embedder.clone().expect("checked above");
         let q = vec![query.to_owned()];
-        let qv = tokio::task::spawn_blocking(move || embedder.embed(&q)).await??.pop().unwrap_or_default();
+        let qv = tokio::task::spawn_blocking(move || embedder.embed_query(&q)).await??.pop().unwrap_or_default();
         let vhits = self.vectors.read().map(|v| v.search(&qv, depth)).unwrap_or_default();
         if retriever == Retriever::Vectors {
             return Ok(vhits
@@ -200,6 +207,89 @@ impl Knowledge {
 
     pub fn num_chunks(&self) -> u64 {
         self.index.num_chunks()
+    }
+}
+
+/// The embedder the settings ask for (`embedding_model`, `models_dir`, `embedding_url`
+/// …), loaded off the async threads — the one place the server, `frontdesk eval` and
+/// the benchmarks get it from. Fails only on invalid settings; a missing or corrupt
+/// model file or an unreachable endpoint gives no embedder or a failing status, and
+/// retrieval runs on BM25.
+pub async fn load_embedder(settings: &crate::config::Settings) -> anyhow::Result<LoadedEmbedder> {
+    let cfg = settings.embedder_config()?;
+    Ok(tokio::task::spawn_blocking(move || frontdesk_embed::load_embedder(&cfg)).await??)
+}
+
+/// Makes the stored vectors match `embedder`: when the store's record of the embedder
+/// that made them (name and dimensions) differs, every chunk vector is cleared in one
+/// transaction with an audit row, and the caller's `enqueue_embed` then re-embeds them
+/// in the background (search runs on BM25, and on vectors as they come back, meanwhile).
+/// Returns how many vectors were cleared, `None` when nothing changed.
+pub async fn match_stored_vectors(store: &dyn Store, embedder: &dyn Embedder) -> anyhow::Result<Option<u64>> {
+    let dims = embedder.dimensions();
+    if dims == 0 {
+        return Ok(None); // An endpoint that has not told its size yet: decide later.
+    }
+    let (old_name, old_dims) = store.embedding_model().await?;
+    let changed =
+        store.switch_embedding_model(&frontdesk_store::Actor::system("startup"), embedder.name(), dims as i64).await?;
+    if let Some(cleared) = changed {
+        tracing::warn!(
+            from = %old_name, from_dimensions = old_dims, to = embedder.name(), to_dimensions = dims, cleared,
+            "embedding model changed: stored vectors cleared, every chunk is re-embedded in the background"
+        );
+    }
+    Ok(changed)
+}
+
+impl Knowledge {
+    /// The embedder's state: its name and dimensions, and whether it works now
+    /// ("ok", or e.g. "endpoint unreachable: …; retrieval falls back to BM25").
+    pub fn embedder_status(&self) -> EmbedderStatus {
+        self.embedder_status
+            .read()
+            .map(|s| s.clone())
+            .unwrap_or_else(|_| EmbedderStatus::off("embedder status unavailable"))
+    }
+
+    /// Replaces the embedder's state (at start, from `load_embedder`).
+    pub fn set_embedder_status(&self, status: EmbedderStatus) {
+        if let Ok(mut s) = self.embedder_status.write() {
+            *s = status;
+        }
+    }
+
+    /// The query-side vector of `text` (e5: "query: " prefix), computed off the async
+    /// threads. `Err` with a short reason when there is no embedder, the embedder fails
+    /// (endpoint down, timeout) or returns a vector of the wrong size: the caller then
+    /// searches with BM25 alone. Each call records the outcome in `embedder_status`.
+    pub async fn embed_query_vector(&self, text: &str) -> Result<Vec<f32>, String> {
+        let Some(embedder) = self.embedder.clone() else { return Err("no embedding model".into()) };
+        let want = self.vectors.read().map(|v| v.dimensions()).unwrap_or(0);
+        let q = vec![text.to_owned()];
+        let e = embedder.clone();
+        let result = match tokio::task::spawn_blocking(move || e.embed_query(&q)).await {
+            Ok(r) => r,
+            Err(join) => return Err(format!("the embedding task failed: {join}")),
+        };
+        let v = match result.map(|mut v| v.pop()) {
+            Ok(Some(v)) if want == 0 || v.len() == want => v,
+            Ok(Some(v)) => {
+                let err = frontdesk_embed::EmbedError::Dimensions { expected: want, got: v.len() };
+                self.set_embedder_status(EmbedderStatus::failing(embedder.name(), want, &err));
+                return Err(format!("{err} (the index holds {want}-dimensional vectors)"));
+            }
+            Ok(None) => return Err("the embedder returned no vector".into()),
+            Err(err) => {
+                self.set_embedder_status(EmbedderStatus::failing(embedder.name(), embedder.dimensions(), &err));
+                return Err(err.to_string());
+            }
+        };
+        if !self.embedder_status().ok {
+            tracing::info!(model = embedder.name(), "the embedder answers again");
+            self.set_embedder_status(EmbedderStatus::ok(embedder.name(), embedder.dimensions()));
+        }
+        Ok(v)
     }
 }
 

@@ -107,21 +107,23 @@ impl Application {
         let listener = tokio::net::TcpListener::bind(&settings.listen).await?;
         std::fs::create_dir_all(&settings.data_dir)?;
         // The index is a cache: rebuilt from the store's chunks at start.
-        let embedder: Option<std::sync::Arc<dyn frontdesk_embed::Embedder>> = if settings.embeddings {
-            let dir = settings.models_dir.clone();
-            tokio::task::spawn_blocking(move || frontdesk_embed::load_default(&dir))
-                .await?
-                .map(|m| std::sync::Arc::new(m) as std::sync::Arc<dyn frontdesk_embed::Embedder>)
-        } else {
-            None
-        };
-        match &embedder {
-            Some(e) => tracing::info!(model = e.name(), "dense retrieval on"),
-            None => {
-                tracing::info!("no embedding model: retrieval is BM25 only (run scripts/fetch-models.sh for vectors)")
+        // The embedder: e5 / MiniLM from models_dir, an OpenAI-compatible endpoint, or
+        // none. A missing or broken model, or an endpoint that is down, never stops the
+        // start: retrieval runs on BM25 and /readyz says why.
+        let loaded = crate::knowledge::load_embedder(&settings).await?;
+        match &loaded.embedder {
+            Some(e) if loaded.status.ok => {
+                tracing::info!(model = e.name(), dimensions = e.dimensions(), "dense retrieval on")
             }
+            _ => tracing::warn!(status = %loaded.status.message, "dense retrieval off: BM25 only"),
         }
-        let knowledge = crate::knowledge::Knowledge::open(&settings.data_dir, embedder)?;
+        let knowledge = crate::knowledge::Knowledge::open(&settings.data_dir, loaded.embedder.clone())?;
+        knowledge.set_embedder_status(loaded.status.clone());
+        // Vectors made by another embedder are cleared here and re-embedded by the
+        // embed_chunks job queued below.
+        if let Some(e) = &loaded.embedder {
+            crate::knowledge::match_stored_vectors(store.as_ref(), e.as_ref()).await?;
+        }
         knowledge.reset().await?;
         let indexed = knowledge.sync_index(store.as_ref(), true).await?;
         tracing::info!(sources = indexed, chunks = knowledge.num_chunks(), "search index rebuilt from the store");

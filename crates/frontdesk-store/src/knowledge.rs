@@ -220,6 +220,14 @@ pub trait KnowledgeStore: Send + Sync {
     async fn set_chunk_embeddings(&self, embeddings: &[(i64, Vec<u8>)]) -> StoreResult<()>;
     /// The stored embeddings of a source's chunks: (chunk id, bytes).
     async fn source_embeddings(&self, source_id: i64) -> StoreResult<Vec<(i64, Vec<u8>)>>;
+    /// The embedder the stored vectors come from: (name, dimensions); ("", 0) when none
+    /// was ever recorded.
+    async fn embedding_model(&self) -> StoreResult<(String, i64)>;
+    /// Records that vectors now come from `name` (`dimensions`). When that differs
+    /// from the recorded embedder, every stored chunk vector is cleared in the same
+    /// transaction, with an audit row; returns how many were cleared, or `None` when
+    /// the embedder is unchanged (nothing written).
+    async fn switch_embedding_model(&self, actor: &Actor, name: &str, dimensions: i64) -> StoreResult<Option<u64>>;
 
     // Crawling (B3)
     /// Whether to follow links ("import related URLs") and how many pages at most.

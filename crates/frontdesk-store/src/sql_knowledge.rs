@@ -489,6 +489,56 @@ macro_rules! impl_knowledge_store {
                 rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("embedding")?))).collect()
             }
 
+            async fn embedding_model(&self) -> StoreResult<(String, i64)> {
+                let r = sqlx::query("SELECT name, dimensions FROM embedding_model WHERE id = 1").fetch_optional(&self.read).await?;
+                match r {
+                    Some(r) => Ok((r.try_get("name")?, r.try_get("dimensions")?)),
+                    None => Ok((String::new(), 0)),
+                }
+            }
+
+            async fn switch_embedding_model(&self, actor: &Actor, name: &str, dimensions: i64) -> StoreResult<Option<u64>> {
+                let mut tx = self.write.begin().await?;
+                // A no-op write first takes the row's lock (PostgreSQL) or the write lock
+                // (SQLite), so two replicas starting together do not both switch.
+                sqlx::query("UPDATE embedding_model SET updated_at = updated_at WHERE id = 1").execute(&mut *tx).await?;
+                let current =
+                    sqlx::query("SELECT name, dimensions FROM embedding_model WHERE id = 1").fetch_optional(&mut *tx).await?;
+                let (old_name, old_dims): (String, i64) = match &current {
+                    Some(r) => (r.try_get("name")?, r.try_get("dimensions")?),
+                    None => (String::new(), 0),
+                };
+                if old_name == name && old_dims == dimensions {
+                    return Ok(None);
+                }
+                let cleared = sqlx::query("UPDATE chunks SET embedding = NULL WHERE embedding IS NOT NULL")
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                let now = crate::now_ms();
+                sqlx::query(
+                    "INSERT INTO embedding_model (id, name, dimensions, updated_at) VALUES (1, $1, $2, $3) \
+                     ON CONFLICT (id) DO UPDATE SET name = excluded.name, dimensions = excluded.dimensions, updated_at = excluded.updated_at",
+                )
+                .bind(name)
+                .bind(dimensions)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                audit(
+                    &mut tx,
+                    actor,
+                    "switch",
+                    "embedding_model",
+                    1,
+                    Some(json!({"name": old_name, "dimensions": old_dims})),
+                    Some(json!({"name": name, "dimensions": dimensions, "vectors_cleared": cleared})),
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(Some(cleared))
+            }
+
             async fn set_crawl_settings(&self, source_id: i64, related: bool, max_pages: i64) -> StoreResult<()> {
                 let done = sqlx::query("UPDATE sources SET crawl_related = $1, max_pages = $2 WHERE id = $3")
                     .bind(related)

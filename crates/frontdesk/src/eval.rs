@@ -224,9 +224,15 @@ pub async fn ingest(
 ) -> anyhow::Result<(AppState, HashMap<i64, String>, tempfile::TempDir)> {
     let tmp = tempfile::tempdir()?;
     let store = frontdesk_store::open(&format!("sqlite://{}", tmp.path().join("eval.db").display())).await?;
-    let embedder = models_dir
-        .and_then(frontdesk_embed::load_default)
-        .map(|m| std::sync::Arc::new(m) as std::sync::Arc<dyn frontdesk_embed::Embedder>);
+    // The embedder `serve` would use (`embedding_model`, `embedding_url` …), from
+    // `models_dir`.
+    let embedder = match models_dir {
+        Some(dir) => {
+            let s = Settings { models_dir: dir.to_path_buf(), ..settings.clone() };
+            frontdesk_server::knowledge::load_embedder(&s).await?.embedder
+        }
+        None => None,
+    };
     let knowledge = Knowledge::in_memory(tmp.path(), embedder)?;
     let database_url = format!("sqlite://{}", tmp.path().join("eval.db").display());
     let settings = Settings { data_dir: tmp.path().to_path_buf(), database_url, ..settings };

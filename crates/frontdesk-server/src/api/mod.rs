@@ -41,13 +41,21 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Ready when the store answers.
+/// Ready when the store answers. The body is `ready` and a line on the embedder
+/// (`embedder: multilingual-e5-small (384 dimensions): ok`, or why vectors are off:
+/// the product still answers, with BM25 retrieval, so that alone is not "unready").
 async fn readyz(State(state): State<AppState>) -> Response {
+    let e = state.knowledge.embedder_status();
+    let embedder = match &e.model {
+        Some(m) if e.dimensions > 0 => format!("embedder: {m} ({} dimensions): {}", e.dimensions, e.message),
+        Some(m) => format!("embedder: {m}: {}", e.message),
+        None => format!("embedder: none: {}", e.message),
+    };
     match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Ok(()) => (StatusCode::OK, format!("ready\n{embedder}\n")).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "store not ready");
-            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable").into_response()
+            (StatusCode::SERVICE_UNAVAILABLE, format!("store unavailable\n{embedder}\n")).into_response()
         }
     }
 }

@@ -210,13 +210,17 @@ async fn the_index_is_rebuilt_from_the_store(app: TestApp) {
     )
     .await;
     app.settled_sources().await;
-    assert!(ask(&app, "what uptime do you guarantee each month?").await["text"].as_str().unwrap().contains("99.9%"));
+    let (s, r) = app
+        .admin(Method::POST, "/api/v1/agent/preview", Some(json!({"message": "what monthly uptime do you guarantee?"})))
+        .await;
+    assert_eq!(s, 200);
+    assert!(r["text"].as_str().unwrap().contains("99.9%"), "{r}");
     let db = app.stop().await;
     // Deleting the index directory loses nothing.
     let data_dir = crate::common::test_settings(&db).data_dir;
     std::fs::remove_dir_all(data_dir.join("index")).unwrap();
     let app = TestApp::spawn_on(db, |_| {}).await;
-    assert!(ask(&app, "what uptime do you guarantee each month?").await["text"].as_str().unwrap().contains("99.9%"));
+    assert!(ask(&app, "what monthly uptime do you guarantee?").await["text"].as_str().unwrap().contains("99.9%"));
 }
 both_backends!(the_index_is_rebuilt_from_the_store);
 
@@ -254,3 +258,152 @@ async fn chunks_are_embedded_and_searched_with_vectors() {
     let app = TestApp::spawn_on(db, |s| s.embeddings = true).await;
     assert!(app.state.knowledge.num_vectors() > 0);
 }
+
+/// A fake OpenAI-compatible embeddings server: the model named "fake-a" answers
+/// 4-dimensional vectors, any other model 3-dimensional ones (a hash of the text).
+/// Returns its base URL and a counter of the texts it embedded.
+fn fake_embeddings() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut r = BufReader::new(stream.try_clone().unwrap());
+            let mut len = 0usize;
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some((k, v)) = line.split_once(':') {
+                    if k.eq_ignore_ascii_case("content-length") {
+                        len = v.trim().parse().unwrap_or(0);
+                    }
+                }
+            }
+            let mut body = vec![0u8; len];
+            if r.read_exact(&mut body).is_err() {
+                continue;
+            }
+            let req: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            let dims = if req["model"] == "fake-a" { 4 } else { 3 };
+            let inputs = req["input"].as_array().cloned().unwrap_or_default();
+            counter.fetch_add(inputs.len(), std::sync::atomic::Ordering::SeqCst);
+            let data: Vec<Value> = inputs
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    let h =
+                        t.as_str().unwrap_or("").bytes().fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64));
+                    let v: Vec<f64> = (0..dims).map(|d| ((h >> (d * 8)) & 0xff) as f64 + 1.0).collect();
+                    json!({"index": i, "embedding": v})
+                })
+                .collect();
+            let out = json!({"data": data}).to_string();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{out}",
+                out.len()
+            );
+        }
+    });
+    (url, seen)
+}
+
+async fn wait_for_vectors(app: &TestApp, n: usize, phase: &str) {
+    for _ in 0..1200 {
+        if app.state.knowledge.num_vectors() >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{phase}: only {} of {n} chunks were embedded", app.state.knowledge.num_vectors());
+}
+
+/// Stored vectors are tagged with the embedder that made them. Starting with another
+/// embedder clears them in one audited step and the background job re-embeds every
+/// chunk; an endpoint that is down leaves the vectors alone, /readyz says so and
+/// answers come from BM25.
+async fn vectors_follow_the_configured_embedder(app: TestApp) {
+    let (url, seen) = fake_embeddings();
+    let db = app.stop().await;
+    let openai = |s: &mut frontdesk_server::config::Settings, model: &str, url: &str| {
+        s.embeddings = true;
+        s.embedding_model = "openai".into();
+        s.embedding_url = url.to_owned();
+        s.embedding_model_name = model.to_owned();
+        s.embedding_query_prefix = "query: ".into();
+        s.embedding_passage_prefix = "passage: ".into();
+    };
+    let u = url.clone();
+    let app = TestApp::spawn_on(db, |s| openai(s, "fake-a", &u)).await;
+    app.seed_agent().await;
+    let (s, a) = app
+        .admin(
+            Method::POST,
+            "/api/v1/articles",
+            Some(json!({"title": "Deleted files and the Trash", "body": TRASH_ARTICLE})),
+        )
+        .await;
+    assert_eq!(s, 201, "{a}");
+    let (s, _) = app.admin(Method::POST, &format!("/api/v1/articles/{}/publish", a["id"]), None).await;
+    assert_eq!(s, 202);
+    app.settled_sources().await;
+    let chunks = app.state.store.all_chunks().await.unwrap().len();
+    assert!(chunks > 0);
+    wait_for_vectors(&app, chunks, "first embedder").await;
+    assert_eq!(app.state.store.embedding_model().await.unwrap(), ("fake-a".to_owned(), 4));
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap().text().await.unwrap();
+    assert!(ready.starts_with("ready\n") && ready.contains("embedder: fake-a (4 dimensions): ok"), "{ready}");
+    let v = app.state.knowledge.embed_query_vector("how long do deleted files stay?").await.unwrap();
+    assert_eq!(v.len(), 4);
+
+    // Same embedder again: nothing cleared, nothing re-embedded.
+    let before = seen.load(std::sync::atomic::Ordering::SeqCst);
+    let db = app.stop().await;
+    let u = url.clone();
+    let app = TestApp::spawn_on(db, |s| openai(s, "fake-a", &u)).await;
+    assert_eq!(app.state.knowledge.num_vectors(), chunks, "vectors loaded from the store");
+    assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), before + 1, "only the start-up probe");
+
+    // Another embedder: cleared (audited), re-embedded in the background at 3 dimensions.
+    let db = app.stop().await;
+    let u = url.clone();
+    let app = TestApp::spawn_on(db, |s| openai(s, "fake-b", &u)).await;
+    assert_eq!(app.state.store.embedding_model().await.unwrap(), ("fake-b".to_owned(), 3));
+    let (_, audit) = app.admin(Method::GET, "/api/v1/audit?entity_type=embedding_model", None).await;
+    let entry = &audit.as_array().expect("audit list")[0];
+    assert_eq!(entry["action"], "switch", "{audit}");
+    wait_for_vectors(&app, chunks, "re-embedding").await;
+    let stored = app.state.store.all_chunks().await.unwrap();
+    let emb = app.state.store.source_embeddings(stored[0].source_id).await.unwrap();
+    assert!(!emb.is_empty() && emb.iter().all(|(_, b)| b.len() == 3 * 4), "re-embedded at 3 dimensions");
+
+    // The endpoint down at start (dimensions configured): the vectors stay, /readyz
+    // says why, and questions are answered from BM25.
+    let db = app.stop().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let down = format!("http://127.0.0.1:{port}/v1");
+    let app = TestApp::spawn_on(db, |s| {
+        openai(s, "fake-b", &down);
+        s.embedding_dimensions = 3;
+        s.embedding_timeout_ms = 2000;
+    })
+    .await;
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let ready = ready.text().await.unwrap();
+    assert!(ready.contains("endpoint unreachable") && ready.contains("retrieval falls back to BM25"), "{ready}");
+    assert_eq!(app.state.store.embedding_model().await.unwrap(), ("fake-b".to_owned(), 3), "not cleared");
+    assert_eq!(app.state.knowledge.num_vectors(), chunks, "vectors kept");
+    let err = app.state.knowledge.embed_query_vector("how long do deleted files stay?").await.unwrap_err();
+    assert!(err.contains("unreachable"), "{err}");
+    assert!(!app.state.knowledge.embedder_status().ok);
+    // Search falls back to BM25 and still finds the passage.
+    let hits = app.state.knowledge.search("How long do deleted files stay in the Trash?", "en", 3).await.unwrap();
+    assert!(!hits.is_empty(), "BM25 answers while the endpoint is down");
+}
+both_backends!(vectors_follow_the_configured_embedder);

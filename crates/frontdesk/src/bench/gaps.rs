@@ -213,11 +213,11 @@ pub fn run(questions: usize, models_dir: &Path) -> anyhow::Result<()> {
     println!("  thresholds: min_term_score {}, min_cosine {}", cfg.min_term_score, cfg.min_cosine);
 
     let mut runs = vec![run_once("key terms", &noisy_set, &sample, None)];
-    match frontdesk_embed::load_default(models_dir) {
-        None => println!(
-            "  embeddings: skipped, no model in {} (scripts/fetch-models.sh fetches it)",
-            models_dir.join(frontdesk_embed::MINILM_DIR_NAME).display()
-        ),
+    let settings = frontdesk_server::config::Settings { models_dir: models_dir.to_path_buf(), ..Default::default() };
+    match frontdesk_embed::load_embedder(&settings.embedder_config()?)?.embedder {
+        None => {
+            println!("  embeddings: skipped, no model in {} (scripts/fetch-models.sh fetches it)", models_dir.display())
+        }
         Some(model) => {
             let texts: Vec<String> = noisy_set.iter().map(|(_, t)| t.clone()).collect();
             let started = Instant::now();
@@ -226,7 +226,8 @@ pub fn run(questions: usize, models_dir: &Path) -> anyhow::Result<()> {
             let texts: Vec<String> = sample.iter().map(|(_, t)| t.clone()).collect();
             let sample_vectors = model.embed(&texts)?;
             let embedded = Embedded { noisy: &noisy_vectors, sample: &sample_vectors, time: embedding };
-            runs.push(run_once("MiniLM vectors", &noisy_set, &sample, Some(&embedded)));
+            let label = if model.name() == frontdesk_embed::MINILM_NAME { "MiniLM vectors" } else { "e5 vectors" };
+            runs.push(run_once(label, &noisy_set, &sample, Some(&embedded)));
         }
     }
 

@@ -165,8 +165,8 @@ pub async fn run(chunks: usize, queries: usize, url: &str, models_dir: &Path) ->
     println!("bench retrieval: backend={backend}, {chunks} chunks, {queries} questions, top {TOP_K} + loading them from the store");
     let store = frontdesk_store::open(url).await.context("opening the store")?;
     fill(store.as_ref(), chunks).await?;
-    let embedder = frontdesk_embed::load_default(models_dir)
-        .map(|m| std::sync::Arc::new(m) as std::sync::Arc<dyn frontdesk_embed::Embedder>);
+    let settings = frontdesk_server::config::Settings { models_dir: models_dir.to_path_buf(), ..Default::default() };
+    let embedder = frontdesk_server::knowledge::load_embedder(&settings).await?.embedder;
     if let Some(e) = &embedder {
         let t = Instant::now();
         let n = random_vectors(store.as_ref(), e.dimensions()).await?;
