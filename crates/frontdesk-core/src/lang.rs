@@ -110,6 +110,11 @@ pub fn guess(text: &str) -> Option<Lang> {
     if let Some(l) = by_script(text) {
         return Some(l);
     }
+    // A code such as "A-12345" has no word to tell by: its lone letter is
+    // not the Portuguese or Spanish article.
+    if !text.split(|c: char| !c.is_alphabetic()).any(|w| w.chars().count() >= 2) {
+        return None;
+    }
     let (scores, _) = combined(text);
     let (best, top, second) = argmax(&scores);
     (top >= 0.5 && top > second).then_some(LATIN[best])
@@ -880,6 +885,12 @@ mod tests {
         assert_eq!(guess("Nimbus Drive 비밀번호"), Some(Lang::Ko));
         assert_eq!(guess("Nimbus Drive пароль"), Some(Lang::Ru));
         assert_eq!(guess("What does 你好 mean on the welcome screen?"), Some(Lang::En));
+    }
+
+    #[test]
+    fn a_code_with_a_lone_letter_keeps_the_default() {
+        assert_eq!(detect("A-12345", Lang::It), Lang::It);
+        assert_eq!(detect("e 42", Lang::Fr), Lang::Fr);
     }
 
     #[test]

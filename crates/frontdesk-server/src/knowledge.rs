@@ -10,6 +10,7 @@ use frontdesk_embed::{Embedder, EmbedderStatus, LoadedEmbedder, VectorIndex};
 use frontdesk_knowledge::chunk::{chunk, ChunkOptions};
 use frontdesk_knowledge::extract::{extract, kind_of, split_pages, ExtractError, Kind, Limits};
 use frontdesk_knowledge::index::{Hit, Index};
+use frontdesk_knowledge::rank::{Calibration, FusionParams, Signals};
 use frontdesk_knowledge::Document;
 use frontdesk_store::{source_kind, source_status, Extracted, NewChunk, NewJob, Source, Store};
 use serde_json::json;
@@ -44,6 +45,21 @@ pub struct Knowledge {
     vectors: std::sync::RwLock<VectorIndex>,
     /// The embedder's state for /readyz: set at start, updated by each query embedding.
     embedder_status: std::sync::RwLock<EmbedderStatus>,
+    fusion: std::sync::RwLock<Option<FusionParams>>,
+    calibration: std::sync::RwLock<Option<Calibration>>,
+}
+
+/// How much of a question is embedded (its beginning).
+const MAX_QUERY_CHARS: usize = 1_000;
+
+/// The candidates of a search, ranked, with what happened on the way.
+#[derive(Debug, Clone, Default)]
+pub struct Found {
+    pub ranked: Vec<Signals>,
+    /// E.g. "the question could not be embedded (…): BM25 only".
+    pub notes: Vec<String>,
+    /// Whether vectors took part.
+    pub vectors: bool,
 }
 
 impl Knowledge {
@@ -72,6 +88,8 @@ impl Knowledge {
             embedder,
             vectors: std::sync::RwLock::new(VectorIndex::new(dims)),
             embedder_status: std::sync::RwLock::new(status),
+            fusion: std::sync::RwLock::new(None),
+            calibration: std::sync::RwLock::new(None),
         }
     }
 
@@ -153,6 +171,7 @@ impl Knowledge {
         self.search_with(query, lang, k, Retriever::Fused).await
     }
 
+    /// The best `k` chunks by one retriever; `Hit::score` is the fused score.
     pub async fn search_with(
         &self,
         query: &str,
@@ -160,49 +179,121 @@ impl Knowledge {
         k: usize,
         retriever: Retriever,
     ) -> anyhow::Result<Vec<Hit>> {
-        // An English-only model (MiniLM) helps English questions and hurts the
-        // others (measured on the dev set), so fused search uses vectors only
-        // for questions in a language the model understands.
-        let understood =
-            self.embedder.as_ref().is_some_and(|e| e.name() != frontdesk_embed::MINILM_NAME || lang == "en");
-        let use_vectors = match retriever {
-            Retriever::Bm25 => false,
-            Retriever::Vectors => self.embedder.is_some(),
-            Retriever::Fused => understood,
-        } && self.num_vectors() > 0;
-        if !use_vectors {
-            return Ok(if retriever == Retriever::Vectors { Vec::new() } else { self.index.search(query, lang, k)? });
-        }
-        let depth = (k * 4).max(20);
-        let bm25 = if retriever == Retriever::Fused { self.index.search(query, lang, depth)? } else { Vec::new() };
-        let embedder = self.embedder.clone().expect("checked above");
-        let q = vec![query.to_owned()];
-        let qv = tokio::task::spawn_blocking(move || embedder.embed_query(&q)).await??.pop().unwrap_or_default();
-        let vhits = self.vectors.read().map(|v| v.search(&qv, depth)).unwrap_or_default();
-        if retriever == Retriever::Vectors {
-            return Ok(vhits
-                .into_iter()
-                .take(k)
-                .map(|(chunk_id, source_id, sim)| Hit { chunk_id, source_id, score: sim })
-                .collect());
-        }
-        let bm_ids: Vec<i64> = bm25.iter().map(|h| h.chunk_id).collect();
-        let v_ids: Vec<i64> = vhits.iter().map(|h| h.0).collect();
-        let fused = frontdesk_embed::rrf(&[(&bm_ids, 1.0), (&v_ids, 1.0)], frontdesk_embed::RRF_K0, k);
-        let source_of: HashMap<i64, i64> =
-            bm25.iter().map(|h| (h.chunk_id, h.source_id)).chain(vhits.iter().map(|h| (h.0, h.1))).collect();
-        let bm_score: HashMap<i64, f32> = bm25.iter().map(|h| (h.chunk_id, h.score)).collect();
-        // The answer composer compares BM25 scores; chunks found by vectors only score 0 there.
-        Ok(fused
+        let found = self.signals(query, lang, k, retriever).await?;
+        Ok(found
+            .ranked
             .into_iter()
-            .filter_map(|(id, _)| {
-                source_of.get(&id).map(|&s| Hit {
-                    chunk_id: id,
-                    source_id: s,
-                    score: bm_score.get(&id).copied().unwrap_or(0.0),
-                })
-            })
+            .take(k)
+            .map(|s| Hit { chunk_id: s.chunk_id, source_id: s.source_id, score: s.fused })
             .collect())
+    }
+
+    /// What every retriever says of the candidates for a question: BM25's and
+    /// the vectors' best `depth` chunks each (at least 20), their union fused
+    /// and ranked (see [`frontdesk_knowledge::rank::fuse`]). When the question
+    /// cannot be embedded (the embeddings endpoint is down), BM25 alone
+    /// answers and a note says so.
+    pub async fn signals(&self, query: &str, lang: &str, depth: usize, retriever: Retriever) -> anyhow::Result<Found> {
+        let depth = depth.max(20);
+        let mut notes = Vec::new();
+        let want_vectors = retriever != Retriever::Bm25 && self.embedder.is_some() && self.num_vectors() > 0;
+        let qv = if want_vectors {
+            match self.query_vector(query).await {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    notes.push(format!("the question could not be embedded ({e}): BM25 only"));
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let bm25 = if retriever == Retriever::Vectors && qv.is_some() {
+            Vec::new()
+        } else {
+            self.index.search(query, lang, depth)?
+        };
+        let vhits = match &qv {
+            Some(v) => self.vectors.read().map(|ix| ix.search(v, depth)).unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let mut by_chunk: HashMap<i64, Signals> = HashMap::new();
+        for (i, h) in bm25.iter().enumerate() {
+            let s = by_chunk.entry(h.chunk_id).or_insert_with(|| Signals {
+                chunk_id: h.chunk_id,
+                source_id: h.source_id,
+                ..Signals::default()
+            });
+            s.bm25 = Some(h.score);
+            s.bm25_rank = Some(i + 1);
+        }
+        for (i, (chunk_id, source_id, sim)) in vhits.iter().enumerate() {
+            let s = by_chunk.entry(*chunk_id).or_insert_with(|| Signals {
+                chunk_id: *chunk_id,
+                source_id: *source_id,
+                ..Signals::default()
+            });
+            s.cosine = Some(*sim);
+            s.vector_rank = Some(i + 1);
+        }
+        // Chunks BM25 found that the vector search did not reach: their
+        // own cosine, so that fusion compares like with like.
+        if let Some(v) = &qv {
+            if let Ok(ix) = self.vectors.read() {
+                for s in by_chunk.values_mut().filter(|s| s.cosine.is_none()) {
+                    s.cosine = ix.similarity(s.chunk_id, v);
+                }
+            }
+        }
+        let mut ranked: Vec<Signals> = by_chunk.into_values().collect();
+        let params = match retriever {
+            Retriever::Bm25 => FusionParams::BM25,
+            Retriever::Vectors if qv.is_some() => FusionParams::VECTORS,
+            Retriever::Vectors => FusionParams::BM25,
+            Retriever::Fused => self.fusion(qv.is_some()),
+        };
+        frontdesk_knowledge::rank::fuse(&mut ranked, &params);
+        Ok(Found { ranked, notes, vectors: qv.is_some() })
+    }
+
+    /// The question's vector: its beginning only (a question is a few
+    /// sentences; a pasted log of 20,000 characters would cost the embedder
+    /// dozens of windows for no better match).
+    async fn query_vector(&self, query: &str) -> Result<Vec<f32>, String> {
+        let q: String = query.chars().take(MAX_QUERY_CHARS).collect();
+        self.embed_query_vector(&q).await
+    }
+
+    /// The calibrated answer-or-hand-off model for the retrievers in use.
+    pub fn calibration(&self) -> Calibration {
+        if let Ok(Some(c)) = self.calibration.read().map(|c| c.clone()) {
+            return c;
+        }
+        let vectors = self.embedder.as_ref().filter(|_| self.num_vectors() > 0).map(|e| e.name().to_owned());
+        frontdesk_knowledge::rank::calibration_for(vectors.as_deref())
+    }
+
+    /// Replaces the calibration (evaluation); `None` goes back to the built-in one.
+    pub fn set_calibration(&self, c: Option<Calibration>) {
+        if let Ok(mut cur) = self.calibration.write() {
+            *cur = c;
+        }
+    }
+
+    /// How rankings are fused (see [`FusionParams`]), with or without vectors.
+    pub fn fusion(&self, vectors: bool) -> FusionParams {
+        if let Ok(Some(f)) = self.fusion.read().map(|f| *f) {
+            return f;
+        }
+        let name = self.embedder.as_ref().filter(|_| vectors).map(|e| e.name().to_owned());
+        frontdesk_knowledge::rank::ranker_for(name.as_deref())
+    }
+
+    /// Replaces the ranking model (evaluation); `None` goes back to the built-in one.
+    pub fn set_fusion(&self, p: Option<FusionParams>) {
+        if let Ok(mut f) = self.fusion.write() {
+            *f = p;
+        }
     }
 
     pub fn num_chunks(&self) -> u64 {

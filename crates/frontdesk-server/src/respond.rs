@@ -580,7 +580,8 @@ async fn answer_from_sources(
             "answered from a passage in {:?}: the content has no better passage in the visitor's language",
             passage.lang
         ));
-        voice.frame_answer(lang, &quote)
+        // Said in the visitor's language, naming the article's language.
+        voice.frame_foreign_answer(lang, &passage.lang, &citation.title, &quote)
     } else {
         voice.frame_answer(lang, &quote)
     };

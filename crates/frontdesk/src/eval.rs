@@ -7,17 +7,21 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Subcommand;
-use frontdesk_knowledge::eval::{parse_questions, score_retrieval};
+use frontdesk_knowledge::eval::parse_questions;
 use frontdesk_knowledge::extract::kind_of;
 use frontdesk_server::config::Settings;
 use frontdesk_server::knowledge::Knowledge;
 use frontdesk_server::state::AppState;
 use frontdesk_store::{source_kind, Actor, NewFile, NewSource};
 
+mod quality;
+
 #[derive(Subcommand)]
 pub enum EvalCommand {
-    /// Recall@1, recall@k and MRR of retrieval, overall and per language
-    /// (with the settings of `--config FILE` and `FRONTDESK_*`).
+    /// Recall@1, recall@k and MRR of every retriever (bm25, vectors, fused,
+    /// ranked: what the agent uses), overall, per question language and per
+    /// kind (same-language, cross-language), with the settings of `--config
+    /// FILE` and `FRONTDESK_*`.
     Retrieval {
         /// Folder of content files (any supported type), searched recursively.
         #[arg(long)]
@@ -30,18 +34,18 @@ pub enum EvalCommand {
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
-        /// bm25, vectors or fused (vectors need the model: scripts/fetch-models.sh).
-        #[arg(long, default_value = "fused")]
-        retriever: String,
         /// Where the embedding model is.
         #[arg(long, default_value = "./models")]
         models_dir: PathBuf,
+        /// A model fitted by `eval calibrate` (JSON) instead of the built-in one.
+        #[arg(long)]
+        model: Option<PathBuf>,
     },
     /// Runs the configured responder on every question and counts what it did
     /// (the settings of `--config FILE` and `FRONTDESK_*` apply, e.g. `llm_url`):
-    /// answered citing an expected source, answered with a wrong or missing
-    /// source, answered although unanswerable, handed off although
-    /// answerable, handed off correctly.
+    /// precision when answering (answered citing an expected source ÷
+    /// answered), coverage (÷ answerable questions) and handoff accuracy,
+    /// overall, per language and per kind.
     Answers {
         #[arg(long)]
         content: PathBuf,
@@ -56,27 +60,28 @@ pub enum EvalCommand {
         /// Print each question's outcome.
         #[arg(long)]
         verbose: bool,
+        /// A model fitted by `eval calibrate` (JSON) instead of the built-in one.
+        #[arg(long)]
+        model: Option<PathBuf>,
     },
-}
-
-/// What `eval answers` counts, overall and per language.
-#[derive(Debug, Default, Clone, serde::Serialize)]
-pub struct AnswerCounts {
-    pub n: usize,
-    pub answered_correct: usize,
-    pub answered_wrong: usize,
-    pub answered_unanswerable: usize,
-    pub handoff_answerable: usize,
-    pub handoff_correct: usize,
-    /// Correct answers whose text contains one of the expected phrases.
-    pub answer_text_matches: usize,
-}
-
-#[derive(Debug, Default, serde::Serialize)]
-pub struct AnswerReport {
-    #[serde(flatten)]
-    pub all: AnswerCounts,
-    pub by_lang: std::collections::BTreeMap<String, AnswerCounts>,
+    /// Fits the ranking model and the answer-or-hand-off calibration on
+    /// labelled questions (give `--content` and `--questions` once per set,
+    /// in the same order), prints them and the operating points, and writes
+    /// them as JSON to `--out`.
+    Calibrate {
+        #[arg(long, required = true)]
+        content: Vec<PathBuf>,
+        #[arg(long, required = true)]
+        questions: Vec<PathBuf>,
+        /// Precision to reach when answering, on these questions.
+        #[arg(long, default_value_t = 0.97)]
+        target: f32,
+        #[arg(long, default_value = "./models")]
+        models_dir: PathBuf,
+        /// Where to write the fitted model (JSON).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 /// The verdict on one question.
@@ -87,22 +92,6 @@ pub enum Verdict {
     AnsweredUnanswerable,
     HandoffAnswerable,
     HandoffCorrect,
-}
-
-impl AnswerCounts {
-    fn add(&mut self, v: Verdict) {
-        self.n += 1;
-        match v {
-            Verdict::AnsweredCorrect { text_matches } => {
-                self.answered_correct += 1;
-                self.answer_text_matches += text_matches as usize;
-            }
-            Verdict::AnsweredWrong => self.answered_wrong += 1,
-            Verdict::AnsweredUnanswerable => self.answered_unanswerable += 1,
-            Verdict::HandoffAnswerable => self.handoff_answerable += 1,
-            Verdict::HandoffCorrect => self.handoff_correct += 1,
-        }
-    }
 }
 
 /// Judges a reply: "answered" is an answer from content (or an action);
@@ -129,31 +118,7 @@ pub fn verdict(
     }
 }
 
-impl AnswerReport {
-    pub fn to_text(&self) -> String {
-        let mut out = String::from(
-            "lang  n    correct  wrong  answered-unanswerable  handoff-answerable  handoff-correct  text-match\n",
-        );
-        let mut row = |name: &str, c: &AnswerCounts| {
-            out.push_str(&format!(
-                "{name:<5} {:<4} {:<8} {:<6} {:<22} {:<19} {:<16} {}\n",
-                c.n,
-                c.answered_correct,
-                c.answered_wrong,
-                c.answered_unanswerable,
-                c.handoff_answerable,
-                c.handoff_correct,
-                c.answer_text_matches
-            ));
-        };
-        row("all", &self.all);
-        for (l, c) in &self.by_lang {
-            row(l, c);
-        }
-        out
-    }
-}
-
+#[allow(clippy::too_many_arguments)]
 async fn run_answers(
     settings: Settings,
     content: &Path,
@@ -161,37 +126,81 @@ async fn run_answers(
     json: bool,
     models_dir: &Path,
     verbose: bool,
+    model: Option<&Path>,
 ) -> anyhow::Result<()> {
     use frontdesk_core::responder::Outcome;
-    let text = std::fs::read_to_string(questions).with_context(|| format!("reading {}", questions.display()))?;
-    let qs = parse_questions(&text).map_err(|e| anyhow::anyhow!("{}: {e}", questions.display()))?;
+    let qs = read_questions(questions)?;
     let (state, paths, _tmp) = ingest(content, Some(models_dir), settings).await?;
+    use_model(&state, model)?;
+    let langs = quality::source_languages(&state, &paths).await?;
     let agent = state.agent().await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut report = AnswerReport::default();
+    let mut table = quality::AnswerTable::default();
+    let mut latencies = Vec::with_capacity(qs.len());
     for q in &qs {
+        let started = std::time::Instant::now();
         let reply = frontdesk_server::respond::respond(
             &state,
             &agent,
             &frontdesk_server::respond::Ask::new(q.question.clone()),
         )
         .await;
+        latencies.push(started.elapsed().as_secs_f64() * 1000.0);
         let answered = reply.outcome == Outcome::Answered;
         let cited: Vec<String> = reply.citations.iter().filter_map(|c| paths.get(&c.source_id).cloned()).collect();
         let v = verdict(&q.expected_sources, &q.expected_answer_contains, answered, &cited, &reply.text);
+        let kind = quality::Kind::of(q, &langs);
         if verbose {
+            let p = reply.trace.evidence.as_ref().map_or(-1.0, |e| e.probability);
             eprintln!(
-                "{} [{}] {:?}: {:?} cited {:?} — {}",
-                q.id, q.lang, v, reply.outcome, cited, reply.trace.decision
+                "{} [{}|{}] {:?}: {:?} cited {:?} p={p:.2} — {}",
+                q.id,
+                q.lang,
+                kind.label(),
+                v,
+                reply.outcome,
+                cited,
+                reply.trace.decision
             );
         }
-        report.all.add(v);
-        report.by_lang.entry(q.lang.clone()).or_default().add(v);
+        table.add(
+            q,
+            kind,
+            quality::Outcome {
+                answered,
+                right_source: matches!(v, Verdict::AnsweredCorrect { .. }),
+                text_matches: matches!(v, Verdict::AnsweredCorrect { text_matches: true }),
+                handed_off: matches!(reply.outcome, Outcome::Handoff(_)),
+            },
+        );
     }
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| latencies.get(((latencies.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0);
     if json {
-        println!("{}", serde_json::to_string(&report)?);
+        println!("{}", serde_json::json!({"groups": table.groups, "latency_ms": {"p50": pct(0.5), "p99": pct(0.99)}}));
     } else {
-        print!("{}", report.to_text());
+        print!("{}", table.to_text());
+        println!("reply latency: p50 {:.1} ms, p99 {:.1} ms over {} questions", pct(0.5), pct(0.99), latencies.len());
     }
+    Ok(())
+}
+
+fn read_questions(path: &Path) -> anyhow::Result<Vec<frontdesk_knowledge::eval::Question>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    parse_questions(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+/// Loads a model fitted by `eval calibrate` into the workspace's knowledge.
+fn use_model(state: &AppState, model: Option<&Path>) -> anyhow::Result<()> {
+    let Some(path) = model else { return Ok(()) };
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let m: quality::Model =
+        serde_json::from_str(&text).with_context(|| format!("{} is not a model", path.display()))?;
+    let loaded = state.knowledge.embedder().map(|e| e.name().to_owned());
+    if m.embedder != loaded {
+        eprintln!("warning: {} was fitted for {:?}, the embedder here is {:?}", path.display(), m.embedder, loaded);
+    }
+    state.knowledge.set_fusion(Some(m.ranker));
+    state.knowledge.set_calibration(Some(m.calibration));
     Ok(())
 }
 
@@ -277,43 +286,129 @@ pub async fn ingest(
 /// Runs an eval command; `settings` are the process settings (`--config FILE`,
 /// `FRONTDESK_*`), so `eval answers` measures the responder as configured.
 pub async fn run(cmd: EvalCommand, settings: Settings) -> anyhow::Result<()> {
-    let (content, questions, k, json, retriever, models_dir) = match cmd {
-        EvalCommand::Retrieval { content, questions, k, json, retriever, models_dir } => {
-            (content, questions, k, json, retriever, models_dir)
+    match cmd {
+        EvalCommand::Retrieval { content, questions, k, json, models_dir, model } => {
+            run_retrieval(settings, &content, &questions, k, json, &models_dir, model.as_deref()).await
         }
-        EvalCommand::Answers { content, questions, json, models_dir, verbose } => {
-            return run_answers(settings, &content, &questions, json, &models_dir, verbose).await;
+        EvalCommand::Answers { content, questions, json, models_dir, verbose, model } => {
+            run_answers(settings, &content, &questions, json, &models_dir, verbose, model.as_deref()).await
         }
-    };
-    use frontdesk_server::knowledge::Retriever;
-    let retriever = match retriever.as_str() {
-        "bm25" => Retriever::Bm25,
-        "vectors" => Retriever::Vectors,
-        "fused" => Retriever::Fused,
-        other => anyhow::bail!("--retriever must be bm25, vectors or fused, not {other:?}"),
-    };
-    let text = std::fs::read_to_string(&questions).with_context(|| format!("reading {}", questions.display()))?;
-    let questions = parse_questions(&text).map_err(|e| anyhow::anyhow!("{}: {e}", questions.display()))?;
-    let models = (retriever != Retriever::Bm25).then_some(models_dir.as_path());
-    let (state, paths, _tmp) = ingest(&content, models, settings).await?;
-    if retriever != Retriever::Bm25 && state.knowledge.embedder().is_none() {
+        EvalCommand::Calibrate { content, questions, target, models_dir, out } => {
+            run_calibrate(settings, &content, &questions, target, &models_dir, out.as_deref()).await
+        }
+    }
+}
+
+async fn run_retrieval(
+    settings: Settings,
+    content: &Path,
+    questions: &Path,
+    k: usize,
+    json: bool,
+    models_dir: &Path,
+    model: Option<&Path>,
+) -> anyhow::Result<()> {
+    use frontdesk_knowledge::rank::FusionParams;
+    let questions = read_questions(questions)?;
+    let (state, paths, _tmp) = ingest(content, Some(models_dir), settings).await?;
+    use_model(&state, model)?;
+    let langs = quality::source_languages(&state, &paths).await?;
+    let vectors = state.knowledge.embedder().is_some();
+    let names: &[&str] = if vectors { &["bm25", "vectors", "fused", "ranked"] } else { &["bm25", "ranked"] };
+    let mut sums = quality::RetrievalSums::new(k, names);
+    for q in &questions {
+        let kind = quality::Kind::of(q, &langs);
+        let c = quality::candidates(&state, &paths, q, k.max(quality::SECOND_STAGE)).await?;
+        let params = state.knowledge.fusion(vectors);
+        sums.add("bm25", q, kind, &c.first_stage_paths(&FusionParams::BM25));
+        if vectors {
+            sums.add("vectors", q, kind, &c.first_stage_paths(&FusionParams::VECTORS));
+            sums.add("fused", q, kind, &c.first_stage_paths(&params));
+        }
+        sums.add("ranked", q, kind, &c.product_paths(&params));
+    }
+    let table = sums.table();
+    if json {
+        println!("{}", serde_json::to_string(&table)?);
+    } else {
+        print!("{}", table.to_text());
+        println!("fused = first stage (retrievers' scores); ranked = as the agent ranks (second stage with the passages' words)");
+    }
+    Ok(())
+}
+
+async fn run_calibrate(
+    settings: Settings,
+    contents: &[PathBuf],
+    questions: &[PathBuf],
+    target: f32,
+    models_dir: &Path,
+    out: Option<&Path>,
+) -> anyhow::Result<()> {
+    use frontdesk_knowledge::rank;
+    if contents.len() != questions.len() {
         anyhow::bail!(
-            "no embedding model in {}: run scripts/fetch-models.sh, or use --retriever bm25",
-            models_dir.display()
+            "give --content and --questions once per set, in pairs ({} vs {})",
+            contents.len(),
+            questions.len()
         );
     }
-    let mut ranked = Vec::with_capacity(questions.len());
-    for q in &questions {
-        let lang = frontdesk_knowledge::lang::detect_query(&q.question, "en");
-        let hits = state.knowledge.search_with(&q.question, lang, k.max(5), retriever).await?;
-        let ids: Vec<i64> = hits.iter().map(|h| h.source_id).collect();
-        ranked.push(ids.iter().filter_map(|id| paths.get(id).cloned()).collect::<Vec<_>>());
+    // Every set's candidates, ingested once.
+    let mut sets = Vec::new();
+    let mut embedder = None;
+    for (content, qpath) in contents.iter().zip(questions) {
+        let qs = read_questions(qpath)?;
+        let (state, paths, tmp) = ingest(content, Some(models_dir), settings.clone()).await?;
+        embedder = state.knowledge.embedder().map(|e| e.name().to_owned());
+        let mut cands = Vec::new();
+        for q in qs.iter().filter(|q| !q.expect_handoff) {
+            cands.push((q.clone(), quality::candidates(&state, &paths, q, quality::SECOND_STAGE).await?));
+        }
+        eprintln!("{}: {} questions", qpath.display(), cands.len());
+        sets.push((cands, state, tmp));
     }
-    let report = score_retrieval(&questions, &ranked, k);
-    if json {
-        println!("{}", serde_json::to_string(&report)?);
-    } else {
-        println!("{}", report.to_text());
+    let vectors = embedder.is_some();
+    // 1. The ranker: candidates of answerable questions, from the first stage of the current model.
+    let start = if vectors { rank::FusionParams::default() } else { rank::ranker_for(None) };
+    let mut training = Vec::new();
+    for (cands, ..) in &sets {
+        for (q, c) in cands.iter().filter(|(q, _)| !q.expected_sources.is_empty()) {
+            training.push(c.labelled_second_stage(&start, q));
+        }
+    }
+    let ranker = rank::fit_ranker(&training, 0.01);
+    // 2. The calibration, on the fitted ranker's first answers.
+    let mut examples = Vec::new();
+    for (cands, ..) in &sets {
+        for (q, c) in cands {
+            if let Some(e) = c.example(&ranker, q) {
+                examples.push(e);
+            }
+        }
+    }
+    let name = match &embedder {
+        Some(e) => format!("{e}+bm25"),
+        None => "bm25".to_owned(),
+    };
+    let mut calibration = rank::fit(&name, &examples, 0.01);
+    calibration.threshold = rank::threshold_for_precision(&calibration, &examples, target);
+    let model = quality::Model { embedder, ranker, calibration };
+    println!("ranker weights ({}):", rank::FusionParams::NAMES.join(", "));
+    println!("    {:?}", model.ranker.weights);
+    println!("calibration weights ({}), bias:", rank::Evidence::NAMES.join(", "));
+    println!("    {:?}, {}", model.calibration.weights, model.calibration.bias);
+    let right = examples.iter().filter(|e| e.right).count();
+    println!("{} questions, first source right for {right}", examples.len());
+    println!("threshold  answered  right  precision");
+    for t in [0.3, 0.5, 0.7, 0.8, 0.85, 0.9, 0.92, 0.94, model.calibration.threshold] {
+        let op = rank::operating(&model.calibration, &examples, t);
+        println!("{:>9.3}  {:>8}  {:>5}  {:>9.3}", t, op.answered, op.right, op.precision);
+    }
+    println!("chosen threshold {:.3} (precision ≥ {target} on these questions)", model.calibration.threshold);
+    if let Some(path) = out {
+        std::fs::write(path, serde_json::to_string_pretty(&model)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("written to {}", path.display());
     }
     Ok(())
 }
@@ -343,9 +438,28 @@ mod tests {
         assert_eq!(verdict(&exp, &text, false, &[], ""), Verdict::HandoffAnswerable);
         assert_eq!(verdict(&[], &[], true, &s(&["b.md"]), ""), Verdict::AnsweredUnanswerable);
         assert_eq!(verdict(&[], &[], false, &[], ""), Verdict::HandoffCorrect);
-        let mut c = AnswerCounts::default();
-        c.add(Verdict::AnsweredCorrect { text_matches: true });
-        c.add(Verdict::HandoffCorrect);
-        assert_eq!((c.n, c.answered_correct, c.handoff_correct, c.answer_text_matches), (2, 1, 1, 1));
+        let q = |sources: &[&str]| frontdesk_knowledge::eval::Question {
+            id: "q".into(),
+            question: "?".into(),
+            lang: "en".into(),
+            expected_sources: s(sources),
+            expected_answer_contains: vec![],
+            expect_handoff: false,
+        };
+        let mut t = quality::AnswerTable::default();
+        let answered =
+            |right| quality::Outcome { answered: true, right_source: right, text_matches: right, handed_off: false };
+        let handoff = quality::Outcome { answered: false, right_source: false, text_matches: false, handed_off: true };
+        t.add(&q(&["a.md"]), quality::Kind::SameLanguage, answered(true));
+        t.add(&q(&["a.md"]), quality::Kind::CrossLanguage, answered(false));
+        t.add(&q(&["a.md"]), quality::Kind::SameLanguage, handoff);
+        t.add(&q(&[]), quality::Kind::Unanswerable, handoff);
+        t.add(&q(&[]), quality::Kind::Unanswerable, answered(false));
+        let all = &t.groups["all"];
+        assert_eq!((all.n, all.answered, all.answered_right, all.answered_unanswerable), (5, 3, 1, 1));
+        assert!((all.precision - 1.0 / 3.0).abs() < 1e-9);
+        assert!((all.coverage - 1.0 / 3.0).abs() < 1e-9);
+        assert!((all.handoff_accuracy - 0.5).abs() < 1e-9);
+        assert_eq!(t.groups["kind=cross-language"].answered_wrong_source, 1);
     }
 }
