@@ -173,12 +173,64 @@ fn eval_answers_counts_what_the_responder_did() {
     ]));
     assert!(ok, "{err}");
     let v: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON object");
-    assert_eq!(v["n"], 4, "{v}");
-    assert_eq!(v["answered_correct"], 2, "{v}");
-    assert_eq!(v["handoff_correct"], 2, "{v}");
-    assert_eq!(v["answered_wrong"], 0);
-    assert_eq!(v["answered_unanswerable"], 0);
-    assert_eq!(v["handoff_answerable"], 0);
-    assert_eq!(v["answer_text_matches"], 2, "{v}");
-    assert_eq!(v["by_lang"]["en"]["n"], 4);
+    let all = &v["groups"]["all"];
+    assert_eq!(all["n"], 4, "{v}");
+    assert_eq!(all["answered_right"], 2, "{v}");
+    assert_eq!(all["handed_off_when_needed"], 2, "{v}");
+    assert_eq!(all["answered_wrong_source"], 0, "{v}");
+    assert_eq!(all["answered_unanswerable"], 0, "{v}");
+    assert_eq!(all["text_matches"], 2, "{v}");
+    assert_eq!(all["precision"], 1.0, "{v}");
+    assert_eq!(all["coverage"], 1.0, "{v}");
+    assert_eq!(all["handoff_accuracy"], 1.0, "{v}");
+    assert_eq!(v["groups"]["lang=en"]["n"], 4, "{v}");
+    assert_eq!(v["groups"]["kind=same-language"]["n"], 2, "{v}");
+    assert_eq!(v["groups"]["kind=unanswerable"]["n"], 2, "{v}");
+
+    // Retrieval by every retriever, and a fit written as JSON that eval reads back.
+    let (ok, out, err) = run(frontdesk(dir.path()).args([
+        "eval",
+        "retrieval",
+        "--content",
+        content.to_str().unwrap(),
+        "--questions",
+        questions.to_str().unwrap(),
+        "--models-dir",
+        "/nonexistent",
+    ]));
+    assert!(ok, "{err}");
+    assert!(out.contains("bm25 R@1/R@5/MRR") && out.contains("ranked R@1/R@5/MRR"), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("all ") && l.contains("1.00 / 1.00 / 1.000")), "{out}");
+    let fit = dir.path().join("fit.json");
+    let (ok, out, err) = run(frontdesk(dir.path()).args([
+        "eval",
+        "calibrate",
+        "--content",
+        content.to_str().unwrap(),
+        "--questions",
+        questions.to_str().unwrap(),
+        "--models-dir",
+        "/nonexistent",
+        "--out",
+        fit.to_str().unwrap(),
+    ]));
+    assert!(ok, "{err}");
+    assert!(out.contains("chosen threshold"), "{out}");
+    let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&fit).unwrap()).unwrap();
+    assert_eq!(m["embedder"], serde_json::Value::Null, "{m}");
+    assert_eq!(m["ranker"]["weights"].as_array().unwrap().len(), 8, "{m}");
+    assert_eq!(m["calibration"]["weights"].as_array().unwrap().len(), 9, "{m}");
+    let (ok, _, err) = run(frontdesk(dir.path()).args([
+        "eval",
+        "answers",
+        "--content",
+        content.to_str().unwrap(),
+        "--questions",
+        questions.to_str().unwrap(),
+        "--models-dir",
+        "/nonexistent",
+        "--model",
+        fit.to_str().unwrap(),
+    ]));
+    assert!(ok, "{err}");
 }
