@@ -107,6 +107,11 @@ pub fn detect(text: &str, default: Lang) -> Lang {
 
 /// The language of a short message, `None` when nothing in it tells.
 pub fn guess(text: &str) -> Option<Lang> {
+    // Addresses and links are in no language ("sorry: ada@example.com").
+    let kept: Vec<&str> =
+        text.split_whitespace().filter(|w| !w.contains('@') && !w.contains("://") && !w.starts_with("www.")).collect();
+    let text = kept.join(" ");
+    let text = text.as_str();
     if let Some(l) = by_script(text) {
         return Some(l);
     }
@@ -890,6 +895,8 @@ mod tests {
     #[test]
     fn a_code_with_a_lone_letter_keeps_the_default() {
         assert_eq!(detect("A-12345", Lang::It), Lang::It);
+        assert_eq!(detect("sorry: ada@example.com", Lang::En), Lang::En);
+        assert_eq!(detect("ada@example.com", Lang::It), Lang::It);
         assert_eq!(detect("e 42", Lang::Fr), Lang::Fr);
     }
 

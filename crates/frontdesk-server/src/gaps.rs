@@ -49,7 +49,12 @@ pub async fn group_pending(state: &AppState) -> anyhow::Result<usize> {
         if questions.is_empty() {
             return Ok(placed);
         }
-        let vectors: Vec<Option<Vec<f32>>> = match state.knowledge.embedder() {
+        // The grouping threshold (GroupingConfig::min_cosine) was measured
+        // with MiniLM; another model's cosines are on another scale (e5 puts
+        // unrelated questions near 0.8 and would merge every topic): key
+        // terms only until it is calibrated for that model.
+        let calibrated = state.knowledge.embedder().filter(|e| e.name() == frontdesk_embed::MINILM_NAME);
+        let vectors: Vec<Option<Vec<f32>>> = match calibrated {
             Some(embedder) => {
                 let embedder = Arc::clone(embedder);
                 let texts: Vec<String> = questions.iter().map(|q| q.question.clone()).collect();

@@ -264,13 +264,16 @@ impl Knowledge {
         self.embed_query_vector(&q).await
     }
 
-    /// The calibrated answer-or-hand-off model for the retrievers in use.
-    pub fn calibration(&self) -> Calibration {
+    /// The calibrated answer-or-hand-off model for the retrievers that took
+    /// part in a search (`vectors`: the question was embedded).
+    pub fn calibration(&self, vectors: bool) -> Calibration {
         if let Ok(Some(c)) = self.calibration.read().map(|c| c.clone()) {
-            return c;
+            if vectors || !c.name.contains('+') {
+                return c;
+            }
         }
-        let vectors = self.embedder.as_ref().filter(|_| self.num_vectors() > 0).map(|e| e.name().to_owned());
-        frontdesk_knowledge::rank::calibration_for(vectors.as_deref())
+        let name = self.embedder.as_ref().filter(|_| vectors).map(|e| e.name().to_owned());
+        frontdesk_knowledge::rank::calibration_for(name.as_deref())
     }
 
     /// Replaces the calibration (evaluation); `None` goes back to the built-in one.

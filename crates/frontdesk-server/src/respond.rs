@@ -541,7 +541,7 @@ async fn answer_from_sources(
         fallback.trace.decision = "no short answer matched and no passage shares a term with the question".into();
         return fallback;
     }
-    let calibration = state.knowledge.calibration();
+    let calibration = state.knowledge.calibration(ranked.iter().any(|s| s.cosine.is_some()));
     let (evidence, probability) = weigh(&calibration, &ranked);
     let answered = probability >= calibration.threshold;
     fallback.trace.evidence = Some(TraceEvidence {

@@ -53,7 +53,8 @@ async fn the_agent_asks_for_the_email(app: TestApp) {
     app.say(id, &token, "it's ada@").await;
     assert!(last_agent(&app.messages(id, &token).await).contains("doesn't look right"));
     app.say(id, &token, "sorry: ada@example.com").await;
-    assert!(last_agent(&app.messages(id, &token).await).contains("I've noted ada@example.com"));
+    let reply = last_agent(&app.messages(id, &token).await);
+    assert!(reply.contains("I've noted ada@example.com"), "{reply}");
     let d = detail(&app, id).await;
     assert_eq!(d["contact"]["email"], "ada@example.com", "{d}");
     assert_eq!(d["conversation"]["assignee_kind"], "agent");
