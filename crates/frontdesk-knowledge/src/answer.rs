@@ -1,5 +1,6 @@
-//! Composing an extractive, cited answer from retrieved passages — pure, so
-//! the built-in responder's judgement is tested directly.
+//! The words of an extractive answer, pure: how well a passage's words
+//! support a question ([`support`], a signal of the calibrated decision in
+//! `crate::rank`) and which of its sentences to quote ([`quote_passage`]).
 
 use frontdesk_core::text::{fuzzy_eq, is_stopword, stem, terms, words};
 
@@ -16,11 +17,9 @@ pub struct Passage {
     pub lang: String,
 }
 
-/// How sure the composer must be to answer.
+/// How much of a passage is quoted.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AnswerPolicy {
-    /// Share of the question's content terms the best passage must contain (same language).
-    pub min_coverage: f32,
     /// Most sentences quoted from the passage.
     pub max_sentences: usize,
     /// Longest answer, in characters.
@@ -29,19 +28,8 @@ pub struct AnswerPolicy {
 
 impl Default for AnswerPolicy {
     fn default() -> Self {
-        Self { min_coverage: 0.5, max_sentences: 3, max_chars: 600 }
+        Self { max_sentences: 3, max_chars: 600 }
     }
-}
-
-/// The composer's decision.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Composed {
-    /// The passage answered from.
-    pub passage: Passage,
-    /// The quoted sentences, in the passage's order.
-    pub text: String,
-    /// Share of the question's content terms found in the passage, 0 to 1.
-    pub coverage: f32,
 }
 
 fn unique_terms(s: &str) -> Vec<String> {
@@ -51,19 +39,8 @@ fn unique_terms(s: &str) -> Vec<String> {
     t
 }
 
-/// Passages (best first) considered as the one to answer from.
-const CANDIDATES: usize = 5;
 /// Weight of a name, acronym or code the visitor wrote, against 1 for other terms.
 const SPECIFIC_WEIGHT: f32 = 2.0;
-/// Share of the retriever's relative score added to coverage to break near-ties.
-const SCORE_TIE_BREAK: f32 = 0.2;
-/// Share of `min_coverage` that suffices when the passage's source clearly leads.
-const LOW_COVERAGE_SHARE: f32 = 0.68;
-/// Ratio of a source's best score to any other source's that makes it a clear lead.
-const CLEAR_LEAD: f32 = 1.3;
-/// The same ratio for a passage in another language than the question.
-const CROSS_LANGUAGE_LEAD: f32 = 1.2;
-
 /// A content term of the question and how much it counts.
 #[derive(Debug, Clone)]
 struct QTerm {
@@ -188,69 +165,6 @@ pub fn sentences(text: &str) -> Vec<String> {
     out
 }
 
-/// Picks the passage that best supports an answer and quotes its most
-/// relevant sentences. `None` when no passage is good enough: the caller
-/// then says it cannot answer and hands off.
-///
-/// The candidate is the passage among the first five with the best weighted
-/// coverage of the question's content terms (names and acronyms the visitor
-/// wrote count double), a little of the retriever's score breaking near-ties.
-/// It is refused when it lacks a name or acronym of the question (a question
-/// about "Dropbox" is not answered by a passage that never says it). A
-/// passage in the question's language is accepted with `min_coverage`, or with
-/// a third of it when its source clearly leads the retrieval (its best score
-/// beats every other source's by [`CLEAR_LEAD`]). A passage in another
-/// language is accepted when it is the retriever's first and its source leads
-/// the others by [`CROSS_LANGUAGE_LEAD`] (cross-language matches share few terms).
-pub fn compose(question: &str, question_lang: &str, passages: &[Passage], policy: &AnswerPolicy) -> Option<Composed> {
-    let qt = question_terms(question, question_lang);
-    if qt.is_empty() || passages.is_empty() {
-        return None;
-    }
-    let total: f32 = qt.iter().map(|t| t.weight).sum();
-    let top_score = passages[0].score.max(f32::MIN_POSITIVE);
-    let mut best: Option<(f32, usize, f32, usize)> = None;
-    for (i, p) in passages.iter().enumerate().take(CANDIDATES) {
-        let bag = Bag::new(p);
-        let (mut hit, mut missing_specific) = (0.0, 0);
-        for t in &qt {
-            if bag.has(&t.term) {
-                hit += t.weight;
-            } else if t.specific {
-                missing_specific += 1;
-            }
-        }
-        let cov = hit / total;
-        let key = cov + SCORE_TIE_BREAK * (p.score / top_score).clamp(0.0, 1.0);
-        if best.is_none_or(|(b, ..)| key > b + 0.05) {
-            best = Some((key, i, cov, missing_specific));
-        }
-    }
-    let (_, bi, cov, missing_specific) = best?;
-    if missing_specific > 0 {
-        return None;
-    }
-    let passage = &passages[bi];
-    let lead = source_lead(passages, passage.source_id);
-    let same_language = passage.lang == question_lang || passage.lang == "und" || question_lang == "und";
-    let accepted = if same_language {
-        cov >= policy.min_coverage
-            || (cov >= policy.min_coverage * LOW_COVERAGE_SHARE
-                && passages[0].source_id == passage.source_id
-                && lead >= CLEAR_LEAD)
-    } else {
-        bi == 0 && (cov >= policy.min_coverage || lead >= CROSS_LANGUAGE_LEAD)
-    };
-    if !accepted {
-        return None;
-    }
-    let text = quote(&qt, asks_for_figure(question), &passage.text, policy);
-    if text.is_empty() {
-        return None;
-    }
-    Some(Composed { passage: passage.clone(), text, coverage: cov })
-}
-
 /// How well a passage supports a question, by its words: the weighted share
 /// of the question's content terms it contains (title and headings
 /// included), and how many names or acronyms the visitor wrote it lacks.
@@ -279,30 +193,12 @@ pub fn support(question: &str, question_lang: &str, passage: &Passage) -> Suppor
     Support { coverage: hit / total, missing_specific }
 }
 
-/// The sentences of `passage` that answer `question` best (see [`compose`]
-/// for how they are chosen), without judging whether the passage is the right
+/// The sentences of `passage` that answer `question` best (those sharing
+/// the most of its terms, a figure when a quantity is asked), without judging whether the passage is the right
 /// one: the caller decided that.
 pub fn quote_passage(question: &str, question_lang: &str, passage: &Passage, policy: &AnswerPolicy) -> String {
     let qt = question_terms(question, question_lang);
     quote(&qt, asks_for_figure(question), &passage.text, policy)
-}
-
-/// How far the best passage of `source_id` outscores the best passage of any
-/// other source (chunks of one article do not compete with each other).
-fn source_lead(passages: &[Passage], source_id: i64) -> f32 {
-    let (mut own, mut other) = (0.0f32, 0.0f32);
-    for p in passages {
-        if p.source_id == source_id {
-            own = own.max(p.score);
-        } else {
-            other = other.max(p.score);
-        }
-    }
-    if other > 0.0 {
-        own / other
-    } else {
-        f32::INFINITY
-    }
 }
 
 /// The passage's sentences that share the most terms with the question, in
@@ -389,36 +285,20 @@ mod tests {
              To restore one, open the file and choose Version history. Our offices are in Lyon.",
             "en",
         );
-        let c = compose("How long are versions kept on Starter?", "en", &[p], &AnswerPolicy::default()).unwrap();
-        assert!(c.text.contains("60 days"), "{}", c.text);
-        assert!(!c.text.contains("Lyon"), "{}", c.text);
-        assert!(c.coverage >= 0.5);
+        let q = "How long are versions kept on Starter?";
+        let text = quote_passage(q, "en", &p, &AnswerPolicy::default());
+        assert!(text.contains("60 days"), "{text}");
+        assert!(!text.contains("Lyon"), "{text}");
+        assert!(support(q, "en", &p).coverage >= 0.5);
     }
 
     #[test]
-    fn refuses_when_the_passage_does_not_support_the_question() {
+    fn a_passage_that_does_not_support_the_question_covers_little() {
         let p = passage(1, 3.0, "Share links", "Share links can expire after 7, 30 or 90 days.", "en");
-        assert!(
-            compose("Is the service HIPAA compliant for hospitals?", "en", &[p], &AnswerPolicy::default()).is_none()
-        );
-        assert!(compose("", "en", &[], &AnswerPolicy::default()).is_none());
-    }
-
-    #[test]
-    fn accepts_a_clear_cross_language_winner() {
-        let top = passage(1, 9.0, "Cestino", "I file eliminati restano nel Cestino per 30 giorni.", "it");
-        let other = passage(2, 4.0, "Fatture", "Le fatture sono disponibili in Impostazioni.", "it");
-        let c = compose(
-            "How long do deleted files stay in the trash?",
-            "en",
-            &[top.clone(), other.clone()],
-            &AnswerPolicy::default(),
-        );
-        assert_eq!(c.map(|c| c.passage.chunk_id), Some(1));
-        // …but not when the runner-up is as good.
-        let close = passage(2, 8.5, "Fatture", "Le fatture sono disponibili in Impostazioni.", "it");
-        assert!(compose("How long do deleted files stay in the trash?", "en", &[top, close], &AnswerPolicy::default())
-            .is_none());
+        let s = support("Is the service HIPAA compliant for hospitals?", "en", &p);
+        assert!(s.coverage < 0.5, "{s:?}");
+        assert_eq!(s.missing_specific, 1);
+        assert_eq!(support("", "en", &p), Support::default());
     }
 
     #[test]
@@ -435,7 +315,7 @@ mod tests {
     }
 
     #[test]
-    fn refuses_a_passage_that_lacks_a_name_the_visitor_wrote() {
+    fn a_name_the_visitor_wrote_and_the_passage_lacks_is_counted() {
         let p = passage(
             1,
             20.0,
@@ -443,34 +323,11 @@ mod tests {
             "You can move all your files to Nimbus with the desktop app: drag them into the Nimbus folder.",
             "en",
         );
-        let policy = AnswerPolicy::default();
-        assert!(compose("Can I move all my files from Dropbox to Nimbus?", "en", std::slice::from_ref(&p), &policy)
-            .is_none());
-        // Without the name the same passage answers.
-        assert!(compose("Can I move all my files to Nimbus?", "en", &[p], &policy).is_some());
-    }
-
-    #[test]
-    fn a_clear_lead_of_one_source_accepts_a_lower_coverage() {
-        let question =
-            "A colleague saved over our spreadsheet by mistake last week, can we get the previous version back?";
-        let main = passage(
-            1,
-            30.0,
-            "Version history",
-            "Nimbus keeps every previous version of a file saved by mistake for 60 days.",
-            "en",
-        );
-        let mut same_source = passage(2, 24.0, "Version history", "Open the file and choose Version history.", "en");
-        same_source.source_id = 1;
-        let weak = passage(3, 18.0, "Spreadsheets", "Spreadsheets open in the browser.", "en");
-        let policy = AnswerPolicy::default();
-        let c = compose(question, "en", &[main.clone(), same_source.clone(), weak], &policy).unwrap();
-        assert_eq!(c.passage.chunk_id, 1);
-        assert!(c.coverage < policy.min_coverage, "{}", c.coverage);
-        // Another source close behind: no clear lead, no answer.
-        let close = passage(3, 27.0, "Spreadsheets", "Spreadsheets open in the browser.", "en");
-        assert!(compose(question, "en", &[main, same_source, close], &policy).is_none());
+        assert_eq!(support("Can I move all my files from Dropbox to Nimbus?", "en", &p).missing_specific, 1);
+        // Without the name the same passage supports the question fully.
+        let s = support("Can I move all my files to Nimbus?", "en", &p);
+        assert_eq!(s.missing_specific, 0);
+        assert!(s.coverage >= 0.5, "{s:?}");
     }
 
     #[test]
@@ -484,25 +341,9 @@ mod tests {
             "en",
         );
         let policy = AnswerPolicy { max_sentences: 1, ..AnswerPolicy::default() };
-        let c = compose("How long is an invitation for members valid?", "en", &[p], &policy).unwrap();
-        assert!(c.text.contains("7 days"), "{}", c.text);
+        let text = quote_passage("How long is an invitation for members valid?", "en", &p, &policy);
+        assert!(text.contains("7 days"), "{text}");
         assert!(asks_for_figure("Quanti file posso ripristinare?"));
         assert!(!asks_for_figure("Where is the Trash?"));
-    }
-
-    #[test]
-    fn chunks_of_one_source_do_not_compete_for_the_lead() {
-        let top = passage(1, 9.0, "Cestino", "I file eliminati restano nel Cestino per 30 giorni.", "it");
-        let mut sibling = passage(2, 8.8, "Cestino", "Svuota cestino elimina tutto.", "it");
-        sibling.source_id = 1;
-        let other = passage(3, 4.0, "Fatture", "Le fatture sono disponibili in Impostazioni.", "it");
-        assert!(source_lead(&[top.clone(), sibling.clone(), other.clone()], 1) > 2.0);
-        let c = compose(
-            "How long do deleted files stay in the trash?",
-            "en",
-            &[top, sibling, other],
-            &AnswerPolicy::default(),
-        );
-        assert_eq!(c.map(|c| c.passage.chunk_id), Some(1));
     }
 }

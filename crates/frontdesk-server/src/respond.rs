@@ -397,7 +397,7 @@ pub async fn retrieve(state: &AppState, query: &str, lang: &str, k: usize) -> an
 }
 
 /// How many candidates get their text read and are ranked again with it.
-const SECOND_STAGE: usize = 20;
+pub const SECOND_STAGE: usize = 20;
 
 /// [`retrieve`], with what every retriever said of each passage and the
 /// search's notes (a retriever that could not run). Two stages: the
@@ -416,14 +416,7 @@ pub async fn retrieve_ranked(
     if ranked.is_empty() {
         return Ok((vec![], vec![], found.notes));
     }
-    let ids: Vec<i64> = ranked.iter().map(|h| h.chunk_id).collect();
-    let chunks: HashMap<i64, StoredChunk> =
-        state.store.chunks_by_ids(&ids).await?.into_iter().map(|c| (c.id, c)).collect();
-    ranked.retain(|s| chunks.contains_key(&s.chunk_id));
-    for s in &mut ranked {
-        let c = &chunks[&s.chunk_id];
-        s.support = Some(support_of(query, lang, &without_instructions(passage_of(c, 0.0))));
-    }
+    let chunks = read_with_support(state, query, lang, &mut ranked).await?;
     frontdesk_knowledge::rank::fuse(&mut ranked, &state.knowledge.fusion(found.vectors));
     ranked.truncate(k);
     let retrieved = ranked
@@ -434,6 +427,25 @@ pub async fn retrieve_ranked(
         })
         .collect();
     Ok((retrieved, ranked, found.notes))
+}
+
+/// Reads the candidates' chunks (dropping any removed meanwhile) and sets
+/// each candidate's support of the question: the second stage's input.
+pub async fn read_with_support(
+    state: &AppState,
+    query: &str,
+    lang: &str,
+    ranked: &mut Vec<Signals>,
+) -> anyhow::Result<HashMap<i64, StoredChunk>> {
+    let ids: Vec<i64> = ranked.iter().map(|h| h.chunk_id).collect();
+    let chunks: HashMap<i64, StoredChunk> =
+        state.store.chunks_by_ids(&ids).await?.into_iter().map(|c| (c.id, c)).collect();
+    ranked.retain(|s| chunks.contains_key(&s.chunk_id));
+    for s in ranked.iter_mut() {
+        let c = &chunks[&s.chunk_id];
+        s.support = Some(support_of(query, lang, &without_instructions(passage_of(c, 0.0))));
+    }
+    Ok(chunks)
 }
 
 fn passage_of(c: &StoredChunk, score: f32) -> Passage {

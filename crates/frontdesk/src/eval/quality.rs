@@ -294,27 +294,7 @@ pub async fn candidates(
     let lang = frontdesk_knowledge::lang::detect_query(&q.question, "en");
     let found = state.knowledge.signals(&q.question, lang, depth, Retriever::Fused).await?;
     let mut ranked = found.ranked;
-    let ids: Vec<i64> = ranked.iter().map(|s| s.chunk_id).collect();
-    let chunks: HashMap<i64, frontdesk_store::StoredChunk> =
-        state.store.chunks_by_ids(&ids).await?.into_iter().map(|c| (c.id, c)).collect();
-    ranked.retain(|s| chunks.contains_key(&s.chunk_id));
-    for s in &mut ranked {
-        let c = &chunks[&s.chunk_id];
-        let p = frontdesk_knowledge::answer::Passage {
-            chunk_id: c.id,
-            source_id: c.source_id,
-            score: 0.0,
-            title: c.title.clone(),
-            heading_path: c.heading_path.clone(),
-            text: c.text.clone(),
-            lang: c.lang.clone(),
-        };
-        s.support = Some(frontdesk_server::respond::support_of(
-            &q.question,
-            lang,
-            &frontdesk_server::respond::without_instructions(p),
-        ));
-    }
+    frontdesk_server::respond::read_with_support(state, &q.question, lang, &mut ranked).await?;
     let paths_of = ranked.iter().map(|s| paths.get(&s.source_id).cloned().unwrap_or_default()).collect();
     Ok(Candidates { ranked, paths: paths_of })
 }
@@ -387,4 +367,4 @@ impl Candidates {
 }
 
 /// How many first-stage candidates the second stage ranks again (as the product does).
-pub const SECOND_STAGE: usize = 20;
+pub use frontdesk_server::respond::SECOND_STAGE;
