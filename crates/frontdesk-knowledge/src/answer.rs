@@ -4,7 +4,7 @@
 
 use frontdesk_core::text::{fuzzy_eq, is_stopword, stem, terms, words};
 
-/// A retrieved passage as the composer sees it.
+/// A retrieved passage.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Passage {
     pub chunk_id: i64,
