@@ -14,32 +14,7 @@ use frontdesk_core::model::Role;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::common::{Backend, TestApp};
-
-/// Runs a story against both backends with `allow_private_networks` on (the
-/// action endpoint lives on loopback).
-macro_rules! both_backends_private {
-    ($story:ident) => {
-        mod $story {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                if let Some(app) = super::spawn_private(super::Backend::Sqlite).await {
-                    super::$story(app).await;
-                }
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(app) = super::spawn_private(super::Backend::Postgres).await {
-                    super::$story(app).await;
-                }
-            }
-        }
-    };
-}
-
-async fn spawn_private(b: Backend) -> Option<TestApp> {
-    TestApp::spawn_with(b, |s| s.allow_private_networks = true).await
-}
+use crate::common::TestApp;
 
 /// What the fake endpoint saw: (path, Authorization header, body).
 type Seen = Arc<Mutex<Vec<(String, String, String)>>>;
@@ -177,7 +152,7 @@ async fn actions_are_managed_with_secrets_kept_and_audited(app: TestApp) {
     assert_eq!(audit.as_array().unwrap().len(), 1);
     assert!(!audit.to_string().contains("Bearer other"));
 }
-both_backends_private!(actions_are_managed_with_secrets_kept_and_audited);
+crate::both_backends!(actions_are_managed_with_secrets_kept_and_audited, private_networks);
 
 /// A change to a definition.
 type Tweak = Box<dyn Fn(&mut Value)>;
@@ -315,7 +290,7 @@ async fn failed_or_slow_actions_get_polite_replies_and_a_clear_trace(app: TestAp
     let (s, _) = app.admin(Method::POST, "/api/v1/actions/987654/test", Some(json!({}))).await;
     assert_eq!(s, 404);
 }
-both_backends_private!(failed_or_slow_actions_get_polite_replies_and_a_clear_trace);
+crate::both_backends!(failed_or_slow_actions_get_polite_replies_and_a_clear_trace, private_networks);
 
 async fn post_actions_send_typed_json_bodies_with_secrets(app: TestApp) {
     let (base, seen) = order_api().await;
@@ -359,7 +334,7 @@ async fn post_actions_send_typed_json_bodies_with_secrets(app: TestApp) {
     let (s, e) = app.admin(Method::POST, &format!("/api/v1/actions/{id}/test"), Some(json!({}))).await;
     assert_eq!((s, e["field"].clone()), (422, json!("values.email")));
 }
-both_backends_private!(post_actions_send_typed_json_bodies_with_secrets);
+crate::both_backends!(post_actions_send_typed_json_bodies_with_secrets, private_networks);
 
 async fn private_targets_are_refused_by_default(app: TestApp) {
     let (base, seen) = order_api().await;
@@ -517,7 +492,7 @@ async fn actions_in_the_console(app: TestApp) {
     assert_eq!(r.status(), 303);
     assert!(app.store().list_actions().await.unwrap().is_empty());
 }
-both_backends_private!(actions_in_the_console);
+crate::both_backends!(actions_in_the_console, private_networks);
 
 /// The interface the engine uses: tools loaded once per content version,
 /// the built-in responder's trigger (example phrases + parameters found in
@@ -582,4 +557,4 @@ async fn the_engine_interface_runs_actions_and_updates_contacts(app: TestApp) {
     let events = app.store().list_events(conv).await.unwrap();
     assert_eq!(events.iter().filter(|e| e.kind == frontdesk_core::model::EventKind::ContactUpdated).count(), 1);
 }
-both_backends_private!(the_engine_interface_runs_actions_and_updates_contacts);
+crate::both_backends!(the_engine_interface_runs_actions_and_updates_contacts, private_networks);

@@ -109,15 +109,7 @@ async fn built_in_responder_uses_actions_and_crm(backend: Backend) {
     assert!(!msg["text"].as_str().unwrap().contains("angry"), "{msg}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn built_in_responder_uses_actions_and_crm_sqlite() {
-    built_in_responder_uses_actions_and_crm(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn built_in_responder_uses_actions_and_crm_postgres() {
-    built_in_responder_uses_actions_and_crm(Backend::Postgres).await;
-}
+crate::both_backends!(built_in_responder_uses_actions_and_crm, backend);
 
 async fn llm_calls_actions_and_sees_only_readable_properties(backend: Backend) {
     let server = ScriptedServer::start().await;
@@ -180,12 +172,4 @@ async fn llm_calls_actions_and_sees_only_readable_properties(backend: Backend) {
     assert_eq!(plan["value"], "Basic", "the model cannot write a read-only property: {c}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn llm_calls_actions_and_sees_only_readable_properties_sqlite() {
-    llm_calls_actions_and_sees_only_readable_properties(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn llm_calls_actions_and_sees_only_readable_properties_postgres() {
-    llm_calls_actions_and_sees_only_readable_properties(Backend::Postgres).await;
-}
+crate::both_backends!(llm_calls_actions_and_sees_only_readable_properties, backend);

@@ -290,20 +290,60 @@ pub async fn create_user(store: &dyn Store, email: &str, role: Role, paid_seat: 
         .expect("create user")
 }
 
-/// Runs an async story against SQLite and PostgreSQL as two tests.
+/// Runs an async story against SQLite and PostgreSQL as two tests, `name::sqlite`
+/// and `name::postgres` (a missing PostgreSQL is a loud skip, a failure with
+/// `CI=true`). The one macro of the suite; its options:
+///
+/// - `both_backends!(story)`: `story(app: TestApp)` on a fresh server;
+/// - `both_backends!(story, private_networks)`: the same with
+///   `allow_private_networks` on (fake endpoints live on loopback);
+/// - `both_backends!(story, settings = |s| …)`: settings adjusted by the
+///   closure (`private_networks, settings = …` combines both);
+/// - `both_backends!(story, backend)`: `story(backend: Backend)` starts its
+///   own servers (restarts, several apps on one database).
 #[macro_export]
 macro_rules! both_backends {
     ($story:ident) => {
+        $crate::both_backends!(@apps $story, |_| {});
+    };
+    ($story:ident, private_networks) => {
+        $crate::both_backends!(@apps $story, |s| s.allow_private_networks = true);
+    };
+    ($story:ident, settings = $tweak:expr) => {
+        $crate::both_backends!(@apps $story, $tweak);
+    };
+    ($story:ident, private_networks, settings = $tweak:expr) => {
+        $crate::both_backends!(@apps $story, |s| {
+            s.allow_private_networks = true;
+            let tweak: fn(&mut frontdesk_server::config::Settings) = $tweak;
+            tweak(s);
+        });
+    };
+    ($story:ident, backend) => {
         mod $story {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                if let Some(app) = $crate::common::TestApp::spawn($crate::common::Backend::Sqlite).await {
+                super::$story($crate::common::Backend::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$story($crate::common::Backend::Postgres).await;
+            }
+        }
+    };
+    (@apps $story:ident, $tweak:expr) => {
+        mod $story {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let tweak: fn(&mut frontdesk_server::config::Settings) = $tweak;
+                if let Some(app) = $crate::common::TestApp::spawn_with($crate::common::Backend::Sqlite, tweak).await {
                     super::$story(app).await;
                 }
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                if let Some(app) = $crate::common::TestApp::spawn($crate::common::Backend::Postgres).await {
+                let tweak: fn(&mut frontdesk_server::config::Settings) = $tweak;
+                if let Some(app) = $crate::common::TestApp::spawn_with($crate::common::Backend::Postgres, tweak).await {
                     super::$story(app).await;
                 }
             }

@@ -228,15 +228,7 @@ async fn crawls_a_site_politely(backend: Backend) {
     assert_eq!((s, e["field"].as_str()), (422, Some("max_pages")));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn crawls_a_site_politely_sqlite() {
-    crawls_a_site_politely(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn crawls_a_site_politely_postgres() {
-    crawls_a_site_politely(Backend::Postgres).await;
-}
+crate::both_backends!(crawls_a_site_politely, backend);
 
 /// A slow site: every page takes a while; the first links to all the others.
 async fn slow_site(pages: usize) -> String {
@@ -291,12 +283,4 @@ async fn a_crawl_resumes_after_a_restart(backend: Backend) {
     assert!(reply["text"].as_str().unwrap().contains("Z27Q"), "{reply}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_crawl_resumes_after_a_restart_sqlite() {
-    a_crawl_resumes_after_a_restart(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_crawl_resumes_after_a_restart_postgres() {
-    a_crawl_resumes_after_a_restart(Backend::Postgres).await;
-}
+crate::both_backends!(a_crawl_resumes_after_a_restart, backend);

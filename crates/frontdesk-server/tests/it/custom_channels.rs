@@ -21,41 +21,9 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use utoipa::OpenApi as _;
 
-use crate::common::{Backend, TestApp};
+use crate::common::TestApp;
 
 // ---------- harness ----------
-
-/// Runs a story against both backends with `allow_private_networks` on (the
-/// receiver lives on loopback); `$tweak` adjusts the settings further.
-macro_rules! both_backends_custom {
-    ($story:ident) => {
-        both_backends_custom!($story, |_| {});
-    };
-    ($story:ident, $tweak:expr) => {
-        mod $story {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                if let Some(app) = super::spawn(super::Backend::Sqlite, $tweak).await {
-                    super::$story(app).await;
-                }
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(app) = super::spawn(super::Backend::Postgres, $tweak).await {
-                    super::$story(app).await;
-                }
-            }
-        }
-    };
-}
-
-async fn spawn(b: Backend, tweak: fn(&mut frontdesk_server::config::Settings)) -> Option<TestApp> {
-    TestApp::spawn_with(b, |s| {
-        s.allow_private_networks = true;
-        tweak(s);
-    })
-    .await
-}
 
 /// One call the receiver saw.
 #[derive(Debug, Clone)]
@@ -328,7 +296,7 @@ async fn a_question_is_answered_through_the_signed_webhook(app: TestApp) {
     assert_eq!(calls[1].body["author"], "agent");
     assert_ne!(calls[1].idempotency_key, calls[0].idempotency_key);
 }
-both_backends_custom!(a_question_is_answered_through_the_signed_webhook);
+crate::both_backends!(a_question_is_answered_through_the_signed_webhook, private_networks);
 
 async fn a_team_members_reply_goes_out_as_human(app: TestApp) {
     app.seed_agent().await;
@@ -362,7 +330,7 @@ async fn a_team_members_reply_goes_out_as_human(app: TestApp) {
     let human_delivery = ds.iter().find(|d| d["message_id"] == human_message).expect("a delivery for the human reply");
     assert_eq!(call.idempotency_key, human_delivery["idempotency_key"].as_str().unwrap());
 }
-both_backends_custom!(a_team_members_reply_goes_out_as_human);
+crate::both_backends!(a_team_members_reply_goes_out_as_human, private_networks);
 
 async fn a_replayed_message_is_processed_once(app: TestApp) {
     app.seed_agent().await;
@@ -388,7 +356,7 @@ async fn a_replayed_message_is_processed_once(app: TestApp) {
     assert_eq!(conversation_count(&app).await, 1);
     assert!(app.store().inbound_seen(channel, "msg-7").await.unwrap());
 }
-both_backends_custom!(a_replayed_message_is_processed_once);
+crate::both_backends!(a_replayed_message_is_processed_once, private_networks);
 
 async fn a_wrong_key_is_refused_and_nothing_is_stored(app: TestApp) {
     app.seed_agent().await;
@@ -431,7 +399,7 @@ async fn a_wrong_key_is_refused_and_nothing_is_stored(app: TestApp) {
     let (s, v) = post(&app, &key, body).await;
     assert_eq!(s, 202, "{v}");
 }
-both_backends_custom!(a_wrong_key_is_refused_and_nothing_is_stored);
+crate::both_backends!(a_wrong_key_is_refused_and_nothing_is_stored, private_networks);
 
 async fn bad_input_names_the_field(app: TestApp) {
     let (receiver, _, key) = connected(&app).await;
@@ -468,7 +436,7 @@ async fn bad_input_names_the_field(app: TestApp) {
     assert_eq!(conversation_count(&app).await, 0, "nothing stored");
     assert!(receiver.calls().is_empty());
 }
-both_backends_custom!(bad_input_names_the_field);
+crate::both_backends!(bad_input_names_the_field, private_networks);
 
 async fn a_failing_receiver_gets_the_same_key_until_it_acknowledges(app: TestApp) {
     app.seed_agent().await;
@@ -504,7 +472,7 @@ async fn a_failing_receiver_gets_the_same_key_until_it_acknowledges(app: TestApp
     assert_eq!(ds[0]["last_error"], Value::Null);
     assert_eq!(ds[0]["external_id"], "rcv-3");
 }
-both_backends_custom!(a_failing_receiver_gets_the_same_key_until_it_acknowledges);
+crate::both_backends!(a_failing_receiver_gets_the_same_key_until_it_acknowledges, private_networks);
 
 /// A `deliver` job as the worker would claim it, at attempt `attempts`.
 fn deliver_job(delivery_id: i64, attempts: i64) -> frontdesk_store::Job {
@@ -566,7 +534,7 @@ async fn a_receiver_that_never_answers_is_marked_failed(app: TestApp) {
     frontdesk_server::channels::run_delivery(&app.state, &deliver_job(delivery, 1)).await.unwrap();
     assert_eq!(receiver.calls().len(), 2);
 }
-both_backends_custom!(a_receiver_that_never_answers_is_marked_failed, |s| s.run_worker = false);
+crate::both_backends!(a_receiver_that_never_answers_is_marked_failed, private_networks, settings = |s| s.run_worker = false);
 
 async fn a_known_email_or_phone_links_the_contact(app: TestApp) {
     app.seed_agent().await;
@@ -599,7 +567,7 @@ async fn a_known_email_or_phone_links_the_contact(app: TestApp) {
     assert_eq!(bob["contact"]["email"], "bob@y.io");
     receiver.wait_acks(3, Duration::from_secs(10)).await;
 }
-both_backends_custom!(a_known_email_or_phone_links_the_contact);
+crate::both_backends!(a_known_email_or_phone_links_the_contact, private_networks);
 
 /// With the default settings a webhook on a private address is never called.
 async fn private_webhook_targets_are_refused_by_default(app: TestApp) {

@@ -88,15 +88,7 @@ async fn every_dialect_with_tools_and_citations(backend: Backend) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_dialect_with_tools_and_citations_sqlite() {
-    every_dialect_with_tools_and_citations(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_dialect_with_tools_and_citations_postgres() {
-    every_dialect_with_tools_and_citations(Backend::Postgres).await;
-}
+crate::both_backends!(every_dialect_with_tools_and_citations, backend);
 
 async fn streams_drafts_to_the_widget(backend: Backend) {
     let server = ScriptedServer::start().await;
@@ -146,15 +138,7 @@ async fn streams_drafts_to_the_widget(backend: Backend) {
     assert!(first_delta < agent_message, "drafts come before the stored message");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn streams_drafts_to_the_widget_sqlite() {
-    streams_drafts_to_the_widget(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn streams_drafts_to_the_widget_postgres() {
-    streams_drafts_to_the_widget(Backend::Postgres).await;
-}
+crate::both_backends!(streams_drafts_to_the_widget, backend);
 
 async fn failures_fall_back_and_never_reach_the_visitor(backend: Backend) {
     let server = ScriptedServer::start().await;
@@ -200,15 +184,7 @@ async fn failures_fall_back_and_never_reach_the_visitor(backend: Backend) {
     assert_eq!(msg["text"], "Deleted files stay 30 days.");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn failures_fall_back_and_never_reach_the_visitor_sqlite() {
-    failures_fall_back_and_never_reach_the_visitor(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn failures_fall_back_and_never_reach_the_visitor_postgres() {
-    failures_fall_back_and_never_reach_the_visitor(Backend::Postgres).await;
-}
+crate::both_backends!(failures_fall_back_and_never_reach_the_visitor, backend);
 
 async fn handoff_setting_model_handoff_and_injection(backend: Backend) {
     let server = ScriptedServer::start().await;
@@ -247,15 +223,7 @@ async fn handoff_setting_model_handoff_and_injection(backend: Backend) {
     assert_eq!(sent.messages().last().unwrap()["role"], "user");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn handoff_setting_model_handoff_and_injection_sqlite() {
-    handoff_setting_model_handoff_and_injection(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn handoff_setting_model_handoff_and_injection_postgres() {
-    handoff_setting_model_handoff_and_injection(Backend::Postgres).await;
-}
+crate::both_backends!(handoff_setting_model_handoff_and_injection, backend);
 
 const PLANS: &str = "# Plans\n\nThe Starter plan costs €6 per user per month and includes 3 users. \
 The Business plan costs €12 per user per month. Prices on https://nimbus.example/pricing.";
@@ -316,15 +284,7 @@ async fn ungrounded_replies_fall_back(backend: Backend) {
     assert_eq!(server.requests().len(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ungrounded_replies_fall_back_sqlite() {
-    ungrounded_replies_fall_back(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ungrounded_replies_fall_back_postgres() {
-    ungrounded_replies_fall_back(Backend::Postgres).await;
-}
+crate::both_backends!(ungrounded_replies_fall_back, backend);
 
 /// With llm_on_failure = handoff, an ungrounded reply hands the conversation off.
 async fn ungrounded_replies_hand_off(backend: Backend) {
@@ -345,15 +305,7 @@ async fn ungrounded_replies_hand_off(backend: Backend) {
     assert_eq!(ev["outcome"], "handoff", "an uncited answer is not sent either: {msg}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ungrounded_replies_hand_off_sqlite() {
-    ungrounded_replies_hand_off(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ungrounded_replies_hand_off_postgres() {
-    ungrounded_replies_hand_off(Backend::Postgres).await;
-}
+crate::both_backends!(ungrounded_replies_hand_off, backend);
 
 /// Short answers come first on the LLM path: a match is sent as written without
 /// calling the model; a near match is given to the model as a passage it may cite.
@@ -385,12 +337,4 @@ async fn short_answers_first_and_no_model_without_content(backend: Backend) {
     assert_eq!(msg["citations"][0]["source_kind"], "short_answer", "{msg}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn short_answers_first_and_no_model_without_content_sqlite() {
-    short_answers_first_and_no_model_without_content(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn short_answers_first_and_no_model_without_content_postgres() {
-    short_answers_first_and_no_model_without_content(Backend::Postgres).await;
-}
+crate::both_backends!(short_answers_first_and_no_model_without_content, backend);

@@ -9,7 +9,7 @@ use frontdesk_store::{HistoryConversation, HistoryEvent};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::common::{create_user, Backend, TestApp};
+use crate::common::{create_user, TestApp};
 
 const MIN: i64 = 60_000;
 const H: i64 = 60 * MIN;
@@ -427,21 +427,7 @@ async fn every_report_exact(app: TestApp) {
     assert_eq!(all_counts(&app).await, incremental);
 }
 
-async fn scenario_story(backend: Backend) {
-    if let Some(app) = TestApp::spawn_with(backend, |s| s.run_worker = false).await {
-        every_report_exact(app).await;
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_report_exact_sqlite() {
-    scenario_story(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_report_exact_postgres() {
-    scenario_story(Backend::Postgres).await;
-}
+crate::both_backends!(every_report_exact, settings = |s| s.run_worker = false);
 
 /// Real chats: a cited answer, decided by the job 72 hours later, stays
 /// resolved whatever happens next; a visitor who asks for a human is not.

@@ -229,15 +229,7 @@ async fn media_is_transcribed_and_answered(backend: Backend) {
     assert!(left.is_empty(), "{left:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn media_is_transcribed_and_answered_sqlite() {
-    media_is_transcribed_and_answered(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn media_is_transcribed_and_answered_postgres() {
-    media_is_transcribed_and_answered(Backend::Postgres).await;
-}
+crate::both_backends!(media_is_transcribed_and_answered, backend);
 
 async fn media_waits_for_an_engine(backend: Backend) {
     if !ffmpeg_available() {
@@ -276,15 +268,7 @@ async fn media_waits_for_an_engine(backend: Backend) {
     assert_eq!(stt.received().len(), 1, "no second transcription");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn media_waits_for_an_engine_sqlite() {
-    media_waits_for_an_engine(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn media_waits_for_an_engine_postgres() {
-    media_waits_for_an_engine(Backend::Postgres).await;
-}
+crate::both_backends!(media_waits_for_an_engine, backend);
 
 async fn endpoint_failures_stay_on_their_source(backend: Backend) {
     if !ffmpeg_available() {
@@ -323,15 +307,7 @@ async fn app_resync(app: &TestApp, id: i64) -> u16 {
     app.admin(Method::POST, &format!("/api/v1/sources/{id}/resync"), None).await.0
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn endpoint_failures_stay_on_their_source_sqlite() {
-    endpoint_failures_stay_on_their_source(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn endpoint_failures_stay_on_their_source_postgres() {
-    endpoint_failures_stay_on_their_source(Backend::Postgres).await;
-}
+crate::both_backends!(endpoint_failures_stay_on_their_source, backend);
 
 fn engine(base: &str) -> Transcriber {
     let s = Settings { transcription_url: base.into(), transcription_timeout_secs: 10, ..Settings::default() };
