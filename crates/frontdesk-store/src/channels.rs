@@ -75,7 +75,7 @@ pub struct NewAttachment {
 }
 
 /// An attachment as listed (the bytes are read separately).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct AttachmentInfo {
     pub id: i64,
     pub message_id: i64,

@@ -16,7 +16,7 @@ pub mod topic_status {
 }
 
 /// A row of the gaps table (H1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct GapTopic {
     pub id: i64,
     /// Its most representative question.
@@ -33,7 +33,7 @@ pub struct GapTopic {
 }
 
 /// One question of a topic (H2).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct GapQuestion {
     pub id: i64,
     pub conversation_id: i64,
@@ -46,7 +46,7 @@ pub struct GapQuestion {
 }
 
 /// A question waiting to be grouped.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct UngroupedQuestion {
     pub id: i64,
     pub question: String,

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::{Actor, StoreResult};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct Article {
     pub id: i64,
     pub slug: String,
@@ -32,7 +32,7 @@ pub struct NewArticle {
     pub public: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct FileMeta {
     pub id: i64,
     pub name: String,
@@ -65,7 +65,7 @@ pub mod source_status {
     pub const NEEDS_TRANSCRIPTION: &str = "needs_transcription";
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct Source {
     pub id: i64,
     pub kind: String,
@@ -121,7 +121,7 @@ pub struct StoredChunk {
 }
 
 /// A page of a crawled source.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct CrawlPage {
     pub id: i64,
     pub source_id: i64,

@@ -16,6 +16,7 @@ mod leads;
 mod model;
 mod postgres;
 mod reports;
+mod row;
 mod sql;
 mod sql_agent_tests;
 mod sql_agent_tools;

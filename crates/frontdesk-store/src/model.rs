@@ -78,7 +78,7 @@ pub struct NewApiKey {
     pub key_hash: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct ApiKey {
     pub id: i64,
     pub user_id: i64,
@@ -248,7 +248,7 @@ pub struct Event {
     pub created_at: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct UnansweredQuestion {
     pub id: i64,
     pub conversation_id: i64,
@@ -291,7 +291,7 @@ impl Default for AgentProfile {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct ShortAnswerRow {
     pub id: i64,
     pub question: String,

@@ -7,19 +7,6 @@
 //! `INSERT … RETURNING`, `ON CONFLICT`, integers for timestamps (Unix ms),
 //! JSON as text, booleans bound from Rust `bool`.
 
-use crate::{StoreError, StoreResult};
-
-pub(crate) fn parse_enum<T>(value: &str, parse: fn(&str) -> Option<T>, what: &str) -> StoreResult<T> {
-    parse(value).ok_or_else(|| StoreError::Invalid(format!("unknown {what} {value:?} in the database")))
-}
-
-pub(crate) fn json_or_null(s: Option<String>) -> StoreResult<Option<serde_json::Value>> {
-    Ok(match s {
-        Some(s) => Some(serde_json::from_str(&s)?),
-        None => None,
-    })
-}
-
 pub(crate) const CONVERSATION_COLUMNS: &str = "c.id, c.channel, c.status, c.assignee_kind, c.assignee_user_id, \
     c.contact_id, c.is_preview, c.last_seq, c.created_at, c.last_activity_at, c.closed_at, c.channel_id, c.handle, \
     c.subject, c.email_ask";
@@ -32,7 +19,8 @@ pub(crate) const USER_COLUMNS: &str =
 
 macro_rules! impl_store {
     ($store:ty, $db:ty, $backend:literal, $claim_sql:literal) => {
-        use crate::sql::{json_or_null, parse_enum, CONVERSATION_COLUMNS, JOB_COLUMNS, MESSAGE_COLUMNS, USER_COLUMNS};
+        use crate::row::{from_row, RowExt};
+        use crate::sql::{CONVERSATION_COLUMNS, JOB_COLUMNS, MESSAGE_COLUMNS, USER_COLUMNS};
         use crate::*;
         use frontdesk_core::model::*;
         use frontdesk_core::responder::Citation;
@@ -49,9 +37,9 @@ macro_rules! impl_store {
                 id: r.try_get("id")?,
                 email: r.try_get("email")?,
                 name: r.try_get("name")?,
-                role: parse_enum(&r.try_get::<String, _>("role")?, Role::parse, "role")?,
+                role: r.enum_col("role", Role::parse)?,
                 paid_seat: r.try_get("paid_seat")?,
-                availability: parse_enum(&r.try_get::<String, _>("availability")?, Availability::parse, "availability")?,
+                availability: r.enum_col("availability", Availability::parse)?,
                 disabled: r.try_get("disabled")?,
                 created_at: r.try_get("created_at")?,
             })
@@ -60,9 +48,9 @@ macro_rules! impl_store {
         fn conversation_from_row(r: &DbRow) -> StoreResult<Conversation> {
             Ok(Conversation {
                 id: r.try_get("id")?,
-                channel: parse_enum(&r.try_get::<String, _>("channel")?, Channel::parse, "channel")?,
-                status: parse_enum(&r.try_get::<String, _>("status")?, ConversationStatus::parse, "status")?,
-                assignee_kind: parse_enum(&r.try_get::<String, _>("assignee_kind")?, AssigneeKind::parse, "assignee")?,
+                channel: r.enum_col("channel", Channel::parse)?,
+                status: r.enum_col("status", ConversationStatus::parse)?,
+                assignee_kind: r.enum_col("assignee_kind", AssigneeKind::parse)?,
                 assignee_user_id: r.try_get("assignee_user_id")?,
                 contact_id: r.try_get("contact_id")?,
                 is_preview: r.try_get("is_preview")?,
@@ -78,16 +66,15 @@ macro_rules! impl_store {
         }
 
         fn message_from_row(r: &DbRow) -> StoreResult<Message> {
-            let citations: String = r.try_get("citations")?;
             Ok(Message {
                 id: r.try_get("id")?,
                 conversation_id: r.try_get("conversation_id")?,
                 seq: r.try_get("seq")?,
-                author: parse_enum(&r.try_get::<String, _>("author")?, Author::parse, "author")?,
+                author: r.enum_col("author", Author::parse)?,
                 user_id: r.try_get("user_id")?,
                 text: r.try_get("body")?,
-                citations: serde_json::from_str::<Vec<Citation>>(&citations)?,
-                trace: json_or_null(r.try_get("trace")?)?,
+                citations: r.json_col::<Vec<Citation>>("citations")?,
+                trace: r.json_opt_col("trace")?,
                 created_at: r.try_get("created_at")?,
             })
         }
@@ -98,19 +85,8 @@ macro_rules! impl_store {
                 email: r.try_get("email")?,
                 name: r.try_get("name")?,
                 phone: r.try_get("phone")?,
-                properties: serde_json::from_str(&r.try_get::<String, _>("properties")?)?,
+                properties: r.json_col("properties")?,
                 created_at: r.try_get("created_at")?,
-            })
-        }
-
-        fn short_answer_from_row(r: &DbRow) -> StoreResult<ShortAnswerRow> {
-            Ok(ShortAnswerRow {
-                id: r.try_get("id")?,
-                question: r.try_get("question")?,
-                answer: r.try_get("answer")?,
-                citations_enabled: r.try_get("citations_enabled")?,
-                created_at: r.try_get("created_at")?,
-                updated_at: r.try_get("updated_at")?,
             })
         }
 
@@ -118,8 +94,8 @@ macro_rules! impl_store {
             Ok(Job {
                 id: r.try_get("id")?,
                 kind: r.try_get("kind")?,
-                payload: serde_json::from_str(&r.try_get::<String, _>("payload")?)?,
-                status: parse_enum(&r.try_get::<String, _>("status")?, JobStatus::parse, "job status")?,
+                payload: r.json_col("payload")?,
+                status: r.enum_col("status", JobStatus::parse)?,
                 attempts: r.try_get("attempts")?,
                 max_attempts: r.try_get("max_attempts")?,
                 run_at: r.try_get("run_at")?,
@@ -129,28 +105,16 @@ macro_rules! impl_store {
             })
         }
 
-        fn api_key_from_row(r: &DbRow) -> StoreResult<ApiKey> {
-            Ok(ApiKey {
-                id: r.try_get("id")?,
-                user_id: r.try_get("user_id")?,
-                name: r.try_get("name")?,
-                prefix: r.try_get("prefix")?,
-                created_at: r.try_get("created_at")?,
-                last_used_at: r.try_get("last_used_at")?,
-                revoked_at: r.try_get("revoked_at")?,
-            })
-        }
-
         fn profile_from_row(r: &DbRow) -> StoreResult<AgentProfile> {
             Ok(AgentProfile {
                 name: r.try_get("name")?,
-                personality: parse_enum(&r.try_get::<String, _>("personality")?, Personality::parse, "personality")?,
+                personality: r.enum_col("personality", Personality::parse)?,
                 brand_voice: r.try_get("brand_voice")?,
                 enabled: r.try_get("enabled")?,
                 default_lang: r.try_get("default_lang")?,
                 inactivity_close_minutes: r.try_get("inactivity_close_minutes")?,
-                handoff_phrases: serde_json::from_str(&r.try_get::<String, _>("handoff_phrases")?)?,
-                topics_to_avoid: serde_json::from_str(&r.try_get::<String, _>("topics_to_avoid")?)?,
+                handoff_phrases: r.json_col("handoff_phrases")?,
+                topics_to_avoid: r.json_col("topics_to_avoid")?,
                 updated_at: r.try_get("updated_at")?,
             })
         }
@@ -246,7 +210,7 @@ macro_rules! impl_store {
                 .fetch_optional(&mut **tx)
                 .await?
                 .ok_or(StoreError::NotFound("short answer"))?;
-            short_answer_from_row(&row)
+            from_row(&row)
         }
 
         async fn bump_content_version(tx: &mut Tx<'_>) -> StoreResult<()> {
@@ -419,7 +383,7 @@ macro_rules! impl_store {
                 .fetch_optional(&mut **tx)
                 .await?
             {
-                Some(r) => serde_json::from_str(&r.try_get::<String, _>("settings")?)?,
+                Some(r) => r.json_col("settings")?,
                 None => HandoffSettings::default(),
             };
             let mut teams: Vec<(i64, Vec<i64>)> = Vec::new();
@@ -726,7 +690,7 @@ macro_rules! impl_store {
                 .bind(now_ms())
                 .fetch_one(&mut *tx)
                 .await?;
-                let key = api_key_from_row(&row)?;
+                let key: ApiKey = from_row(&row)?;
                 audit(&mut tx, actor, "create", "api_key", key.id, None, Some(json!(key))).await?;
                 tx.commit().await?;
                 Ok(key)
@@ -759,7 +723,7 @@ macro_rules! impl_store {
                     .fetch_all(&self.read)
                     .await?
                     .iter()
-                    .map(api_key_from_row)
+                    .map(from_row)
                     .collect()
             }
 
@@ -1125,18 +1089,7 @@ macro_rules! impl_store {
                 .bind(limit)
                 .fetch_all(&self.read)
                 .await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok(UnansweredQuestion {
-                            id: r.try_get("id")?,
-                            conversation_id: r.try_get("conversation_id")?,
-                            message_id: r.try_get("message_id")?,
-                            question: r.try_get("question")?,
-                            lang: r.try_get("lang")?,
-                            created_at: r.try_get("created_at")?,
-                        })
-                    })
-                    .collect()
+                rows.iter().map(from_row).collect()
             }
 
             async fn list_events(&self, conversation_id: i64) -> StoreResult<Vec<Event>> {
@@ -1151,10 +1104,10 @@ macro_rules! impl_store {
                         Ok(Event {
                             id: r.try_get("id")?,
                             conversation_id: r.try_get("conversation_id")?,
-                            kind: parse_enum(&r.try_get::<String, _>("kind")?, EventKind::parse, "event kind")?,
+                            kind: r.enum_col("kind", EventKind::parse)?,
                             actor_kind: r.try_get("actor_kind")?,
                             actor_user_id: r.try_get("actor_user_id")?,
-                            data: serde_json::from_str(&r.try_get::<String, _>("data")?)?,
+                            data: r.json_col("data")?,
                             created_at: r.try_get("created_at")?,
                         })
                     })
@@ -1219,7 +1172,7 @@ macro_rules! impl_store {
                     .fetch_all(&self.read)
                     .await?
                     .iter()
-                    .map(short_answer_from_row)
+                    .map(from_row)
                     .collect()
             }
 
@@ -1229,7 +1182,7 @@ macro_rules! impl_store {
                     .fetch_optional(&self.read)
                     .await?
                     .ok_or(StoreError::NotFound("short answer"))?;
-                short_answer_from_row(&row)
+                from_row(&row)
             }
 
             async fn create_short_answer(&self, actor: &Actor, new: NewShortAnswer) -> StoreResult<ShortAnswerRow> {
@@ -1299,8 +1252,8 @@ macro_rules! impl_store {
                             action: r.try_get("action")?,
                             entity_type: r.try_get("entity_type")?,
                             entity_id: r.try_get("entity_id")?,
-                            before: json_or_null(r.try_get("before_json")?)?,
-                            after: json_or_null(r.try_get("after_json")?)?,
+                            before: r.json_opt_col("before_json")?,
+                            after: r.json_opt_col("after_json")?,
                             created_at: r.try_get("created_at")?,
                         })
                     })

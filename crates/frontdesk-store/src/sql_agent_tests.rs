@@ -9,7 +9,7 @@ macro_rules! impl_agent_test_store {
                 id: r.try_get("id")?,
                 name: r.try_get("name")?,
                 question: r.try_get("question")?,
-                expect: serde_json::from_str(&r.try_get::<String, _>("expect")?)?,
+                expect: r.json_col("expect")?,
                 created_at: r.try_get("created_at")?,
                 updated_at: r.try_get("updated_at")?,
             })
@@ -22,7 +22,7 @@ macro_rules! impl_agent_test_store {
                 finished_at: r.try_get("finished_at")?,
                 total: r.try_get("total")?,
                 passed: r.try_get("passed")?,
-                results: serde_json::from_str(&r.try_get::<String, _>("results")?)?,
+                results: r.json_col("results")?,
                 actor: r.try_get("actor")?,
             })
         }

@@ -19,8 +19,8 @@ macro_rules! impl_tool_store {
         use frontdesk_core::values::ValueKind;
 
         fn action_from_row(r: &DbRow) -> StoreResult<ActionRow> {
-            let mut def: ActionDef = serde_json::from_str(&r.try_get::<String, _>("definition")?)?;
-            let secrets: Vec<(String, String)> = serde_json::from_str(&r.try_get::<String, _>("secrets")?)?;
+            let mut def: ActionDef = r.json_col("definition")?;
+            let secrets: Vec<(String, String)> = r.json_col("secrets")?;
             def.id = r.try_get("id")?;
             def.enabled = r.try_get("enabled")?;
             Ok(ActionRow {
@@ -34,8 +34,8 @@ macro_rules! impl_tool_store {
             Ok(CrmField {
                 key: r.try_get("key")?,
                 label: r.try_get("label")?,
-                kind: parse_enum(&r.try_get::<String, _>("kind")?, ValueKind::parse, "field kind")?,
-                values: serde_json::from_str(&r.try_get::<String, _>("options")?)?,
+                kind: r.enum_col("kind", ValueKind::parse)?,
+                values: r.json_col("options")?,
                 agent_read: r.try_get("agent_read")?,
                 agent_write: r.try_get("agent_write")?,
             })

@@ -8,12 +8,12 @@ macro_rules! impl_bot_store {
                 start: String,
                 steps: Vec<frontdesk_core::bot::Step>,
             }
-            let d: Definition = serde_json::from_str(&r.try_get::<String, _>("definition")?)?;
+            let d: Definition = r.json_col("definition")?;
             Ok(BotRow {
                 bot: frontdesk_core::bot::Bot {
                     id: r.try_get("id")?,
                     name: r.try_get("name")?,
-                    channel: parse_enum(&r.try_get::<String, _>("channel")?, Channel::parse, "channel")?,
+                    channel: r.enum_col("channel", Channel::parse)?,
                     enabled: r.try_get("enabled")?,
                     start: d.start,
                     steps: d.steps,
@@ -140,7 +140,7 @@ macro_rules! impl_bot_store {
                 Ok(Some(BotSession {
                     conversation_id: r.try_get("conversation_id")?,
                     bot_id: r.try_get("bot_id")?,
-                    state: serde_json::from_str(&r.try_get::<String, _>("state")?)?,
+                    state: r.json_col("state")?,
                     finished: r.try_get("finished")?,
                 }))
             }

@@ -9,14 +9,14 @@ macro_rules! impl_channel_store {
 
         fn channel_from_row(r: &DbRow) -> StoreResult<ChannelRow> {
             let secrets: std::collections::BTreeMap<String, String> =
-                serde_json::from_str(&r.try_get::<String, _>("secrets")?)?;
+                r.json_col("secrets")?;
             Ok(ChannelRow {
                 id: r.try_get("id")?,
-                kind: parse_enum(&r.try_get::<String, _>("kind")?, Channel::parse, "channel kind")?,
+                kind: r.enum_col("kind", Channel::parse)?,
                 name: r.try_get("name")?,
                 agent_deployed: r.try_get("agent_deployed")?,
                 destination: r.try_get("destination")?,
-                config: serde_json::from_str(&r.try_get::<String, _>("config")?)?,
+                config: r.json_col("config")?,
                 secrets_set: secrets.into_keys().collect(),
                 has_key: r.try_get::<Option<String>, _>("key_hash")?.is_some(),
                 created_at: r.try_get("created_at")?,
@@ -30,23 +30,13 @@ macro_rules! impl_channel_store {
                 channel_id: r.try_get("channel_id")?,
                 conversation_id: r.try_get("conversation_id")?,
                 message_id: r.try_get("message_id")?,
-                status: parse_enum(&r.try_get::<String, _>("status")?, DeliveryStatus::parse, "delivery status")?,
+                status: r.enum_col("status", DeliveryStatus::parse)?,
                 attempts: r.try_get("attempts")?,
                 last_error: r.try_get("last_error")?,
                 external_id: r.try_get("external_id")?,
                 idempotency_key: r.try_get("idempotency_key")?,
                 created_at: r.try_get("created_at")?,
                 updated_at: r.try_get("updated_at")?,
-            })
-        }
-
-        fn attachment_from_row(r: &DbRow) -> StoreResult<AttachmentInfo> {
-            Ok(AttachmentInfo {
-                id: r.try_get("id")?,
-                message_id: r.try_get("message_id")?,
-                filename: r.try_get("filename")?,
-                content_type: r.try_get("content_type")?,
-                size: r.try_get("size")?,
             })
         }
 
@@ -97,7 +87,7 @@ macro_rules! impl_channel_store {
                     .fetch_optional(&self.read)
                     .await?
                     .ok_or(StoreError::NotFound("channel"))?;
-                Ok(serde_json::from_str(&r.try_get::<String, _>("secrets")?)?)
+                Ok(r.json_col("secrets")?)
             }
 
             async fn channel_by_key(&self, key_hash: &str) -> StoreResult<Option<ChannelRow>> {
@@ -185,7 +175,7 @@ macro_rules! impl_channel_store {
                     .fetch_optional(&self.read)
                     .await?
                     .ok_or(StoreError::NotFound("channel"))?;
-                Ok(serde_json::from_str(&r.try_get::<String, _>("state")?)?)
+                Ok(r.json_col("state")?)
             }
 
             async fn set_channel_state(&self, id: i64, state: Value) -> StoreResult<()> {
@@ -270,7 +260,7 @@ macro_rules! impl_channel_store {
                 .fetch_all(&self.read)
                 .await?
                 .iter()
-                .map(attachment_from_row)
+                .map(from_row)
                 .collect()
             }
 
@@ -282,7 +272,7 @@ macro_rules! impl_channel_store {
                 .fetch_optional(&self.read)
                 .await?
                 .ok_or(StoreError::NotFound("attachment"))?;
-                Ok((attachment_from_row(&r)?, r.try_get("data")?))
+                Ok((from_row(&r)?, r.try_get("data")?))
             }
 
             async fn add_thread_key(&self, channel_id: i64, key: &str, conversation_id: i64) -> StoreResult<()> {
@@ -392,9 +382,9 @@ macro_rules! impl_channel_store {
                 let mut out: Vec<MessagingSettings> =
                     Channel::ALL.iter().map(|c| MessagingSettings::default_for(*c)).collect();
                 for r in rows {
-                    let channel = parse_enum(&r.try_get::<String, _>("channel")?, Channel::parse, "channel")?;
+                    let channel = r.enum_col("channel", Channel::parse)?;
                     if let Some(s) = out.iter_mut().find(|s| s.channel == channel) {
-                        s.ask_email = parse_enum(&r.try_get::<String, _>("ask_email")?, AskEmail::parse, "ask_email")?;
+                        s.ask_email = r.enum_col("ask_email", AskEmail::parse)?;
                         s.close_after_minutes = r.try_get("close_after_minutes")?;
                     }
                 }

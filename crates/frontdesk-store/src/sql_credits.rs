@@ -34,7 +34,7 @@ macro_rules! impl_credit_store {
             Ok(LedgerEntry {
                 id: r.try_get("id")?,
                 at: r.try_get("at")?,
-                kind: parse_enum(&r.try_get::<String, _>("kind")?, LedgerKind::parse, "ledger kind")?,
+                kind: r.enum_col("kind", LedgerKind::parse)?,
                 amount: r.try_get("amount")?,
                 balance_after: r.try_get("balance_after")?,
                 channel: r.try_get("channel")?,

@@ -11,27 +11,13 @@ macro_rules! impl_gap_store {
     ($store:ty) => {
         use crate::sql_gaps::{TOPIC_GROUP, TOPIC_SELECT};
 
-        fn gap_topic_from_row(r: &DbRow) -> StoreResult<GapTopic> {
-            Ok(GapTopic {
-                id: r.try_get("id")?,
-                label: r.try_get("label")?,
-                status: r.try_get("status")?,
-                conversations: r.try_get("conversations")?,
-                questions: r.try_get("questions")?,
-                latest_at: r.try_get("latest_at")?,
-                short_answer_id: r.try_get("short_answer_id")?,
-                created_at: r.try_get("created_at")?,
-                closed_at: r.try_get("closed_at")?,
-            })
-        }
-
         async fn fetch_gap_topic(tx: &mut Tx<'_>, id: i64) -> StoreResult<GapTopic> {
             let row = sqlx::query(&format!("{TOPIC_SELECT} WHERE t.id = $1 {TOPIC_GROUP}"))
                 .bind(id)
                 .fetch_optional(&mut **tx)
                 .await?
                 .ok_or(StoreError::NotFound("gap topic"))?;
-            gap_topic_from_row(&row)
+            from_row(&row)
         }
 
         /// Locks an open topic (the update takes the row lock) or says why not.
@@ -79,7 +65,7 @@ macro_rules! impl_gap_store {
                 .fetch_all(&self.read)
                 .await?
                 .iter()
-                .map(|r| Ok(UngroupedQuestion { id: r.try_get("id")?, question: r.try_get("question")?, lang: r.try_get("lang")? }))
+                .map(from_row)
                 .collect()
             }
 
@@ -160,7 +146,7 @@ macro_rules! impl_gap_store {
                 .fetch_all(&self.read)
                 .await?
                 .iter()
-                .map(gap_topic_from_row)
+                .map(from_row)
                 .collect()
             }
 
@@ -170,7 +156,7 @@ macro_rules! impl_gap_store {
                     .fetch_optional(&self.read)
                     .await?
                     .ok_or(StoreError::NotFound("gap topic"))?;
-                gap_topic_from_row(&row)
+                from_row(&row)
             }
 
             async fn gap_questions(&self, topic_id: i64) -> StoreResult<Vec<GapQuestion>> {
@@ -183,17 +169,7 @@ macro_rules! impl_gap_store {
                 .fetch_all(&self.read)
                 .await?
                 .iter()
-                .map(|r| {
-                    Ok(GapQuestion {
-                        id: r.try_get("id")?,
-                        conversation_id: r.try_get("conversation_id")?,
-                        ticket_id: r.try_get("ticket_id")?,
-                        question: r.try_get("question")?,
-                        lang: r.try_get("lang")?,
-                        created_at: r.try_get("created_at")?,
-                        dismissed_at: r.try_get("dismissed_at")?,
-                    })
-                })
+                .map(from_row)
                 .collect()
             }
 

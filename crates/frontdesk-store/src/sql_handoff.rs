@@ -39,7 +39,7 @@ macro_rules! impl_handoff_store {
             async fn handoff_settings(&self) -> StoreResult<HandoffSettings> {
                 let row = sqlx::query("SELECT settings FROM handoff_settings WHERE id = 1").fetch_optional(&self.read).await?;
                 match row {
-                    Some(r) => Ok(serde_json::from_str(&r.try_get::<String, _>("settings")?)?),
+                    Some(r) => Ok(r.json_col("settings")?),
                     None => Ok(HandoffSettings::default()),
                 }
             }

@@ -7,7 +7,7 @@ macro_rules! impl_hours_store {
         fn working_hours_from_row(r: &DbRow) -> StoreResult<WorkingHours> {
             Ok(WorkingHours {
                 channel: r.try_get("channel")?,
-                schedule: serde_json::from_str(&r.try_get::<String, _>("schedule")?)?,
+                schedule: r.json_col("schedule")?,
                 updated_at: r.try_get("updated_at")?,
             })
         }

@@ -15,69 +15,17 @@ macro_rules! impl_knowledge_store {
     ($store:ty) => {
         use crate::sql_knowledge::{ARTICLE_COLUMNS, CHUNK_COLUMNS, PAGE_COLUMNS, SOURCE_COLUMNS};
 
-        fn article_from_row(r: &DbRow) -> StoreResult<Article> {
-            Ok(Article {
-                id: r.try_get("id")?,
-                slug: r.try_get("slug")?,
-                title: r.try_get("title")?,
-                body: r.try_get("body")?,
-                category: r.try_get("category")?,
-                language: r.try_get("language")?,
-                published: r.try_get("published")?,
-                public: r.try_get("public")?,
-                created_at: r.try_get("created_at")?,
-                updated_at: r.try_get("updated_at")?,
-                published_at: r.try_get("published_at")?,
-            })
-        }
-
-        fn source_from_row(r: &DbRow) -> StoreResult<Source> {
-            Ok(Source {
-                id: r.try_get("id")?,
-                kind: r.try_get("kind")?,
-                title: r.try_get("title")?,
-                url: r.try_get("url")?,
-                article_id: r.try_get("article_id")?,
-                file_id: r.try_get("file_id")?,
-                citations_enabled: r.try_get("citations_enabled")?,
-                private: r.try_get("private")?,
-                status: r.try_get("status")?,
-                error: r.try_get("error")?,
-                content_hash: r.try_get("content_hash")?,
-                chunk_count: r.try_get("chunk_count")?,
-                last_synced_at: r.try_get("last_synced_at")?,
-                created_at: r.try_get("created_at")?,
-                updated_at: r.try_get("updated_at")?,
-            })
-        }
-
         fn chunk_from_row(r: &DbRow) -> StoreResult<StoredChunk> {
             Ok(StoredChunk {
                 id: r.try_get("id")?,
                 source_id: r.try_get("source_id")?,
                 ordinal: r.try_get("ordinal")?,
                 title: r.try_get("title")?,
-                heading_path: serde_json::from_str(&r.try_get::<String, _>("heading_path")?)?,
+                heading_path: r.json_col("heading_path")?,
                 locator: r.try_get("locator")?,
                 text: r.try_get("body")?,
                 lang: r.try_get("lang")?,
                 url: r.try_get("url")?,
-            })
-        }
-
-        fn page_from_row(r: &DbRow) -> StoreResult<CrawlPage> {
-            Ok(CrawlPage {
-                id: r.try_get("id")?,
-                source_id: r.try_get("source_id")?,
-                url: r.try_get("url")?,
-                depth: r.try_get("depth")?,
-                status: r.try_get("status")?,
-                title: r.try_get("title")?,
-                content_hash: r.try_get("content_hash")?,
-                etag: r.try_get("etag")?,
-                last_modified: r.try_get("last_modified")?,
-                error: r.try_get("error")?,
-                fetched_at: r.try_get("fetched_at")?,
             })
         }
 
@@ -102,23 +50,13 @@ macro_rules! impl_knowledge_store {
             Ok(())
         }
 
-        fn file_from_row(r: &DbRow) -> StoreResult<FileMeta> {
-            Ok(FileMeta {
-                id: r.try_get("id")?,
-                name: r.try_get("name")?,
-                size: r.try_get("size")?,
-                sha256: r.try_get("sha256")?,
-                created_at: r.try_get("created_at")?,
-            })
-        }
-
         async fn fetch_article(tx: &mut Tx<'_>, id: i64) -> StoreResult<Article> {
             let row = sqlx::query(&format!("SELECT {ARTICLE_COLUMNS} FROM articles WHERE id = $1"))
                 .bind(id)
                 .fetch_optional(&mut **tx)
                 .await?
                 .ok_or(StoreError::NotFound("article"))?;
-            article_from_row(&row)
+            from_row(&row)
         }
 
         async fn fetch_source(tx: &mut Tx<'_>, id: i64) -> StoreResult<Source> {
@@ -127,7 +65,7 @@ macro_rules! impl_knowledge_store {
                 .fetch_optional(&mut **tx)
                 .await?
                 .ok_or(StoreError::NotFound("source"))?;
-            source_from_row(&row)
+            from_row(&row)
         }
 
         fn slug_conflict(e: sqlx::Error, slug: &str) -> StoreError {
@@ -228,7 +166,7 @@ macro_rules! impl_knowledge_store {
                     .fetch_optional(&self.read)
                     .await?
                     .ok_or(StoreError::NotFound("article"))?;
-                article_from_row(&row)
+                from_row(&row)
             }
 
             async fn get_article_by_slug(&self, slug: &str) -> StoreResult<Article> {
@@ -237,7 +175,7 @@ macro_rules! impl_knowledge_store {
                     .fetch_optional(&self.read)
                     .await?
                     .ok_or(StoreError::NotFound("article"))?;
-                article_from_row(&row)
+                from_row(&row)
             }
 
             async fn list_articles(&self) -> StoreResult<Vec<Article>> {
@@ -245,7 +183,7 @@ macro_rules! impl_knowledge_store {
                     .fetch_all(&self.read)
                     .await?
                     .iter()
-                    .map(article_from_row)
+                    .map(from_row)
                     .collect()
             }
 
@@ -262,7 +200,7 @@ macro_rules! impl_knowledge_store {
                 .bind(now_ms())
                 .fetch_one(&mut *tx)
                 .await?;
-                let meta = file_from_row(&row)?;
+                let meta: FileMeta = from_row(&row)?;
                 audit(&mut tx, actor, "create", "file", meta.id, None, Some(json!(meta))).await?;
                 tx.commit().await?;
                 Ok(meta)
@@ -274,7 +212,7 @@ macro_rules! impl_knowledge_store {
                     .fetch_optional(&self.read)
                     .await?
                     .ok_or(StoreError::NotFound("file"))?;
-                Ok((file_from_row(&row)?, row.try_get("data")?))
+                Ok((from_row(&row)?, row.try_get("data")?))
             }
 
             async fn list_files(&self) -> StoreResult<Vec<FileMeta>> {
@@ -282,7 +220,7 @@ macro_rules! impl_knowledge_store {
                     .fetch_all(&self.read)
                     .await?
                     .iter()
-                    .map(file_from_row)
+                    .map(from_row)
                     .collect()
             }
 
@@ -293,7 +231,7 @@ macro_rules! impl_knowledge_store {
                     .fetch_optional(&mut *tx)
                     .await?
                     .ok_or(StoreError::NotFound("file"))?;
-                let before = file_from_row(&row)?;
+                let before: FileMeta = from_row(&row)?;
                 sqlx::query("DELETE FROM files WHERE id = $1").bind(id).execute(&mut *tx).await?;
                 audit(&mut tx, actor, "delete", "file", id, Some(json!(before)), None).await?;
                 tx.commit().await?;
@@ -331,7 +269,7 @@ macro_rules! impl_knowledge_store {
                     .fetch_optional(&self.read)
                     .await?
                     .ok_or(StoreError::NotFound("source"))?;
-                source_from_row(&row)
+                from_row(&row)
             }
 
             async fn source_for_article(&self, article_id: i64) -> StoreResult<Option<Source>> {
@@ -339,7 +277,7 @@ macro_rules! impl_knowledge_store {
                     .bind(article_id)
                     .fetch_optional(&self.read)
                     .await?;
-                row.as_ref().map(source_from_row).transpose()
+                row.as_ref().map(from_row).transpose()
             }
 
             async fn list_sources(&self, kind: Option<&str>) -> StoreResult<Vec<Source>> {
@@ -348,7 +286,7 @@ macro_rules! impl_knowledge_store {
                     .fetch_all(&self.read)
                     .await?
                     .iter()
-                    .map(source_from_row)
+                    .map(from_row)
                     .collect()
             }
 
@@ -465,7 +403,7 @@ macro_rules! impl_knowledge_store {
                 rows.iter()
                     .map(|r| {
                         let title: String = r.try_get("title")?;
-                        let path: Vec<String> = serde_json::from_str(&r.try_get::<String, _>("heading_path")?)?;
+                        let path: Vec<String> = r.json_col("heading_path")?;
                         let body: String = r.try_get("body")?;
                         Ok((r.try_get("id")?, r.try_get("source_id")?, format!("{title}\n{}\n{body}", path.join(" › "))))
                     })
@@ -605,7 +543,7 @@ macro_rules! impl_knowledge_store {
                 .fetch_all(&self.write)
                 .await?
                 .iter()
-                .map(page_from_row)
+                .map(from_row)
                 .collect()
             }
 
@@ -718,7 +656,7 @@ macro_rules! impl_knowledge_store {
                 .fetch_all(&self.read)
                 .await?
                 .iter()
-                .map(page_from_row)
+                .map(from_row)
                 .collect()
             }
 

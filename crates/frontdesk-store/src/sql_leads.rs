@@ -39,7 +39,7 @@ macro_rules! impl_lead_store {
             async fn lead_settings(&self) -> StoreResult<frontdesk_core::leads::LeadSettings> {
                 let row = sqlx::query("SELECT settings FROM lead_settings WHERE id = 1").fetch_optional(&self.read).await?;
                 match row {
-                    Some(r) => Ok(serde_json::from_str(&r.try_get::<String, _>("settings")?)?),
+                    Some(r) => Ok(r.json_col("settings")?),
                     None => Ok(Default::default()),
                 }
             }

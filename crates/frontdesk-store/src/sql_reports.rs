@@ -29,10 +29,10 @@ macro_rules! impl_report_store {
             Ok((
                 r.try_get("conversation_id")?,
                 core_reports::LogEvent {
-                    kind: parse_enum(&r.try_get::<String, _>("kind")?, EventKind::parse, "event kind")?,
+                    kind: r.enum_col("kind", EventKind::parse)?,
                     actor_kind: r.try_get("actor_kind")?,
                     actor_user_id: r.try_get("actor_user_id")?,
-                    data: serde_json::from_str(&r.try_get::<String, _>("data")?)?,
+                    data: r.json_col("data")?,
                     at: r.try_get("created_at")?,
                 },
             ))
@@ -125,7 +125,7 @@ macro_rules! impl_report_store {
                 let Some(last) = rows.last() else { break };
                 after = last.try_get("conversation_id")?;
                 for r in &rows {
-                    let f: core_reports::Facts = serde_json::from_str(&r.try_get::<String, _>("facts")?)?;
+                    let f: core_reports::Facts = r.json_col("facts")?;
                     for (k, v) in core_reports::contributions(&f, tz) {
                         *totals.entry(k).or_default() += v;
                     }
@@ -201,7 +201,7 @@ macro_rules! impl_report_store {
                     }
                     let mut old: BTreeMap<i64, core_reports::Facts> = BTreeMap::new();
                     for r in q.fetch_all(&mut *tx).await? {
-                        old.insert(r.try_get("conversation_id")?, serde_json::from_str(&r.try_get::<String, _>("facts")?)?);
+                        old.insert(r.try_get("conversation_id")?, r.json_col("facts")?);
                     }
                     let mut before = Vec::new();
                     let mut after = Vec::new();

@@ -4,7 +4,7 @@ macro_rules! impl_workflow_store {
     ($store:ty) => {
         fn workflow_from_row(r: &DbRow) -> StoreResult<WorkflowRow> {
             let rules: Vec<frontdesk_core::workflow::Rule> =
-                serde_json::from_str(&r.try_get::<String, _>("definition")?)?;
+                r.json_col("definition")?;
             Ok(WorkflowRow {
                 workflow: frontdesk_core::workflow::Workflow {
                     id: r.try_get("id")?,
@@ -54,8 +54,8 @@ macro_rules! impl_workflow_store {
             Ok(Some(Ticket {
                 id,
                 conversation_id: r.try_get("conversation_id")?,
-                status: parse_enum(&r.try_get::<String, _>("status")?, TicketStatus::parse, "ticket status")?,
-                priority: parse_enum(&r.try_get::<String, _>("priority")?, Priority::parse, "priority")?,
+                status: r.enum_col("status", TicketStatus::parse)?,
+                priority: r.enum_col("priority", Priority::parse)?,
                 workflow_id: r.try_get("workflow_id")?,
                 notes,
                 created_at: r.try_get("created_at")?,
@@ -258,8 +258,8 @@ macro_rules! impl_workflow_store {
                     .await?
                     .ok_or(StoreError::NotFound("ticket"))?;
                 let conversation_id: i64 = r.try_get("conversation_id")?;
-                let before_status = parse_enum(&r.try_get::<String, _>("status")?, TicketStatus::parse, "ticket status")?;
-                let before_priority = parse_enum(&r.try_get::<String, _>("priority")?, Priority::parse, "priority")?;
+                let before_status = r.enum_col("status", TicketStatus::parse)?;
+                let before_priority = r.enum_col("priority", Priority::parse)?;
                 let now = now_ms();
                 let mut changes: Vec<Value> = Vec::new();
                 if let Some(status) = update.status.filter(|s| *s != before_status) {
