@@ -534,7 +534,11 @@ async fn a_receiver_that_never_answers_is_marked_failed(app: TestApp) {
     frontdesk_server::channels::run_delivery(&app.state, &deliver_job(delivery, 1)).await.unwrap();
     assert_eq!(receiver.calls().len(), 2);
 }
-crate::both_backends!(a_receiver_that_never_answers_is_marked_failed, private_networks, settings = |s| s.run_worker = false);
+crate::both_backends!(
+    a_receiver_that_never_answers_is_marked_failed,
+    private_networks,
+    settings = |s| s.run_worker = false
+);
 
 async fn a_known_email_or_phone_links_the_contact(app: TestApp) {
     app.seed_agent().await;
