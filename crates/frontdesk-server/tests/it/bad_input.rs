@@ -1,5 +1,6 @@
 //! Bad input gets a clear 4xx with the common error body and changes nothing.
 
+use frontdesk_core::model::Role;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -130,3 +131,67 @@ async fn api_docs_health_and_metrics(app: TestApp) {
     }
 }
 both_backends!(api_docs_health_and_metrics);
+
+/// Every kind of API error body, pinned (insta): the same fields (`message`,
+/// `code`, `type`, and `field` for validation errors) whatever went wrong, and
+/// the same on both backends (both tests compare with one snapshot).
+async fn error_bodies_are_pinned(app: TestApp) {
+    app.seed_agent().await;
+    let (id, token) = app.visitor(json!({})).await;
+    let (_, viewer_key) = app.user_with_key("viewer@test.example", Role::Viewer, false).await;
+    let messages = app.url(&format!("/api/v1/chat/conversations/{id}/messages"));
+    let mut seen: Vec<Value> = Vec::new();
+    let mut record = |what: &str, status: reqwest::StatusCode, body: Value| {
+        seen.push(json!({"request": what, "status": status.as_u16(), "body": body}));
+    };
+    let send = |rb: reqwest::RequestBuilder| async move {
+        let r = rb.send().await.unwrap();
+        let status = r.status();
+        (status, r.json::<Value>().await.expect("a JSON error body"))
+    };
+    let post = |ct: &'static str, body: String| {
+        app.client.post(&messages).bearer_auth(&token).header("content-type", ct).body(body)
+    };
+
+    let (s, b) = send(post("application/json", "{not json".into())).await;
+    record("chat message: malformed JSON", s, b);
+    let (s, b) = send(post("text/plain", "{\"text\": \"hi\"}".into())).await;
+    record("chat message: text/plain", s, b);
+    let (s, b) = send(post("application/json", "{\"text\": \"hi\", \"admin\": true}".into())).await;
+    record("chat message: unknown field", s, b);
+    let (s, b) = send(post("application/json", "{}".into())).await;
+    record("chat message: missing field", s, b);
+    let (s, b) = send(post("application/json", json!({"text": "x".repeat(20_000)}).to_string())).await;
+    record("chat message: too long", s, b);
+    let (s, b) = send(post("application/json", json!({"text": "x".repeat(300_000)}).to_string())).await;
+    record("chat message: body too large", s, b);
+    let (s, b) = send(app.client.get(app.url("/api/v1/conversations"))).await;
+    record("admin API: no key", s, b);
+    let (s, b) = send(app.client.get(app.url("/api/v1/conversations")).bearer_auth("fd_not_a_key")).await;
+    record("admin API: unknown key", s, b);
+    let (s, b) =
+        send(app.client.put(app.url("/api/v1/agent")).bearer_auth(&viewer_key).json(&json!({"name": "Robin"}))).await;
+    record("admin API: a viewer changes the agent", s, b);
+    let (s, b) = send(app.client.get(app.url("/api/v1/nope"))).await;
+    record("unknown route", s, b);
+    let (s, b) = send(app.client.get(app.url("/api/v1/conversations/999999")).bearer_auth(&app.admin_key)).await;
+    record("unknown conversation", s, b);
+    let (s, b) = send(
+        app.client.put(app.url("/api/v1/agent")).bearer_auth(&app.admin_key).json(&json!({"personality": "grumpy"})),
+    )
+    .await;
+    record("agent: unknown personality", s, b);
+    let (s, b) = send(
+        app.client
+            .put(app.url("/api/v1/reports/settings"))
+            .bearer_auth(&app.admin_key)
+            .json(&json!({"time_zone": "Mars/Olympus"})),
+    )
+    .await;
+    record("reports: unknown time zone", s, b);
+    let (s, b) =
+        send(app.client.get(app.url("/api/v1/reports/handled?bucket=month")).bearer_auth(&app.admin_key)).await;
+    record("reports: unknown bucket", s, b);
+    insta::assert_json_snapshot!("api_error_bodies", seen);
+}
+both_backends!(error_bodies_are_pinned);

@@ -303,6 +303,8 @@ async fn every_report_exact(app: TestApp) {
     assert_eq!(r["rows"][1]["values"], json!([2, 1, 0, 1, 1.0, 60.0]), "{r}");
     assert_eq!(r["totals"], json!([15, 8, 5, 1, 8.0 / 13.0, 660.0 / 8.0]));
     assert_eq!(r["pending_evaluation"], 1);
+    // The whole table, pinned (insta): columns, periods, labels, totals, note.
+    insta::assert_json_snapshot!("resolution_report", r);
 
     // G2: handled = assigned to the agent (C12 was not), resolved, handed off.
     let r = report(&app, "handled", RANGE).await;
@@ -382,6 +384,7 @@ async fn every_report_exact(app: TestApp) {
     assert_eq!(lines[0], "period,handled,handed_off,handoff_rate,by_agent,by_rule,manual");
     assert_eq!(lines[1], format!("2026-03-02,13,5,{},3,1,1", 5.0 / 13.0));
     assert_eq!(lines[3], format!("total,15,5,{},3,1,1", 5.0 / 15.0));
+    insta::assert_snapshot!("handoffs_report_csv", csv);
 
     // Bad input names the field.
     for (q, field) in [
