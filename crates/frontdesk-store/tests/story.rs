@@ -205,7 +205,7 @@ async fn users_and_teams(s: &dyn Store) -> User {
     let mut members = team.member_ids.clone();
     members.sort();
     assert_eq!(members, [admin.id, agent.id]);
-    assert_eq!(s.list_teams().await.unwrap(), [team.clone()]);
+    assert_eq!(s.list_teams().await.unwrap(), std::slice::from_ref(&team));
     let other = s.create_team(&system, "Sales").await.unwrap();
     s.delete_team(&system, other.id).await.unwrap();
     assert_eq!(s.list_teams().await.unwrap().len(), 1);
@@ -281,7 +281,7 @@ async fn settings(s: &dyn Store, actor: &Actor) {
         .unwrap();
     assert_eq!((sa2.answer.as_str(), sa2.citations_enabled), ("9 to 6", false));
     assert_eq!(s.get_short_answer(sa.id).await.unwrap(), sa2);
-    assert_eq!(s.list_short_answers().await.unwrap(), [sa2.clone()]);
+    assert_eq!(s.list_short_answers().await.unwrap(), std::slice::from_ref(&sa2));
     s.delete_short_answer(actor, sa.id).await.unwrap();
     assert!(matches!(s.get_short_answer(sa.id).await, Err(StoreError::NotFound(_))));
 
@@ -351,7 +351,7 @@ async fn conversations(s: &dyn Store, admin: &User) {
     assert_eq!(reply.trace, Some(json!({"decision": "answer"})));
     let msgs = s.messages_after(c.id, 0, 10).await.unwrap();
     assert_eq!(msgs.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), ["When do you open?", "We open at 9."]);
-    assert_eq!(s.messages_after(c.id, 1, 10).await.unwrap(), [reply.clone()]);
+    assert_eq!(s.messages_after(c.id, 1, 10).await.unwrap(), std::slice::from_ref(&reply));
     assert_eq!(s.message_seq(c.id, reply.id).await.unwrap(), Some(2));
     assert_eq!(s.get_message(c.id, visitor.id).await.unwrap(), visitor);
     s.record_feedback(c.id, reply.id, true).await.unwrap();
@@ -1007,7 +1007,7 @@ async fn leads(s: &dyn Store, actor: &Actor) {
     let second = s.record_lead(record(80, LeadStatus::Qualified)).await.unwrap();
     assert_eq!(first.id, second.id);
     assert_eq!((second.score, second.qualified, second.summary.as_str()), (80, true, "score 80"));
-    assert_eq!(s.list_leads(Some(LeadStatus::Qualified), 10).await.unwrap(), [second.clone()]);
+    assert_eq!(s.list_leads(Some(LeadStatus::Qualified), 10).await.unwrap(), std::slice::from_ref(&second));
     assert!(s.list_leads(Some(LeadStatus::Unqualified), 10).await.unwrap().is_empty());
     assert_eq!(last_audit(s, "lead_settings").await.after.unwrap()["qualify_score"], 60);
 }

@@ -1,6 +1,7 @@
 //! `frontdesk`: the one binary. Thin: parses the command line, loads the
 //! settings, and calls into the server and store crates.
 
+#[cfg(feature = "bench")]
 mod bench;
 mod eval;
 
@@ -67,7 +68,8 @@ enum Command {
         #[command(subcommand)]
         command: eval::EvalCommand,
     },
-    /// Benchmarks that print figures.
+    /// Benchmarks that print figures (built with the `bench` feature).
+    #[cfg(feature = "bench")]
     Bench {
         #[command(subcommand)]
         command: bench::BenchCommand,
@@ -311,6 +313,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Eval { command } => eval::run(command, load_settings(&cli.global)?).await,
+        #[cfg(feature = "bench")]
         Command::Bench { command } => bench::run(command, cli.global.database_url.clone()).await,
     }
 }
