@@ -139,6 +139,16 @@ impl VectorIndex {
         Some(dot(&self.data[row * self.dims..(row + 1) * self.dims], query))
     }
 
+    /// The dot product of two chunks' vectors, when both have one: how alike
+    /// two passages are (a translation of a passage is close to it with a
+    /// multilingual model).
+    pub fn pair_similarity(&self, a: i64, b: i64) -> Option<f32> {
+        let ra = *self.rows.get(&a)?;
+        let rb = *self.rows.get(&b)?;
+        let d = self.dims;
+        Some(dot(&self.data[ra * d..(ra + 1) * d], &self.data[rb * d..(rb + 1) * d]))
+    }
+
     /// The `k` rows with the largest dot product with `query`, best first, as
     /// `(chunk id, source id, similarity)`. Equal similarities go to the smaller chunk
     /// id. Empty when `query` has the wrong length or a non-finite value, or `k` is 0.

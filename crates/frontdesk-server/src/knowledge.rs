@@ -97,6 +97,12 @@ impl Knowledge {
         self.embedder.as_ref()
     }
 
+    /// How alike two chunks' passages are (their vectors' dot product), when
+    /// both are embedded.
+    pub fn pair_similarity(&self, a: i64, b: i64) -> Option<f32> {
+        self.vectors.read().ok()?.pair_similarity(a, b)
+    }
+
     pub fn num_vectors(&self) -> usize {
         self.vectors.read().map(|v| v.len()).unwrap_or(0)
     }
@@ -281,6 +287,12 @@ impl Knowledge {
         if let Ok(mut cur) = self.calibration.write() {
             *cur = c;
         }
+    }
+
+    /// The similarity at which two passages count as twins (see
+    /// [`frontdesk_knowledge::rank::mark_twins`]), when vectors took part.
+    pub fn twin_threshold(&self, vectors: bool) -> Option<f32> {
+        self.calibration(vectors).twin_at
     }
 
     /// How rankings are fused (see [`FusionParams`]), with or without vectors.

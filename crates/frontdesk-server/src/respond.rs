@@ -418,6 +418,9 @@ pub async fn retrieve_ranked(
     }
     let chunks = read_with_support(state, query, lang, &mut ranked).await?;
     frontdesk_knowledge::rank::fuse(&mut ranked, &state.knowledge.fusion(found.vectors));
+    if let Some(at) = state.knowledge.twin_threshold(found.vectors) {
+        frontdesk_knowledge::rank::mark_twins(&mut ranked, at, |a, b| state.knowledge.pair_similarity(a, b));
+    }
     ranked.truncate(k);
     let retrieved = ranked
         .iter()

@@ -281,6 +281,8 @@ pub struct Candidates {
     pub ranked: Vec<Signals>,
     /// Source path of each candidate.
     pub paths: Vec<String>,
+    /// How alike every two candidates' passages are (vectors), for [`rank::mark_twins`].
+    pub similarity: HashMap<(i64, i64), f32>,
 }
 
 /// The first- and second-stage candidates of `q` (every candidate the
@@ -296,7 +298,15 @@ pub async fn candidates(
     let mut ranked = found.ranked;
     frontdesk_server::respond::read_with_support(state, &q.question, lang, &mut ranked).await?;
     let paths_of = ranked.iter().map(|s| paths.get(&s.source_id).cloned().unwrap_or_default()).collect();
-    Ok(Candidates { ranked, paths: paths_of })
+    let mut similarity = HashMap::new();
+    for a in &ranked {
+        for b in &ranked {
+            if let Some(x) = state.knowledge.pair_similarity(a.chunk_id, b.chunk_id) {
+                similarity.insert((a.chunk_id, b.chunk_id), x);
+            }
+        }
+    }
+    Ok(Candidates { ranked, paths: paths_of, similarity })
 }
 
 impl Candidates {
@@ -348,6 +358,24 @@ impl Candidates {
             .collect()
     }
 
+    /// How alike the product's first passage is to each other source's
+    /// (its best chunk among the first `n` candidates), with whether that
+    /// source is the same article in another language (the eval sets name an
+    /// article's translations `<lang>/<same file>`).
+    pub fn twin_pairs(&self, params: &FusionParams, n: usize) -> Vec<(f32, bool)> {
+        let ranked = self.product(params);
+        let Some((first, first_path)) = ranked.first() else { return Vec::new() };
+        let article = |p: &str| p.split_once('/').map(|x| x.1.to_owned()).unwrap_or_default();
+        let mut best: HashMap<i64, (f32, bool)> = HashMap::new();
+        for (s, p) in ranked.iter().take(n).filter(|(s, _)| s.source_id != first.source_id) {
+            if let Some(x) = self.similarity.get(&(first.chunk_id, s.chunk_id)) {
+                let e = best.entry(s.source_id).or_insert((*x, article(p) == article(first_path)));
+                e.0 = e.0.max(*x);
+            }
+        }
+        best.into_values().collect()
+    }
+
     /// The second stage's candidates with a label each (its source answers `q`).
     pub fn labelled_second_stage(&self, params: &FusionParams, q: &Question) -> (Vec<Signals>, Vec<bool>) {
         let mut first = self.first_stage(params);
@@ -356,12 +384,15 @@ impl Candidates {
         (first.into_iter().map(|(s, _)| s).collect(), right)
     }
 
-    /// The decision's example: the evidence of the product's ranking and
-    /// whether its first source is expected.
-    pub fn example(&self, params: &FusionParams, q: &Question) -> Option<Example> {
+    /// The decision's example: the evidence of the product's ranking (its
+    /// twins marked at `twin_at`) and whether its first source is expected.
+    pub fn example(&self, params: &FusionParams, q: &Question, twin_at: Option<f32>) -> Option<Example> {
         let ranked = self.product(params);
         let right = q.expected_sources.contains(&ranked.first()?.1);
-        let sig: Vec<Signals> = ranked.into_iter().take(8).map(|(s, _)| s).collect();
+        let mut sig: Vec<Signals> = ranked.into_iter().take(8).map(|(s, _)| s).collect();
+        if let Some(at) = twin_at {
+            rank::mark_twins(&mut sig, at, |a, b| self.similarity.get(&(a, b)).copied());
+        }
         Some(Example { evidence: Evidence::of(&sig), right })
     }
 }
