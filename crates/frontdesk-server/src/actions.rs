@@ -13,7 +13,7 @@
 //! host names by the client's resolver (so a name cannot be re-pointed
 //! between a check and the connection), and redirects are not followed.
 
-use std::net::{IpAddr, SocketAddr};
+
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -303,37 +303,6 @@ pub async fn call_tool(
 
 // ---------- the HTTP client ----------
 
-/// Marks a resolution refused because every address was private (also used
-/// by the custom channels' webhook client).
-#[derive(Debug)]
-pub(crate) struct PrivateAddress(String);
-
-impl std::fmt::Display for PrivateAddress {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} resolves to a private or local address", self.0)
-    }
-}
-
-impl std::error::Error for PrivateAddress {}
-
-/// A resolver that drops private addresses (and fails when none is left),
-/// checked at connection time: no rebinding window.
-pub(crate) struct PublicOnly;
-
-impl reqwest::dns::Resolve for PublicOnly {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let host = name.as_str().to_owned();
-        Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let public: Vec<SocketAddr> = addrs.into_iter().filter(|a| !crate::crawler::is_private(a.ip())).collect();
-            if public.is_empty() {
-                return Err(Box::new(PrivateAddress(host)) as Box<dyn std::error::Error + Send + Sync>);
-            }
-            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
-        })
-    }
-}
-
 /// The client actions are called with, and whether private targets are allowed.
 pub struct ActionClient {
     http: reqwest::Client,
@@ -348,7 +317,7 @@ impl ActionClient {
             // Every hop would need the private-address check: redirects are reported, not followed.
             .redirect(reqwest::redirect::Policy::none());
         if !allow_private {
-            b = b.dns_resolver(Arc::new(PublicOnly));
+            b = b.dns_resolver(Arc::new(frontdesk_net::PublicOnly));
         }
         Self { http: b.build().unwrap_or_default(), allow_private }
     }
@@ -372,18 +341,6 @@ pub async fn run(state: &AppState, def: &ActionDef, values: &[(String, String)],
 
 fn host_of(url: &url::Url) -> String {
     url.host_str().unwrap_or("the server").to_owned()
-}
-
-/// Whether an error (or one of its causes) is our private-address refusal.
-fn refused_private(e: &(dyn std::error::Error + 'static)) -> Option<String> {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        if let Some(p) = err.downcast_ref::<PrivateAddress>() {
-            return Some(p.to_string());
-        }
-        cur = err.source();
-    }
-    None
 }
 
 /// The innermost cause of an error, for the trace ("connection refused").
@@ -454,12 +411,7 @@ pub async fn execute(client: &ActionClient, def: &ActionDef, values: &[(String, 
     result.request = Some(format!("{} {}", req.method.as_str(), url));
     let host = host_of(&url);
     if !client.allow_private {
-        let literal: Option<IpAddr> = match url.host() {
-            Some(url::Host::Ipv4(a)) => Some(IpAddr::V4(a)),
-            Some(url::Host::Ipv6(a)) => Some(IpAddr::V6(a)),
-            _ => None,
-        };
-        if let Some(ip) = literal.filter(|ip| crate::crawler::is_private(*ip)) {
+        if let Some(ip) = frontdesk_net::literal_ip(&url).filter(|ip| frontdesk_net::is_private(*ip)) {
             return fail(result, Failure::Refused, format!("{ip} is a private or local address (not allowed)"));
         }
     }
@@ -500,7 +452,7 @@ pub async fn execute(client: &ActionClient, def: &ActionDef, values: &[(String, 
     let (status, content_type, location, body) = match tokio::time::timeout(timeout, call).await {
         Err(_) => return fail(result, Failure::Timeout, format!("timed out after {} ms", def.timeout_ms)),
         Ok(Err(e)) => {
-            if let Some(why) = refused_private(&e) {
+            if let Some(why) = frontdesk_net::refused_private(&e).map(|p| p.to_string()) {
                 return fail(result, Failure::Refused, format!("{why} (not allowed)"));
             }
             if e.is_timeout() {

@@ -1,18 +1,15 @@
 //! Authentication (session cookies, API keys), CSRF, and the one permission
 //! check every route goes through (I2).
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use base64::Engine;
 use frontdesk_core::permissions::{allows, Permission};
 use frontdesk_store::{Actor, User};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
+
+use frontdesk_engine::tokens::token_hash;
 
 use crate::error::{ApiError, Code};
 use crate::state::AppState;
@@ -21,30 +18,6 @@ pub const SESSION_COOKIE: &str = "fd_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const CSRF_FIELD: &str = "_csrf";
 pub const API_KEY_PREFIX: &str = "fdk_";
-
-pub fn hash_password(password: &str) -> anyhow::Result<String> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| anyhow::anyhow!("hashing the password failed: {e}"))
-}
-
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
-}
-
-/// A random URL-safe token of 32 bytes, with an optional prefix.
-pub fn random_token(prefix: &str) -> String {
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
-}
-
-/// Tokens are stored as SHA-256 hashes: they are random, so a fast hash is enough.
-pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
 
 /// Who is calling and how.
 #[derive(Debug, Clone)]
@@ -202,14 +175,6 @@ pub fn clear_session_cookie() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_verify_only_with_the_right_password() {
-        let h = hash_password("correct horse").unwrap();
-        assert!(verify_password("correct horse", &h));
-        assert!(!verify_password("wrong horse", &h));
-        assert!(!verify_password("x", "not a hash"));
-    }
 
     #[test]
     fn csrf_field_is_found_in_a_form_body() {

@@ -7,21 +7,20 @@
 //! canonical URLs and duplicate content are skipped, private addresses are
 //! refused unless `allow_private_networks` is on.
 
-use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use frontdesk_knowledge::crawl::{
     looks_like_page, looks_like_trap, normalize, page_links, parse_sitemap, same_site, Robots, USER_AGENT,
 };
 use frontdesk_knowledge::extract::{extract, Limits};
-use frontdesk_store::{page_status, source_status, CrawlPage, NewChunk, NewJob, PageOutcome};
+use frontdesk_store::{page_status, source_status, CrawlPage, NewChunk, PageOutcome};
+use frontdesk_engine::job::Job;
 use futures::StreamExt;
 use serde_json::json;
 use url::Url;
 
 use crate::state::AppState;
 
-pub const CRAWL_SOURCE: &str = "crawl_source";
 /// The most pages one source may have (B3).
 pub const MAX_PAGES: i64 = 5000;
 /// How long one job works before handing over to a fresh job.
@@ -32,61 +31,15 @@ const MAX_DEPTH: i64 = 20;
 pub async fn enqueue_crawl(state: &AppState, source_id: i64) -> anyhow::Result<Option<i64>> {
     Ok(state
         .store
-        .enqueue_job(NewJob {
-            kind: CRAWL_SOURCE.into(),
-            payload: json!({"source_id": source_id}),
-            run_at: frontdesk_store::now_ms(),
-            max_attempts: 5,
-            dedupe_key: Some(format!("{CRAWL_SOURCE}:{source_id}")),
-        })
+        .enqueue_job(Job::CrawlSource { source_id }.to_new(
+            frontdesk_store::now_ms(),
+            5,
+            Some(format!("crawl_source:{source_id}")),
+        ))
         .await?)
 }
 
-pub(crate) fn is_private(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1]) // carrier-grade NAT
-        }
-        IpAddr::V6(v6) => {
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00 // unique local
-                || (v6.segments()[0] & 0xffc0) == 0xfe80 // link local
-                || v6.to_ipv4_mapped().is_some_and(|v4| is_private(IpAddr::V4(v4)))
-        }
-    }
-}
-
-/// Refuses URLs that are not http(s) or that resolve to a private address
-/// (unless allowed). Returns a message naming the problem.
-pub async fn check_url(url: &Url, allow_private: bool) -> Result<(), String> {
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err("only http and https URLs can be imported".into());
-    }
-    let host = url.host_str().ok_or("the URL has no host")?;
-    if allow_private {
-        return Ok(());
-    }
-    let port = url.port_or_known_default().unwrap_or(80);
-    let addrs: Vec<IpAddr> = match tokio::net::lookup_host((host.trim_matches(['[', ']']), port)).await {
-        Ok(a) => a.map(|s| s.ip()).collect(),
-        Err(e) => return Err(format!("the host {host} could not be resolved: {e}")),
-    };
-    if addrs.is_empty() {
-        return Err(format!("the host {host} has no address"));
-    }
-    if let Some(ip) = addrs.into_iter().find(|ip| is_private(*ip)) {
-        return Err(format!("{host} resolves to a private or local address ({ip}); only public sites can be imported"));
-    }
-    Ok(())
-}
+pub use frontdesk_net::check_url;
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -443,40 +396,7 @@ async fn enqueue_crawl_continuation(state: &AppState, source_id: i64) -> anyhow:
     // jobs on one source would only share the work (pages are claimed atomically).
     state
         .store
-        .enqueue_job(NewJob {
-            kind: CRAWL_SOURCE.into(),
-            payload: json!({"source_id": source_id}),
-            run_at: frontdesk_store::now_ms(),
-            max_attempts: 5,
-            dedupe_key: None,
-        })
+        .enqueue_job(Job::CrawlSource { source_id }.to_new(frontdesk_store::now_ms(), 5, None))
         .await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_private;
-
-    #[test]
-    fn private_addresses_are_recognised() {
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "192.168.0.10",
-            "172.16.5.4",
-            "169.254.1.1",
-            "0.0.0.0",
-            "::1",
-            "fe80::1",
-            "fd00::1",
-            "100.64.0.1",
-            "::ffff:127.0.0.1",
-        ] {
-            assert!(is_private(ip.parse().unwrap()), "{ip}");
-        }
-        for ip in ["93.184.216.34", "8.8.8.8", "2606:4700::1111"] {
-            assert!(!is_private(ip.parse().unwrap()), "{ip}");
-        }
-    }
 }

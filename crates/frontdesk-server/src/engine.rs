@@ -11,7 +11,7 @@ use frontdesk_store::{
 };
 use serde_json::json;
 
-use crate::auth::{random_token, token_hash};
+use frontdesk_engine::tokens::{random_token, token_hash};
 use crate::error::ApiResult;
 use crate::respond::{respond, Ask};
 use crate::state::{AgentSnapshot, AppState};

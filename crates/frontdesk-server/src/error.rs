@@ -118,6 +118,24 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// The engine's errors at the edge: each kind has its code and status here.
+impl From<frontdesk_engine::error::Error> for ApiError {
+    fn from(e: frontdesk_engine::error::Error) -> Self {
+        use frontdesk_engine::error::Error as E;
+        match e {
+            E::NotFound(what) => ApiError::not_found(&what),
+            E::Invalid { field, message } => ApiError { code: Code::ValidationFailed, message, field },
+            E::BadRequest(m) => ApiError::new(Code::InvalidRequest, m),
+            E::Conflict(m) => ApiError::new(Code::Conflict, m),
+            E::Forbidden(m) => ApiError::new(Code::Forbidden, m),
+            E::TooLarge(m) => ApiError::new(Code::PayloadTooLarge, m),
+            E::UnsupportedMedia(m) => ApiError::new(Code::UnsupportedMediaType, m),
+            E::Unavailable(m) => ApiError::new(Code::Unavailable, m),
+            E::Internal(e) => ApiError::internal(format!("{e:#}")),
+        }
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
         match r {

@@ -8,14 +8,14 @@ use std::sync::Arc;
 
 use frontdesk_core::gaps::{self, GroupingConfig, QuestionFeatures, TopicSummary};
 use frontdesk_core::short_answers::ShortAnswer;
-use frontdesk_store::{now_ms, GapPlacement, NewJob};
+use frontdesk_engine::job::Job;
+use frontdesk_store::{now_ms, GapPlacement};
 use serde_json::{json, Value};
 
 use crate::error::ApiResult;
 use crate::state::AppState;
 
 /// The job that groups new unanswered questions (one at a time: dedupe key).
-pub const GROUP_GAPS: &str = "group_gaps";
 /// Questions grouped per round.
 const BATCH: i64 = 200;
 /// Members compared when choosing a topic's label.
@@ -23,13 +23,7 @@ const LABEL_MEMBERS: i64 = 200;
 
 /// Asks the worker to group new questions now.
 pub async fn enqueue(state: &AppState) {
-    let job = NewJob {
-        kind: GROUP_GAPS.into(),
-        payload: json!({}),
-        run_at: now_ms(),
-        max_attempts: 3,
-        dedupe_key: Some(GROUP_GAPS.into()),
-    };
+    let job = Job::GroupGaps.periodic(now_ms());
     match state.store.enqueue_job(job).await {
         Ok(_) => state.wake_worker.notify_one(),
         Err(e) => tracing::warn!(error = %e, "could not enqueue the grouping of knowledge gaps"),

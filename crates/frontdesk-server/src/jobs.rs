@@ -4,13 +4,11 @@
 
 use std::time::Duration;
 
-use frontdesk_store::{now_ms, Job, NewJob};
-use serde_json::json;
+use frontdesk_engine::job::{Attempt, Job};
+use frontdesk_store::now_ms;
 
 use crate::state::AppState;
 
-pub const CLOSE_INACTIVE: &str = "close_inactive";
-pub const RESYNC_DUE: &str = "resync_due";
 /// Sources other than articles re-sync automatically this often (B5).
 pub const RESYNC_EVERY_MS: i64 = 7 * 24 * 3_600_000;
 
@@ -20,14 +18,17 @@ pub fn backoff_ms(attempt: i64) -> i64 {
     (1000i64 << exp).min(600_000)
 }
 
-fn source_id(job: &Job) -> anyhow::Result<i64> {
-    job.payload["source_id"].as_i64().ok_or_else(|| anyhow::anyhow!("payload has no source_id"))
+/// Runs one claimed job. Rows that do not decode (an unknown kind, a payload
+/// without its fields) fail, and so end up dead, visibly.
+pub async fn run_job(state: &AppState, row: &frontdesk_store::Job) -> anyhow::Result<()> {
+    let job = Job::decode(&row.kind, &row.payload)?;
+    run(state, job, Attempt::of(row)).await
 }
 
-/// Runs one job. Unknown kinds fail (and so end up dead, visibly).
-pub async fn run_job(state: &AppState, job: &Job) -> anyhow::Result<()> {
-    match job.kind.as_str() {
-        CLOSE_INACTIVE => {
+/// Runs one job: the one place every kind is dispatched.
+pub async fn run(state: &AppState, job: Job, attempt: Attempt) -> anyhow::Result<()> {
+    match job {
+        Job::CloseInactive => {
             // Each channel after its own period (C2, C3), else the agent's default.
             let profile = state.store.agent_profile().await?;
             let mut closed = 0;
@@ -40,7 +41,7 @@ pub async fn run_job(state: &AppState, job: &Job) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        RESYNC_DUE => {
+        Job::ResyncDue => {
             let cutoff = now_ms() - RESYNC_EVERY_MS;
             for s in state.store.list_sources(None).await? {
                 let due = s.kind != frontdesk_store::source_kind::ARTICLE
@@ -52,35 +53,19 @@ pub async fn run_job(state: &AppState, job: &Job) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        crate::knowledge::EMBED_CHUNKS => {
+        Job::EmbedChunks => {
             let (_, more) = crate::knowledge::embed_pending(state, std::time::Duration::from_secs(30)).await?;
             if more {
                 // The running job holds the dedupe key: continue in a fresh one.
-                state
-                    .store
-                    .enqueue_job(NewJob {
-                        kind: crate::knowledge::EMBED_CHUNKS.into(),
-                        payload: json!({}),
-                        run_at: now_ms(),
-                        max_attempts: 5,
-                        dedupe_key: None,
-                    })
-                    .await?;
+                state.store.enqueue_job(Job::EmbedChunks.to_new(now_ms(), 5, None)).await?;
             }
             Ok(())
         }
-        crate::knowledge::SYNC_SOURCE => {
-            let id = source_id(job)?;
-            crate::knowledge::sync_source(state, id).await
-        }
-        crate::crawler::CRAWL_SOURCE => {
-            let id = source_id(job)?;
-            crate::crawler::crawl(state, id).await
-        }
-        crate::channels::DELIVER => crate::channels::run_delivery(state, job).await,
-        crate::reports::REPORTS_JOB => crate::reports::evaluate_due(state, now_ms()).await.map(|_| ()),
-        crate::gaps::GROUP_GAPS => crate::gaps::group_pending(state).await.map(|_| ()),
-        other => anyhow::bail!("unknown job kind {other:?}"),
+        Job::SyncSource { source_id } => crate::knowledge::sync_source(state, source_id).await,
+        Job::CrawlSource { source_id } => crate::crawler::crawl(state, source_id).await,
+        Job::Deliver { delivery_id } => crate::channels::run_delivery(state, delivery_id, attempt).await,
+        Job::Reports => crate::reports::evaluate_due(state, now_ms()).await.map(|_| ()),
+        Job::GroupGaps => crate::gaps::group_pending(state).await.map(|_| ()),
     }
 }
 
@@ -124,7 +109,7 @@ pub async fn drain(state: &AppState, worker: &str) -> anyhow::Result<usize> {
 }
 
 /// Runs one claimed job, renewing its lease meanwhile, and records the outcome.
-async fn run_claimed(state: &AppState, worker: &str, job: Job, lease: i64) -> anyhow::Result<()> {
+async fn run_claimed(state: &AppState, worker: &str, job: frontdesk_store::Job, lease: i64) -> anyhow::Result<()> {
     // Heartbeat: renew the lease while the job runs (and stop with it,
     // even when this future is dropped mid-job).
     let _beat = {
@@ -154,39 +139,11 @@ async fn run_claimed(state: &AppState, worker: &str, job: Job, lease: i64) -> an
 
 /// Schedules the periodic jobs (idempotent: a dedupe key keeps one queued).
 pub async fn schedule_periodic(state: &AppState) -> anyhow::Result<()> {
-    state
-        .store
-        .enqueue_job(NewJob {
-            kind: CLOSE_INACTIVE.into(),
-            payload: json!({}),
-            run_at: now_ms(),
-            max_attempts: 3,
-            dedupe_key: Some(CLOSE_INACTIVE.into()),
-        })
-        .await?;
-    state
-        .store
-        .enqueue_job(NewJob {
-            kind: RESYNC_DUE.into(),
-            payload: json!({}),
-            run_at: now_ms(),
-            max_attempts: 3,
-            dedupe_key: Some(RESYNC_DUE.into()),
-        })
-        .await?;
-    // The rollup and the 72-hour resolution verdicts (G6), and any knowledge
-    // gap left ungrouped (a crash between recording and grouping).
-    for kind in [crate::reports::REPORTS_JOB, crate::gaps::GROUP_GAPS] {
-        state
-            .store
-            .enqueue_job(NewJob {
-                kind: kind.into(),
-                payload: json!({}),
-                run_at: now_ms(),
-                max_attempts: 3,
-                dedupe_key: Some(kind.into()),
-            })
-            .await?;
+    // The inactivity sweep, the weekly re-syncs, the rollup and the 72-hour
+    // resolution verdicts (G6), and any knowledge gap left ungrouped (a crash
+    // between recording and grouping).
+    for job in [Job::CloseInactive, Job::ResyncDue, Job::Reports, Job::GroupGaps] {
+        state.store.enqueue_job(job.periodic(now_ms())).await?;
     }
     Ok(())
 }

@@ -12,7 +12,8 @@ use frontdesk_knowledge::extract::{extract, kind_of, split_pages, ExtractError, 
 use frontdesk_knowledge::index::{Hit, Index};
 use frontdesk_knowledge::rank::{Calibration, FusionParams, Signals};
 use frontdesk_knowledge::Document;
-use frontdesk_store::{source_kind, source_status, Extracted, NewChunk, NewJob, Source, Store};
+use frontdesk_store::{source_kind, source_status, Extracted, NewChunk, Source, Store};
+use frontdesk_engine::job::Job;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
@@ -20,8 +21,6 @@ use tokio::sync::Mutex;
 use crate::state::AppState;
 use crate::transcribe::Transcriber;
 
-pub const SYNC_SOURCE: &str = "sync_source";
-pub const EMBED_CHUNKS: &str = "embed_chunks";
 /// Why a media source waits (shown with its `needs_transcription` status).
 pub const NEEDS_ENGINE: &str = "needs a transcription engine";
 
@@ -415,13 +414,7 @@ pub async fn enqueue_embed(state: &AppState) -> anyhow::Result<()> {
     if state.knowledge.embedder.is_some() {
         state
             .store
-            .enqueue_job(NewJob {
-                kind: EMBED_CHUNKS.into(),
-                payload: json!({}),
-                run_at: frontdesk_store::now_ms(),
-                max_attempts: 5,
-                dedupe_key: Some(EMBED_CHUNKS.into()),
-            })
+            .enqueue_job(Job::EmbedChunks.to_new(frontdesk_store::now_ms(), 5, Some(Job::EmbedChunks.kind().into())))
             .await?;
     }
     Ok(())
@@ -460,13 +453,11 @@ pub async fn embed_pending(state: &AppState, budget: std::time::Duration) -> any
 pub async fn enqueue_sync(state: &AppState, source_id: i64) -> anyhow::Result<Option<i64>> {
     Ok(state
         .store
-        .enqueue_job(NewJob {
-            kind: SYNC_SOURCE.into(),
-            payload: json!({"source_id": source_id}),
-            run_at: frontdesk_store::now_ms(),
-            max_attempts: 3,
-            dedupe_key: Some(format!("{SYNC_SOURCE}:{source_id}")),
-        })
+        .enqueue_job(Job::SyncSource { source_id }.to_new(
+            frontdesk_store::now_ms(),
+            3,
+            Some(format!("sync_source:{source_id}")),
+        ))
         .await?)
 }
 
@@ -513,7 +504,7 @@ async fn extract_document(tmp_dir: &Path, name: &str, bytes: Vec<u8>) -> Result<
 
 async fn pdftotext(tmp_dir: &Path, bytes: &[u8]) -> Option<String> {
     tokio::fs::create_dir_all(tmp_dir).await.ok()?;
-    let path = tmp_dir.join(format!("pdf-{}.pdf", crate::auth::random_token("").get(..16)?));
+    let path = tmp_dir.join(format!("pdf-{}.pdf", frontdesk_engine::tokens::random_token("").get(..16)?));
     tokio::fs::write(&path, bytes).await.ok()?;
     let out = tokio::process::Command::new("pdftotext").arg("-enc").arg("UTF-8").arg(&path).arg("-").output().await;
     let _ = tokio::fs::remove_file(&path).await;

@@ -10,8 +10,7 @@ use serde_json::{json, Value};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-/// The periodic job: refresh the rollup, decide the resolutions that are due.
-pub const REPORTS_JOB: &str = "reports";
+
 /// Conversations refreshed per transaction.
 const REFRESH_BATCH: i64 = 500;
 /// The longest range a report covers.

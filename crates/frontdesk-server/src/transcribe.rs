@@ -293,7 +293,7 @@ struct WorkDir(PathBuf);
 
 impl WorkDir {
     async fn create(tmp_dir: &Path) -> Result<WorkDir, TranscribeError> {
-        let name = format!("media-{}", crate::auth::random_token("").get(..16).unwrap_or("x"));
+        let name = format!("media-{}", frontdesk_engine::tokens::random_token("").get(..16).unwrap_or("x"));
         let dir = tmp_dir.join(name);
         tokio::fs::create_dir_all(&dir).await.map_err(|e| TranscribeError::Io(e.to_string()))?;
         Ok(WorkDir(dir))

@@ -165,8 +165,8 @@ fn init_tracing() {
 }
 
 fn generated_password() -> anyhow::Result<(String, String)> {
-    let password = frontdesk_server::auth::random_token("")[..20].to_owned();
-    let hash = frontdesk_server::auth::hash_password(&password)?;
+    let password = frontdesk_engine::tokens::random_token("")[..20].to_owned();
+    let hash = frontdesk_engine::tokens::hash_password(&password)?;
     Ok((password, hash))
 }
 

@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use crate::auth::{self, Authed};
+use frontdesk_engine::tokens;
 use crate::engine;
 use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult, Code};
 use crate::routes::{Access, Routes};
@@ -75,18 +76,18 @@ pub async fn open_session(
 ) -> ApiResult<(String, String, frontdesk_store::User)> {
     let wrong = || ApiError::new(Code::Unauthenticated, "wrong email or password");
     let (user, hash) = state.store.find_user_by_email(email.trim()).await?.ok_or_else(wrong)?;
-    if !auth::verify_password(password, &hash) {
+    if !tokens::verify_password(password, &hash) {
         return Err(wrong());
     }
     if user.disabled {
         return Err(ApiError::new(Code::Unauthenticated, "this account is disabled"));
     }
-    let token = auth::random_token("");
-    let csrf = auth::random_token("");
+    let token = tokens::random_token("");
+    let csrf = tokens::random_token("");
     state
         .store
         .create_session(NewSession {
-            token_hash: auth::token_hash(&token),
+            token_hash: tokens::token_hash(&token),
             csrf_token: csrf.clone(),
             user_id: user.id,
             expires_at: frontdesk_store::now_ms() + state.settings.session_hours * 3_600_000,
@@ -103,7 +104,7 @@ async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginInput>
 
 async fn logout(State(state): State<AppState>, headers: axum::http::HeaderMap) -> ApiResult<Response> {
     if let Some(token) = auth::cookie_value(&headers, auth::SESSION_COOKIE) {
-        state.store.delete_session(&auth::token_hash(&token)).await?;
+        state.store.delete_session(&tokens::token_hash(&token)).await?;
     }
     Ok(([(header::SET_COOKIE, auth::clear_session_cookie())], StatusCode::NO_CONTENT).into_response())
 }
@@ -456,7 +457,7 @@ impl UserInput {
         Ok(NewUser {
             email: EmailAddress::parse("email", &self.email)?.as_str().to_owned(),
             name: bounded_text("name", &self.name, 1, 100)?,
-            password_hash: auth::hash_password(&password).map_err(ApiError::internal)?,
+            password_hash: tokens::hash_password(&password).map_err(ApiError::internal)?,
             role: parse_role(&self.role)?,
             paid_seat: self.paid_seat,
         })
@@ -500,7 +501,7 @@ impl UserPatchInput {
                 .map(|p| {
                     password("password", &p)
                         .map_err(ApiError::from)
-                        .and_then(|p| auth::hash_password(&p).map_err(ApiError::internal))
+                        .and_then(|p| tokens::hash_password(&p).map_err(ApiError::internal))
                 })
                 .transpose()?,
         })
@@ -599,11 +600,11 @@ pub async fn new_api_key(
     name: &str,
 ) -> ApiResult<(String, frontdesk_store::ApiKey)> {
     let name = bounded_text("name", name, 1, 100)?;
-    let secret = auth::random_token(auth::API_KEY_PREFIX);
+    let secret = tokens::random_token(auth::API_KEY_PREFIX);
     let key = store
         .create_api_key(
             actor,
-            NewApiKey { user_id, name, prefix: secret[..12].to_owned(), key_hash: auth::token_hash(&secret) },
+            NewApiKey { user_id, name, prefix: secret[..12].to_owned(), key_hash: tokens::token_hash(&secret) },
         )
         .await?;
     Ok((secret, key))

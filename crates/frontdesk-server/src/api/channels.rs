@@ -15,7 +15,8 @@ use frontdesk_store::{ChannelPatch, ChannelRow, MessagingSettings, NewChannel};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::auth::{random_token, token_hash, Authed};
+use crate::auth::Authed;
+use frontdesk_engine::tokens::{random_token, token_hash};
 use crate::channels::config;
 use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::routes::{Access, Routes};

@@ -14,7 +14,8 @@ use futures::Stream;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::{bearer, token_hash};
+use crate::auth::bearer;
+use frontdesk_engine::tokens::token_hash;
 use crate::engine;
 use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult, Code};
 use crate::routes::{Access, Routes};

@@ -417,7 +417,7 @@ pub struct UrlInput {
 pub async fn import_url_source(state: &AppState, authed: &Authed, b: UrlInput) -> ApiResult<(Source, Option<i64>)> {
     let url = frontdesk_knowledge::crawl::normalize(&b.url, None)
         .ok_or_else(|| ApiError::invalid_field("url", "must be an absolute http:// or https:// URL"))?;
-    crate::crawler::check_url(&url, state.settings.allow_private_networks)
+    frontdesk_net::check_url(&url, state.settings.allow_private_networks)
         .await
         .map_err(|e| ApiError::invalid_field("url", e))?;
     let max = crate::crawler::MAX_PAGES;

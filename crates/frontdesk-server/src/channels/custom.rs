@@ -36,8 +36,9 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::config::CustomConfig;
 use super::{http_send_error, receive, Inbound, Outgoing, Received, SendError, Sent};
-use crate::actions::{PrivateAddress, PublicOnly};
-use crate::auth::{bearer, token_hash};
+use frontdesk_net::{PrivateAddress, PublicOnly};
+use crate::auth::bearer;
+use frontdesk_engine::tokens::token_hash;
 use crate::error::{ApiError, ApiJson, ApiResult, Code};
 use crate::routes::{Access, Routes};
 use crate::state::AppState;
@@ -220,7 +221,7 @@ pub async fn send(state: &AppState, out: &Outgoing<'_>) -> Result<Sent, SendErro
     let what = format!("the webhook at {}", host_of(&url));
     let allow_private = state.settings.allow_private_networks;
     if !allow_private {
-        if let Some(ip) = literal_ip(&url).filter(|ip| crate::crawler::is_private(*ip)) {
+        if let Some(ip) = frontdesk_net::literal_ip(&url).filter(|ip| frontdesk_net::is_private(*ip)) {
             return Err(SendError::Permanent(format!(
                 "{what}: {ip} is a private or local address (not allowed; see allow_private_networks)"
             )));
@@ -288,14 +289,6 @@ fn host_of(url: &url::Url) -> String {
         (Some(h), Some(p)) => format!("{h}:{p}"),
         (Some(h), None) => h.to_owned(),
         _ => String::new(),
-    }
-}
-
-fn literal_ip(url: &url::Url) -> Option<IpAddr> {
-    match url.host()? {
-        url::Host::Ipv4(ip) => Some(IpAddr::V4(ip)),
-        url::Host::Ipv6(ip) => Some(IpAddr::V6(ip)),
-        url::Host::Domain(_) => None,
     }
 }
 

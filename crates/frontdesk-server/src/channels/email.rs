@@ -24,7 +24,7 @@ use serde_json::{json, Value};
 
 use super::config::EmailConfig;
 use super::{receive, Inbound, Outgoing, Received, SendError, Sent};
-use crate::auth::token_hash;
+use frontdesk_engine::tokens::token_hash;
 use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::routes::{Access, Routes};
 use crate::state::AppState;

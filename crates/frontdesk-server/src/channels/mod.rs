@@ -22,17 +22,16 @@ pub mod meta;
 
 use frontdesk_core::model::{Channel, DeliveryStatus};
 use frontdesk_store::{
-    ChannelRow, Conversation, DeliveryUpdate, InboundRecord, Job, NewAttachment, NewContact, NewConversation,
+    ChannelRow, Conversation, DeliveryUpdate, InboundRecord, NewAttachment, NewContact, NewConversation,
     StoreError,
 };
+use frontdesk_engine::job::Attempt;
 use serde_json::Value;
 
-use crate::auth::{random_token, token_hash};
+use frontdesk_engine::tokens::{random_token, token_hash};
 use crate::error::ApiResult;
 use crate::state::AppState;
 
-/// Job kind: send one delivery.
-pub const DELIVER: &str = "deliver";
 
 /// A message as an adapter hands it over.
 #[derive(Debug, Clone, Default)]
@@ -230,8 +229,7 @@ pub struct Outgoing<'a> {
 /// Runs a `deliver` job: sends the delivery once. Transient failures return
 /// an error (the job is retried with backoff) until the last attempt, which
 /// marks the delivery failed; permanent failures are marked at once.
-pub async fn run_delivery(state: &AppState, job: &Job) -> anyhow::Result<()> {
-    let id = job.payload["delivery_id"].as_i64().ok_or_else(|| anyhow::anyhow!("payload has no delivery_id"))?;
+pub async fn run_delivery(state: &AppState, id: i64, attempt: Attempt) -> anyhow::Result<()> {
     let d = state.store.get_delivery(id).await?;
     if !matches!(d.status, DeliveryStatus::Queued) {
         return Ok(()); // already sent (or given up): never twice
@@ -242,7 +240,7 @@ pub async fn run_delivery(state: &AppState, job: &Job) -> anyhow::Result<()> {
     let _in_order = lock.lock().await;
     let earlier = state.store.deliveries_for(d.conversation_id).await?;
     // On its last attempt it goes anyway: late and out of order beats never.
-    if job.attempts < job.max_attempts && earlier.iter().any(|e| e.id < d.id && e.status == DeliveryStatus::Queued) {
+    if !attempt.is_last() && earlier.iter().any(|e| e.id < d.id && e.status == DeliveryStatus::Queued) {
         anyhow::bail!("delivery {id}: an earlier message of this conversation is not sent yet (will retry)");
     }
     let d = state.store.get_delivery(id).await?;
@@ -307,9 +305,9 @@ pub async fn run_delivery(state: &AppState, job: &Job) -> anyhow::Result<()> {
             state.metrics.deliveries.with_label_values(&[channel.kind.as_str(), "failed"]).inc();
             Ok(())
         }
-        Err(SendError::Transient(e)) if job.attempts >= job.max_attempts => {
+        Err(SendError::Transient(e)) if attempt.is_last() => {
             tracing::warn!(delivery_id = id, channel_id = channel.id, error = %e, "delivery failed after every retry");
-            state.store.update_delivery(id, fail(format!("gave up after {} attempts: {e}", job.attempts))).await?;
+            state.store.update_delivery(id, fail(format!("gave up after {} attempts: {e}", attempt.number))).await?;
             state.metrics.deliveries.with_label_values(&[channel.kind.as_str(), "failed"]).inc();
             Ok(())
         }

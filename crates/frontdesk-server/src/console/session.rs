@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::{can, is_htmx, ok, page, safe_next, see_other, ConsoleForm, Layout, Section};
 use crate::api::admin::{open_session, parse_availability};
 use crate::auth::{self, Authed};
+use frontdesk_engine::tokens;
 use crate::error::{ApiQuery, ApiResult};
 use crate::state::AppState;
 
@@ -75,7 +76,7 @@ pub(crate) async fn login(
 
 pub(crate) async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     if let Some(token) = auth::cookie_value(&headers, auth::SESSION_COOKIE) {
-        state.store.delete_session(&auth::token_hash(&token)).await?;
+        state.store.delete_session(&tokens::token_hash(&token)).await?;
     }
     Ok(([(header::SET_COOKIE, auth::clear_session_cookie())], see_other("/login")).into_response())
 }

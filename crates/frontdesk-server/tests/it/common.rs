@@ -281,7 +281,7 @@ pub async fn create_user(store: &dyn Store, email: &str, role: Role, paid_seat: 
                 email: email.into(),
                 name: email.split('@').next().unwrap().into(),
                 // A fixed hash of "password123" keeps tests fast.
-                password_hash: frontdesk_server::auth::hash_password("password123").unwrap(),
+                password_hash: frontdesk_engine::tokens::hash_password("password123").unwrap(),
                 role,
                 paid_seat,
             },

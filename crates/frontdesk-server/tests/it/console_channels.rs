@@ -9,7 +9,7 @@
 //! the attachments, downloaded from the console and never shown inline.
 
 use frontdesk_core::model::{AskEmail, Channel, Role};
-use frontdesk_server::auth::token_hash;
+use frontdesk_engine::tokens::token_hash;
 use reqwest::Method;
 use serde_json::{json, Value};
 

@@ -154,7 +154,7 @@ async fn inactive_conversations_close_per_channel(app: TestApp) {
     assert_eq!(s, 200, "{v}");
     let job = frontdesk_store::Job {
         id: 0,
-        kind: frontdesk_server::jobs::CLOSE_INACTIVE.into(),
+        kind: "close_inactive".into(),
         payload: json!({}),
         status: frontdesk_core::model::JobStatus::Running,
         attempts: 1,

@@ -91,7 +91,7 @@ pub async fn webhooks(messages: usize, concurrency: usize, database_url: Option<
                 destination: "inbox".into(),
                 config: json!({"webhook_url": hook}),
                 secrets,
-                key_hash: Some(frontdesk_server::auth::token_hash(key)),
+                key_hash: Some(frontdesk_engine::tokens::token_hash(key)),
             },
         )
         .await?;

@@ -1,0 +1,93 @@
+//! The engine's one error type. It says what went wrong in the help desk's
+//! terms; the server maps each variant to an HTTP status and error code at the
+//! edge (`frontdesk_server::error`), so nothing below HTTP returns an HTTP error.
+
+use frontdesk_core::validate::ValidationError;
+use frontdesk_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Something named does not exist (`"{what} not found"`).
+    #[error("{0} not found")]
+    NotFound(String),
+    /// A value failed validation; `field` names it when one field is to blame.
+    #[error("{message}")]
+    Invalid { field: Option<String>, message: String },
+    /// The request cannot be carried out as asked (malformed, not applicable).
+    #[error("{0}")]
+    BadRequest(String),
+    /// It clashes with the current state (a duplicate, a concurrent change).
+    #[error("{0}")]
+    Conflict(String),
+    /// The caller may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too large to accept.
+    #[error("{0}")]
+    TooLarge(String),
+    /// A file type that is not accepted.
+    #[error("{0}")]
+    UnsupportedMedia(String),
+    /// A service this needs is not available (temporarily or not configured).
+    #[error("{0}")]
+    Unavailable(String),
+    /// Anything else: a bug or an infrastructure failure. Logged where it is
+    /// turned into a response; the caller is told only that it happened.
+    #[error(transparent)]
+    Internal(anyhow::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn not_found(what: &str) -> Self {
+        Error::NotFound(what.to_owned())
+    }
+    /// A field's value is invalid: the message is prefixed with the field's name.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        Error::Invalid { field: Some(field.to_owned()), message: format!("{field}: {}", message.into()) }
+    }
+    /// A validation failure that no single field is to blame for.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Error::Invalid { field: None, message: message.into() }
+    }
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Error::BadRequest(message.into())
+    }
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Error::Conflict(message.into())
+    }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Error::Forbidden(message.into())
+    }
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Error::Unavailable(message.into())
+    }
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        Error::Internal(anyhow::anyhow!("{e}"))
+    }
+}
+
+impl From<ValidationError> for Error {
+    fn from(e: ValidationError) -> Self {
+        Error::invalid_field(&e.field, e.message)
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => Error::NotFound(what.to_string()),
+            StoreError::Conflict(m) => Error::Conflict(m),
+            StoreError::Invalid(m) => Error::BadRequest(m),
+            StoreError::Duplicate => Error::Conflict("this message was already processed".into()),
+            e => Error::Internal(e.into()),
+        }
+    }
+}
+
+impl From<anyhow::Error> for Error {
+    fn from(e: anyhow::Error) -> Self {
+        Error::Internal(e)
+    }
+}
