@@ -14,7 +14,8 @@ use frontdesk_core::responder::{Outcome, Reply, Trace};
 use frontdesk_store::{Conversation, TurnReply};
 
 use crate::error::ApiResult;
-use crate::state::{persona, AgentSnapshot, AppState};
+use crate::state::AppState;
+use frontdesk_agent::snapshot::{persona, AgentSnapshot};
 
 /// The channel's setting for this conversation.
 fn mode(agent: &AgentSnapshot, conversation: &Conversation) -> AskEmail {

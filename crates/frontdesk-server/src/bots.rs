@@ -66,7 +66,7 @@ pub async fn visitor_message(
     text: &str,
     inbound: &mut Option<frontdesk_store::InboundRecord>,
 ) -> ApiResult<Option<Message>> {
-    if !state.agent().await?.bots_enabled {
+    if !state.agent.snapshot().await?.bots_enabled {
         return Ok(None);
     }
     let Some(mut session) = state.store.bot_session(conversation.id).await? else {

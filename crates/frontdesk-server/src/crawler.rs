@@ -16,7 +16,6 @@ use frontdesk_knowledge::extract::{extract, Limits};
 use frontdesk_store::{page_status, source_status, CrawlPage, NewChunk, PageOutcome};
 use frontdesk_engine::job::Job;
 use futures::StreamExt;
-use serde_json::json;
 use url::Url;
 
 use crate::state::AppState;
@@ -295,7 +294,7 @@ async fn crawl_page(ctx: &Ctx<'_>, page: &CrawlPage) -> anyhow::Result<()> {
                 .await?)
         }
     };
-    let extracted = crate::knowledge::prepare(&doc, url.as_str());
+    let extracted = crate::ingest::prepare(&doc, url.as_str());
     if let Some(other) = store.page_with_hash(page.source_id, &extracted.content_hash, page.id).await? {
         let why = format!("duplicate content of {other}");
         return Ok(store.finish_page(page.id, without_passages(page_status::SKIPPED, why)).await?);
@@ -362,8 +361,8 @@ pub async fn crawl(state: &AppState, source_id: i64) -> anyhow::Result<()> {
             r?;
         }
         if began.elapsed() >= BATCH {
-            state.knowledge.sync_index(store, true).await?;
-            crate::knowledge::enqueue_embed(state).await?;
+            state.agent.knowledge.sync_index(store, true).await?;
+            crate::ingest::enqueue_embed(state).await?;
             // Hand over to a fresh job: a restart loses at most this batch's pages, which stay queued.
             enqueue_crawl_continuation(state, source_id).await?;
             return Ok(());
@@ -386,8 +385,8 @@ pub async fn crawl(state: &AppState, source_id: i64) -> anyhow::Result<()> {
         Some(e) => store.set_source_status(source_id, source_status::ERROR, Some(&e)).await?,
         None => store.set_source_status(source_id, source_status::READY, None).await?,
     }
-    state.knowledge.sync_index(store, true).await?;
-    crate::knowledge::enqueue_embed(state).await?;
+    state.agent.knowledge.sync_index(store, true).await?;
+    crate::ingest::enqueue_embed(state).await?;
     Ok(())
 }
 

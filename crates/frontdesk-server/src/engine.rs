@@ -13,8 +13,9 @@ use serde_json::json;
 
 use frontdesk_engine::tokens::{random_token, token_hash};
 use crate::error::ApiResult;
-use crate::respond::{respond, Ask};
-use crate::state::{AgentSnapshot, AppState};
+use frontdesk_agent::respond::{respond, Ask};
+use crate::state::AppState;
+use frontdesk_agent::AgentSnapshot;
 
 /// A new live-chat conversation and the visitor's secret token (shown once).
 pub struct StartedConversation {
@@ -35,10 +36,10 @@ pub async fn start_conversation(
     } else {
         None
     };
-    let profile = &state.agent().await?.profile;
+    let profile = &state.agent.snapshot().await?.profile;
     let visitor_token = random_token("fdv_");
     let has_credits = crate::credits::agent_has_credits(state).await;
-    let on_duty = crate::state::agent_on_duty(&*state.agent().await?, channel, jiff::Timestamp::now());
+    let on_duty = frontdesk_agent::snapshot::agent_on_duty(&*state.agent.snapshot().await?, channel, jiff::Timestamp::now());
     let conversation = state
         .store
         .create_conversation(NewConversation {
@@ -115,7 +116,7 @@ pub async fn channel_message(
         state.metrics.agent_replies.with_label_values(&[outcome]).inc();
         if r.unanswered_lang.is_some() {
             // A knowledge gap: group it into its topic soon (H1).
-            crate::gaps::enqueue(state).await;
+            crate::jobs::group_gaps_soon(state).await;
         }
         if let Some(trigger) = r.handoff {
             state.metrics.handoffs.with_label_values(&[trigger.as_str()]).inc();
@@ -132,13 +133,13 @@ pub async fn channel_message(
 /// The agent's reply to `text`, ready to store: the judgement in
 /// `respond` reads, this only shapes what the turn writes.
 async fn agent_reply(state: &AppState, conversation: &Conversation, text: &str) -> ApiResult<TurnReply> {
-    let agent = state.agent().await?;
+    let agent = state.agent.snapshot().await?;
     // The visitor's answer to "what's your email?" (C2).
     let (answered, ask_state) = crate::ask_email::answer(state, &agent, conversation, text).await?;
     if let Some(mut turn) = answered {
         let lang = Lang::from_code(turn.message.trace.as_ref().and_then(|t| t["language"].as_str()).unwrap_or("en"))
             .unwrap_or(Lang::En);
-        crate::leads::prepare_route(state, &mut turn, lang, text).await?;
+        crate::handoff::prepare_route(state, &mut turn, lang, text).await?;
         return Ok(turn);
     }
     // Only the last messages: reading a long conversation whole on every turn would cost throughput.
@@ -146,7 +147,7 @@ async fn agent_reply(state: &AppState, conversation: &Conversation, text: &str) 
     // The history is read only when something uses it: the LLM, actions (their parameters may
     // come in the next message), lead questions, or a short message whose language comes from
     // the conversation. Each read per message costs throughput.
-    let needs_history = state.llm.is_some()
+    let needs_history = state.agent.llm.is_some()
         || !agent.tools.actions.is_empty()
         || agent.leads_enabled
         || text.split_whitespace().count() <= 3;
@@ -167,14 +168,14 @@ async fn agent_reply(state: &AppState, conversation: &Conversation, text: &str) 
         contact_id: conversation.contact_id,
         conversation_id: Some(conversation.id),
     };
-    let reply = respond(state, &agent, &ask).await;
+    let reply = respond(&state.agent, &agent, &ask).await;
     let lang = Lang::from_code(&reply.trace.language).unwrap_or(Lang::En);
     let mut turn = turn_reply(&agent, conversation.id, text, reply);
     turn.email_ask = ask_state;
     if !agent.ask_email.is_empty() {
         crate::ask_email::after_answer(state, &agent, conversation, lang, &mut turn).await;
     }
-    crate::leads::prepare_route(state, &mut turn, lang, text).await?;
+    crate::handoff::prepare_route(state, &mut turn, lang, text).await?;
     Ok(turn)
 }
 

@@ -3,6 +3,7 @@
 //! visitor sees (team available / unavailable / async follow-up, E6).
 
 use frontdesk_core::lang::Lang;
+use frontdesk_core::model::HandoffTrigger;
 use frontdesk_core::routing::{route_members, HandoffMessage, HandoffProcess};
 use frontdesk_core::workflow::{self, Action, TicketFacts};
 use frontdesk_store::{HandoffRoute, HandoffSettings, TurnReply, WorkflowRoute};
@@ -74,14 +75,14 @@ pub async fn ticket_facts(state: &AppState, turn: &TurnReply, lang: Lang, questi
             }
         }
     }
-    let agent = state.agent().await?;
+    let agent = state.agent.snapshot().await?;
     Ok(TicketFacts {
         channel: Some(conversation.channel),
         language: lang.code().to_owned(),
         trigger: turn.handoff,
         text: question.to_owned(),
         contact,
-        inside_business_hours: crate::state::agent_on_duty(&agent, conversation.channel, jiff::Timestamp::now()),
+        inside_business_hours: frontdesk_agent::snapshot::agent_on_duty(&agent, conversation.channel, jiff::Timestamp::now()),
         priority: Default::default(),
     })
 }
@@ -147,5 +148,29 @@ async fn prepare_workflow(
         when_unassigned: settings.when_unassigned,
         workflow: Some(WorkflowRoute { workflow_id, actions, members }),
     });
+    Ok(())
+}
+
+/// The route of a turn: the handoff settings' route, except that a
+/// qualified lead goes to the members of the sales team, asynchronously
+/// (they follow up; nobody need be online), keeping the agent's message.
+pub async fn prepare_route(state: &AppState, turn: &mut TurnReply, lang: Lang, question: &str) -> ApiResult<()> {
+    if turn.handoff != Some(HandoffTrigger::QualifiedLead) {
+        return prepare(state, turn, lang, question).await;
+    }
+    let text = turn.message.text.clone();
+    prepare(state, turn, lang, question).await?;
+    turn.message.text = text;
+    let settings = state.store.lead_settings().await?;
+    let members: Vec<i64> = match settings.sales_team_id {
+        Some(team) => {
+            state.store.list_teams().await?.into_iter().find(|t| t.id == team).map_or(vec![], |t| t.member_ids)
+        }
+        None => vec![],
+    };
+    if let Some(route) = turn.route.as_mut() {
+        route.process = HandoffProcess::Async;
+        route.members = members;
+    }
     Ok(())
 }

@@ -8,16 +8,7 @@ use std::sync::Mutex;
 
 use tokio::sync::{broadcast, watch};
 
-/// A piece of a reply being written (the LLM streams its answer): shown to
-/// the visitor at once, replaced by the stored message when it arrives.
-/// Never stored: a stream that connects later sees only the final message.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Draft {
-    /// More text of the draft written at `step`.
-    Text { step: usize, text: String },
-    /// Drop the draft of `step` (the model called a tool, or failed).
-    Discard { step: usize },
-}
+pub use frontdesk_agent::Draft;
 
 #[derive(Default)]
 pub struct Hub {
@@ -77,5 +68,12 @@ impl Hub {
         if let Some(s) = c.as_ref() {
             s.send_modify(|v| *v += 1);
         }
+    }
+}
+
+/// The agent streams its drafts to the conversation's open streams.
+impl frontdesk_agent::DraftSink for Hub {
+    fn draft(&self, conversation_id: i64, draft: Draft) {
+        Hub::draft(self, conversation_id, draft)
     }
 }

@@ -54,18 +54,18 @@ pub async fn run(state: &AppState, job: Job, attempt: Attempt) -> anyhow::Result
             Ok(())
         }
         Job::EmbedChunks => {
-            let (_, more) = crate::knowledge::embed_pending(state, std::time::Duration::from_secs(30)).await?;
+            let (_, more) = crate::ingest::embed_pending(state, std::time::Duration::from_secs(30)).await?;
             if more {
                 // The running job holds the dedupe key: continue in a fresh one.
                 state.store.enqueue_job(Job::EmbedChunks.to_new(now_ms(), 5, None)).await?;
             }
             Ok(())
         }
-        Job::SyncSource { source_id } => crate::knowledge::sync_source(state, source_id).await,
+        Job::SyncSource { source_id } => crate::ingest::sync_source(state, source_id).await,
         Job::CrawlSource { source_id } => crate::crawler::crawl(state, source_id).await,
         Job::Deliver { delivery_id } => crate::channels::run_delivery(state, delivery_id, attempt).await,
         Job::Reports => crate::reports::evaluate_due(state, now_ms()).await.map(|_| ()),
-        Job::GroupGaps => crate::gaps::group_pending(state).await.map(|_| ()),
+        Job::GroupGaps => frontdesk_agent::gaps::group_pending(&state.agent).await.map(|_| ()),
     }
 }
 
@@ -135,6 +135,15 @@ async fn run_claimed(state: &AppState, worker: &str, job: frontdesk_store::Job, 
         }
     }
     Ok(())
+}
+
+/// Asks the worker to group new questions now.
+pub async fn group_gaps_soon(state: &AppState) {
+    let job = Job::GroupGaps.periodic(now_ms());
+    match state.store.enqueue_job(job).await {
+        Ok(_) => state.wake_worker.notify_one(),
+        Err(e) => tracing::warn!(error = %e, "could not enqueue the grouping of knowledge gaps"),
+    }
 }
 
 /// Schedules the periodic jobs (idempotent: a dedupe key keeps one queued).

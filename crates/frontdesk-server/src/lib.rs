@@ -4,8 +4,6 @@
 //! `startup::Application` builds everything from [`config::Settings`] and
 //! exposes the bound port, so tests can run the real server on port 0.
 
-pub mod actions;
-pub mod agent_tests;
 pub mod ask_email;
 pub mod assets;
 pub mod auth;
@@ -18,17 +16,13 @@ pub mod credits;
 pub mod demo;
 pub mod engine;
 pub mod error;
-pub mod gaps;
 pub mod handoff;
 pub mod hub;
+pub mod ingest;
 pub mod jobs;
-pub mod knowledge;
-pub mod leads;
-pub mod llm;
 pub mod metrics;
 pub mod openapi;
 pub mod reports;
-pub mod respond;
 pub mod routes;
 pub mod startup;
 pub mod state;

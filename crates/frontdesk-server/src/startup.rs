@@ -110,25 +110,25 @@ impl Application {
         // The embedder: e5 / MiniLM from models_dir, an OpenAI-compatible endpoint, or
         // none. A missing or broken model, or an endpoint that is down, never stops the
         // start: retrieval runs on BM25 and /readyz says why.
-        let loaded = crate::knowledge::load_embedder(&settings).await?;
+        let loaded = crate::ingest::load_embedder(&settings).await?;
         match &loaded.embedder {
             Some(e) if loaded.status.ok => {
                 tracing::info!(model = e.name(), dimensions = e.dimensions(), "dense retrieval on")
             }
             _ => tracing::warn!(status = %loaded.status.message, "dense retrieval off: BM25 only"),
         }
-        let knowledge = crate::knowledge::Knowledge::open(&settings.data_dir, loaded.embedder.clone())?;
+        let knowledge = frontdesk_agent::knowledge::Knowledge::open(&settings.data_dir, loaded.embedder.clone())?;
         knowledge.set_embedder_status(loaded.status.clone());
         // Vectors made by another embedder are cleared here and re-embedded by the
         // embed_chunks job queued below.
         if let Some(e) = &loaded.embedder {
-            crate::knowledge::match_stored_vectors(store.as_ref(), e.as_ref()).await?;
+            crate::ingest::match_stored_vectors(store.as_ref(), e.as_ref()).await?;
         }
         knowledge.reset().await?;
         let indexed = knowledge.sync_index(store.as_ref(), true).await?;
         tracing::info!(sources = indexed, chunks = knowledge.num_chunks(), "search index rebuilt from the store");
         let state = AppState::new(store, settings, knowledge);
-        crate::knowledge::enqueue_embed(&state).await?;
+        crate::ingest::enqueue_embed(&state).await?;
         // Media files that waited for a transcription engine get one once it is configured.
         if let Err(e) = crate::transcribe::enqueue_waiting(&state).await {
             tracing::warn!(error = %e, "could not queue the media files waiting for transcription");

@@ -422,7 +422,7 @@ pub async fn enqueue_waiting(state: &AppState) -> anyhow::Result<usize> {
     let mut n = 0;
     for s in state.store.list_sources(Some(source_kind::FILE)).await? {
         if s.status == source_status::NEEDS_TRANSCRIPTION {
-            crate::knowledge::enqueue_sync(state, s.id).await?;
+            crate::ingest::enqueue_sync(state, s.id).await?;
             n += 1;
         }
     }

@@ -424,7 +424,7 @@ async fn bench_crawl(pages: usize, database_url: Option<String>) -> anyhow::Resu
         crawl_concurrency: 8,
         ..Default::default()
     };
-    let knowledge = frontdesk_server::knowledge::Knowledge::open(tmp.path(), None)?;
+    let knowledge = frontdesk_agent::knowledge::Knowledge::open(tmp.path(), None)?;
     let state = frontdesk_server::state::AppState::new(store, settings, knowledge);
     let actor = frontdesk_store::Actor::system("bench");
     let source = state
@@ -464,7 +464,7 @@ async fn bench_crawl(pages: usize, database_url: Option<String>) -> anyhow::Resu
         p.failed,
         p.skipped,
         s.chunk_count,
-        state.knowledge.num_chunks()
+        state.agent.knowledge.num_chunks()
     );
     match rss_mib(std::process::id()) {
         Some((peak, _)) => {

@@ -10,7 +10,7 @@ use clap::Subcommand;
 use frontdesk_knowledge::eval::parse_questions;
 use frontdesk_knowledge::extract::kind_of;
 use frontdesk_server::config::Settings;
-use frontdesk_server::knowledge::Knowledge;
+use frontdesk_agent::knowledge::Knowledge;
 use frontdesk_server::state::AppState;
 use frontdesk_store::{source_kind, Actor, NewFile, NewSource};
 
@@ -135,15 +135,15 @@ async fn run_answers(
     let (state, paths, _tmp) = ingest(content, Some(models_dir), settings).await?;
     use_model(&state, model)?;
     let langs = quality::source_languages(&state, &paths).await?;
-    let agent = state.agent().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let agent = state.agent.snapshot().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut table = quality::AnswerTable::default();
     let mut latencies = Vec::with_capacity(qs.len());
     for q in &qs {
         let started = std::time::Instant::now();
-        let reply = frontdesk_server::respond::respond(
-            &state,
+        let reply = frontdesk_agent::respond::respond(
+            &state.agent,
             &agent,
-            &frontdesk_server::respond::Ask::new(q.question.clone()),
+            &frontdesk_agent::respond::Ask::new(q.question.clone()),
         )
         .await;
         latencies.push(started.elapsed().as_secs_f64() * 1000.0);
@@ -197,12 +197,12 @@ fn use_model(state: &AppState, model: Option<&Path>) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let m: quality::Model =
         serde_json::from_str(&text).with_context(|| format!("{} is not a model", path.display()))?;
-    let loaded = state.knowledge.embedder().map(|e| e.name().to_owned());
+    let loaded = state.agent.knowledge.embedder().map(|e| e.name().to_owned());
     if m.embedder != loaded {
         eprintln!("warning: {} was fitted for {:?}, the embedder here is {:?}", path.display(), m.embedder, loaded);
     }
-    state.knowledge.set_fusion(Some(m.ranker));
-    state.knowledge.set_calibration(Some(m.calibration));
+    state.agent.knowledge.set_fusion(Some(m.ranker));
+    state.agent.knowledge.set_calibration(Some(m.calibration));
     Ok(())
 }
 
@@ -250,7 +250,7 @@ pub async fn ingest(
     let embedder = match models_dir {
         Some(dir) => {
             let s = Settings { models_dir: dir.to_path_buf(), ..settings.clone() };
-            frontdesk_server::knowledge::load_embedder(&s).await?.embedder
+            frontdesk_server::ingest::load_embedder(&s).await?.embedder
         }
         None => None,
     };
@@ -283,7 +283,7 @@ pub async fn ingest(
                 },
             )
             .await?;
-        frontdesk_server::knowledge::sync_source(&state, source.id).await?;
+        frontdesk_server::ingest::sync_source(&state, source.id).await?;
         let s = state.store.get_source(source.id).await?;
         if s.status != frontdesk_store::source_status::READY {
             eprintln!("not indexed ({}): {rel}: {}", s.status, s.error.unwrap_or_default());
@@ -291,7 +291,7 @@ pub async fn ingest(
         paths.insert(source.id, rel);
     }
     // Embed everything now (the server does it in a background job).
-    frontdesk_server::knowledge::embed_pending(&state, std::time::Duration::from_secs(24 * 3600)).await?;
+    frontdesk_server::ingest::embed_pending(&state, std::time::Duration::from_secs(24 * 3600)).await?;
     Ok((state, paths, tmp))
 }
 
@@ -325,13 +325,13 @@ async fn run_retrieval(
     let (state, paths, _tmp) = ingest(content, Some(models_dir), settings).await?;
     use_model(&state, model)?;
     let langs = quality::source_languages(&state, &paths).await?;
-    let vectors = state.knowledge.embedder().is_some();
+    let vectors = state.agent.knowledge.embedder().is_some();
     let names: &[&str] = if vectors { &["bm25", "vectors", "fused", "ranked"] } else { &["bm25", "ranked"] };
     let mut sums = quality::RetrievalSums::new(k, names);
     for q in &questions {
         let kind = quality::Kind::of(q, &langs);
         let c = quality::candidates(&state, &paths, q, k.max(quality::SECOND_STAGE)).await?;
-        let params = state.knowledge.fusion(vectors);
+        let params = state.agent.knowledge.fusion(vectors);
         sums.add("bm25", q, kind, &c.first_stage_paths(&FusionParams::BM25));
         if vectors {
             sums.add("vectors", q, kind, &c.first_stage_paths(&FusionParams::VECTORS));
@@ -371,7 +371,7 @@ async fn run_calibrate(
     for (content, qpath) in contents.iter().zip(questions) {
         let qs = read_questions(qpath)?;
         let (state, paths, tmp) = ingest(content, Some(models_dir), settings.clone()).await?;
-        embedder = state.knowledge.embedder().map(|e| e.name().to_owned());
+        embedder = state.agent.knowledge.embedder().map(|e| e.name().to_owned());
         let mut cands = Vec::new();
         for q in qs.iter().filter(|q| !q.expect_handoff) {
             cands.push((q.clone(), quality::candidates(&state, &paths, q, quality::SECOND_STAGE).await?));

@@ -284,7 +284,7 @@ async fn main() -> anyhow::Result<()> {
             settings.listen = "127.0.0.1:0".into();
             settings.run_worker = false;
             let app = frontdesk_server::startup::Application::build(settings).await?;
-            let report = frontdesk_server::agent_tests::run_suite(&app.state, &Actor::system("cli")).await?;
+            let report = frontdesk_agent::test_cases::run_suite(&app.state.agent, &Actor::system("cli")).await?;
             if json {
                 println!("{}", serde_json::to_string(&report)?);
             } else {

@@ -6,7 +6,6 @@ use axum::response::{IntoResponse, Response};
 use frontdesk_core::agent_tests::Expectation;
 use frontdesk_core::model::Author;
 use frontdesk_core::permissions::Permission as P;
-use frontdesk_core::responder::{Outcome, Reply};
 use frontdesk_core::validate::{bounded_text, MessageText};
 use frontdesk_store::NewAgentTest;
 use serde::Deserialize;
@@ -16,9 +15,10 @@ use utoipa::ToSchema;
 use super::admin::ProfileInput;
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiJson, ApiResult};
-use crate::respond::{respond, Ask};
+use frontdesk_agent::respond::{respond, Ask};
 use crate::routes::{Access, Routes};
-use crate::state::{topic_vectors, AgentSnapshot, AppState};
+use crate::state::AppState;
+use frontdesk_agent::snapshot::{topic_vectors, AgentSnapshot};
 
 pub fn routes(r: Routes) -> Routes {
     use Access::User as U;
@@ -60,31 +60,15 @@ pub struct PreviewInput {
 /// The agent's configuration for a preview: the saved one with the unsaved
 /// profile changes applied (validated by the same rules as saving).
 pub async fn preview_agent(state: &AppState, profile: Option<ProfileInput>) -> ApiResult<AgentSnapshot> {
-    let mut agent = (*state.agent().await?).clone();
+    let mut agent = (*state.agent.snapshot().await?).clone();
     if let Some(p) = profile {
         let before = agent.profile.topics_to_avoid.clone();
         agent.profile = p.apply(agent.profile)?;
         if agent.profile.topics_to_avoid != before {
-            agent.topic_vectors = topic_vectors(&state.knowledge, &agent.profile.topics_to_avoid);
+            agent.topic_vectors = topic_vectors(&state.agent.knowledge, &agent.profile.topics_to_avoid);
         }
     }
     Ok(agent)
-}
-
-/// A reply as the preview and the tests show it: what the visitor would
-/// see, plus what a visitor never sees (hidden citations, the trace).
-pub fn reply_json(agent: &AgentSnapshot, r: &Reply) -> Value {
-    let shown: Vec<_> = r.citations.iter().filter(|c| agent.shows_citation(c)).collect();
-    json!({
-        "text": r.text,
-        "outcome": r.outcome.label(),
-        "handoff_trigger": match r.outcome { Outcome::Handoff(t) => Some(t.as_str()), _ => None },
-        "confidence": r.confidence,
-        "citations": shown,
-        "citations_used": r.citations,
-        "actions": r.actions,
-        "trace": r.trace,
-    })
 }
 
 async fn preview(State(state): State<AppState>, ApiJson(b): ApiJson<PreviewInput>) -> ApiResult<ApiJson<Value>> {
@@ -100,8 +84,8 @@ async fn preview(State(state): State<AppState>, ApiJson(b): ApiJson<PreviewInput
     }
     let agent = preview_agent(&state, b.profile).await?;
     let ask = Ask { text: text.as_str().to_owned(), history, contact_id: None, conversation_id: None };
-    let reply = respond(&state, &agent, &ask).await;
-    Ok(ApiJson(reply_json(&agent, &reply)))
+    let reply = respond(&state.agent, &agent, &ask).await;
+    Ok(ApiJson(frontdesk_agent::respond::reply_json(&agent, &reply)))
 }
 
 // ---------- tests ----------
@@ -179,7 +163,7 @@ async fn delete_test(State(state): State<AppState>, authed: Authed, Path(id): Pa
 }
 
 async fn run_tests(State(state): State<AppState>, authed: Authed) -> ApiResult<ApiJson<Value>> {
-    let report = crate::agent_tests::run_suite(&state, &authed.actor()).await.map_err(ApiError::internal)?;
+    let report = frontdesk_agent::test_cases::run_suite(&state.agent, &authed.actor()).await.map_err(ApiError::internal)?;
     Ok(ApiJson(json!(report)))
 }
 

@@ -41,7 +41,7 @@ pub struct ChatConfig {
 
 pub async fn chat_config(state: &AppState) -> ApiResult<ChatConfig> {
     let p = state.store.agent_profile().await?;
-    let on_duty = crate::state::agent_on_duty(&*state.agent().await?, Channel::LiveChat, jiff::Timestamp::now());
+    let on_duty = frontdesk_agent::snapshot::agent_on_duty(&*state.agent.snapshot().await?, Channel::LiveChat, jiff::Timestamp::now());
     let greeting = (p.enabled && on_duty).then(|| {
         frontdesk_core::persona::phrase(
             p.personality,

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult, Code};
-use crate::knowledge::enqueue_sync;
+use crate::ingest::enqueue_sync;
 use crate::routes::{Access, Routes};
 use crate::state::AppState;
 

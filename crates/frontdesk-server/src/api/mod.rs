@@ -45,7 +45,7 @@ async fn healthz() -> &'static str {
 /// (`embedder: multilingual-e5-small (384 dimensions): ok`, or why vectors are off:
 /// the product still answers, with BM25 retrieval, so that alone is not "unready").
 async fn readyz(State(state): State<AppState>) -> Response {
-    let e = state.knowledge.embedder_status();
+    let e = state.agent.knowledge.embedder_status();
     let embedder = match &e.model {
         Some(m) if e.dimensions > 0 => format!("embedder: {m} ({} dimensions): {}", e.dimensions, e.message),
         Some(m) => format!("embedder: {m}: {}", e.message),

@@ -147,7 +147,7 @@ struct GapsQuery {
 
 /// Groups what is waiting, then the open topics.
 pub async fn open_topics(state: &AppState) -> ApiResult<Vec<GapTopic>> {
-    crate::gaps::group_pending(state)
+    frontdesk_agent::gaps::group_pending(&state.agent)
         .await
         .map_err(|e| ApiError::internal(format!("could not group questions: {e:#}")))?;
     Ok(state.store.list_gap_topics(1000).await?)
@@ -207,7 +207,7 @@ async fn preview_gap(
             .to_owned(),
         None => topic.label.clone(),
     };
-    Ok(ApiJson(crate::gaps::preview(&state, &draft.question, &draft.answer, &message).await?))
+    Ok(ApiJson(frontdesk_agent::gaps::preview(&state.agent, &draft.question, &draft.answer, &message).await?))
 }
 
 async fn resolve_gap(

@@ -20,7 +20,7 @@ use frontdesk_store::{contact_values, ActionRow, ContactActor, ContactTarget, Co
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::actions::ActionResult;
+use frontdesk_agent::actions::ActionResult;
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiJson, ApiResult, Code};
 use crate::routes::{Access, Routes};
@@ -177,7 +177,7 @@ pub async fn run_test(state: &AppState, id: i64, input: TestInput) -> ApiResult<
             errs.into_iter().map(|e| ValidationError { field: format!("values.{}", e.field), ..e }).collect(),
         )
     })?;
-    Ok(crate::actions::run(state, &def, &values, lang).await)
+    Ok(frontdesk_agent::actions::run(&state.agent, &def, &values, lang).await)
 }
 
 async fn test_action(

@@ -17,7 +17,6 @@
 //! The OpenAPI text (the inbound operation, the webhook, its payload and the
 //! signature scheme) lives here too: [`document`] adds it to a document.
 
-use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 

@@ -169,8 +169,8 @@ async fn start(state: &AppState, channel: &ChannelRow, inbound: &Inbound) -> Api
         inbound.contact.email.is_some() || inbound.contact.phone.is_some() || inbound.contact.name.is_some();
     let contact_id =
         if has_contact { Some(state.store.upsert_contact(inbound.contact.clone()).await?.id) } else { None };
-    let agent = state.agent().await?;
-    let on_duty = crate::state::agent_on_duty(&agent, channel.kind, jiff::Timestamp::now());
+    let agent = state.agent.snapshot().await?;
+    let on_duty = frontdesk_agent::snapshot::agent_on_duty(&agent, channel.kind, jiff::Timestamp::now());
     let has_credits = crate::credits::agent_has_credits(state).await;
     let conversation = state
         .store

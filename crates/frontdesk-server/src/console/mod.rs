@@ -9,7 +9,7 @@
 //! re-render the page with the message (422).
 
 mod agent;
-mod agent_tests;
+mod test_cases;
 mod audit;
 mod bots;
 mod channels;
@@ -90,11 +90,11 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::POST, "/console/channels/{id}/delete", U(P::EditAgent), channels::delete)
         .add(M::GET, "/console/handoff", U(P::ViewAgent), handoff::handoff_page)
         .add(M::POST, "/console/handoff", U(P::EditAgent), handoff::save_handoff)
-        .add(M::POST, "/console/agent/preview", U(P::ViewAgent), agent_tests::preview)
-        .add(M::GET, "/console/agent/tests", U(P::ViewAgent), agent_tests::tests_page)
-        .add(M::POST, "/console/agent/tests", U(P::EditAgent), agent_tests::create_test)
-        .add(M::POST, "/console/agent/tests/run", U(P::EditAgent), agent_tests::run_tests)
-        .add(M::POST, "/console/agent/tests/{id}/delete", U(P::EditAgent), agent_tests::delete_test)
+        .add(M::POST, "/console/agent/preview", U(P::ViewAgent), test_cases::preview)
+        .add(M::GET, "/console/agent/tests", U(P::ViewAgent), test_cases::tests_page)
+        .add(M::POST, "/console/agent/tests", U(P::EditAgent), test_cases::create_test)
+        .add(M::POST, "/console/agent/tests/run", U(P::EditAgent), test_cases::run_tests)
+        .add(M::POST, "/console/agent/tests/{id}/delete", U(P::EditAgent), test_cases::delete_test)
         .add(M::GET, "/console/hours", U(P::ViewAgent), hours::hours_page)
         .add(M::POST, "/console/hours/{channel}", U(P::EditAgent), hours::save_hours)
         .add(M::GET, "/console/leads", U(P::ViewAgent), leads::leads_page)
@@ -493,7 +493,7 @@ mod tests {
     async fn nav_links_point_at_console_pages_with_the_same_permission() {
         let dir = tempfile::tempdir().unwrap();
         let store = frontdesk_store::open(&format!("sqlite://{}", dir.path().join("t.db").display())).await.unwrap();
-        let knowledge = crate::knowledge::Knowledge::in_memory(dir.path(), None).unwrap();
+        let knowledge = frontdesk_agent::knowledge::Knowledge::in_memory(dir.path(), None).unwrap();
         let state = AppState::new(store, crate::config::Settings::default(), knowledge);
         let defs = routes(Routes::new(state)).defs().to_vec();
         for (href, label, _, perm) in NAV {

@@ -894,7 +894,7 @@ pub(crate) async fn preview(
                 .as_str()
                 .to_owned(),
         };
-        crate::gaps::preview(&state, &draft.question, &draft.answer, &message).await
+        Ok::<_, ApiError>(frontdesk_agent::gaps::preview(&state.agent, &draft.question, &draft.answer, &message).await?)
     }
     .await;
     let htmx = is_htmx(&headers);

@@ -500,7 +500,7 @@ crate::both_backends!(actions_in_the_console, private_networks);
 async fn the_engine_interface_runs_actions_and_updates_contacts(app: TestApp) {
     use frontdesk_core::actions::Failure;
     use frontdesk_core::lang::Lang;
-    use frontdesk_server::actions::{apply_visitor_updates, builtin_action, call_tool, load_tools, ActionReply};
+    use frontdesk_agent::actions::{apply_visitor_updates, builtin_action, call_tool, load_tools, ActionReply};
 
     let (base, _) = order_api().await;
     let v0 = app.store().content_version().await.unwrap();
@@ -514,13 +514,13 @@ async fn the_engine_interface_runs_actions_and_updates_contacts(app: TestApp) {
         assert_eq!(s, 201);
     }
     assert!(app.store().content_version().await.unwrap() >= v0 + 3, "tool changes move the content version");
-    let tools = load_tools(&app.state).await.unwrap();
+    let tools = load_tools(&app.state.agent).await.unwrap();
     assert_eq!(tools.actions.len(), 1);
     assert_eq!(tools.actions[0].headers[0].value, "Bearer s3cret-token", "loaded with its secret, to call it");
     assert_eq!(tools.tool_specs()[0]["function"]["name"], "order_status");
     let (conv, _) = app.visitor(json!({"email": "ann@example.com"})).await;
 
-    let reply = builtin_action(&app.state, &tools, conv, "Where is my order #A-12345?", Lang::En).await.unwrap();
+    let reply = builtin_action(&app.state.agent, &tools, conv, "Where is my order #A-12345?", Lang::En).await.unwrap();
     match reply {
         Some(ActionReply::Ran { ref result, ref matched }) => {
             assert_eq!(matched.name, "order_status");
@@ -531,29 +531,29 @@ async fn the_engine_interface_runs_actions_and_updates_contacts(app: TestApp) {
         other => panic!("{other:?}"),
     }
     assert_eq!(reply.unwrap().text(), "Your order is shipped and will arrive on May 3.");
-    let reply = builtin_action(&app.state, &tools, conv, "Dov'è il mio ordine?", Lang::It).await.unwrap().unwrap();
+    let reply = builtin_action(&app.state.agent, &tools, conv, "Dov'è il mio ordine?", Lang::It).await.unwrap().unwrap();
     assert!(matches!(reply, ActionReply::NeedsParams { .. }), "{reply:?}");
     assert!(reply.text().contains("order number"), "{}", reply.text());
     assert_eq!(reply.trace()["missing"][0]["name"], "order_number");
-    assert!(builtin_action(&app.state, &tools, conv, "What are your opening hours?", Lang::En)
+    assert!(builtin_action(&app.state.agent, &tools, conv, "What are your opening hours?", Lang::En)
         .await
         .unwrap()
         .is_none());
 
-    let r = call_tool(&app.state, &tools, conv, "order_status", &json!({"order_number": "a-12345"}), Lang::En).await;
+    let r = call_tool(&app.state.agent, &tools, conv, "order_status", &json!({"order_number": "a-12345"}), Lang::En).await;
     assert!(r.unwrap().ok);
-    let r = call_tool(&app.state, &tools, conv, "order_status", &json!({"order_number": 5}), Lang::Fr).await.unwrap();
+    let r = call_tool(&app.state.agent, &tools, conv, "order_status", &json!({"order_number": 5}), Lang::Fr).await.unwrap();
     assert_eq!(r.failure, Some(Failure::BadRequest));
     assert!(r.detail.contains("order_number"), "{}", r.detail);
     assert!(r.reply_text.starts_with("Désolé"));
-    let r = call_tool(&app.state, &tools, conv, "drop_tables", &json!({}), Lang::En).await.unwrap();
+    let r = call_tool(&app.state.agent, &tools, conv, "drop_tables", &json!({}), Lang::En).await.unwrap();
     assert_eq!(r.failure, Some(Failure::BadRequest));
 
-    let changes = apply_visitor_updates(&app.state, &tools, conv, "my phone is +39 333 123 4567").await.unwrap();
+    let changes = apply_visitor_updates(&app.state.agent, &tools, conv, "my phone is +39 333 123 4567").await.unwrap();
     assert_eq!(changes.len(), 1);
     assert_eq!(changes[0].after.as_deref(), Some("+393331234567"));
     // The email is not writable: nothing happens.
-    assert!(apply_visitor_updates(&app.state, &tools, conv, "write to me at x@example.org").await.unwrap().is_empty());
+    assert!(apply_visitor_updates(&app.state.agent, &tools, conv, "write to me at x@example.org").await.unwrap().is_empty());
     let events = app.store().list_events(conv).await.unwrap();
     assert_eq!(events.iter().filter(|e| e.kind == frontdesk_core::model::EventKind::ContactUpdated).count(), 1);
 }

@@ -234,29 +234,29 @@ async fn chunks_are_embedded_and_searched_with_vectors() {
         return;
     }
     let app = TestApp::spawn_with(crate::common::Backend::Sqlite, |s| s.embeddings = true).await.unwrap();
-    assert!(app.state.knowledge.embedder().is_some());
+    assert!(app.state.agent.knowledge.embedder().is_some());
     app.seed_agent().await;
     let md = "# Forgotten password\n\nTo change a password you no longer remember, click 'Forgot password' on the sign-in page and follow the emailed link within 30 minutes.";
     assert_eq!(upload(&app, "password.md", md.as_bytes().to_vec()).await.0, 202);
     app.settled_sources().await;
     for _ in 0..400 {
-        if app.state.knowledge.num_vectors() > 0 {
+        if app.state.agent.knowledge.num_vectors() > 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(app.state.knowledge.num_vectors() > 0, "the chunks were embedded by the background job");
+    assert!(app.state.agent.knowledge.num_vectors() > 0, "the chunks were embedded by the background job");
     // Vectors alone find the passage for a paraphrase that shares almost no words with it.
-    use frontdesk_server::knowledge::Retriever;
+    use frontdesk_agent::knowledge::Retriever;
     let hits =
-        app.state.knowledge.search_with("I lost my login credentials", "en", 3, Retriever::Vectors).await.unwrap();
+        app.state.agent.knowledge.search_with("I lost my login credentials", "en", 3, Retriever::Vectors).await.unwrap();
     assert!(!hits.is_empty());
     let reply = ask(&app, "I forgot my password, what do I do?").await;
     assert!(reply["text"].as_str().unwrap().contains("Forgot password"), "{reply}");
     // Embeddings live in the store: after a restart they are loaded, not recomputed.
     let db = app.stop().await;
     let app = TestApp::spawn_on(db, |s| s.embeddings = true).await;
-    assert!(app.state.knowledge.num_vectors() > 0);
+    assert!(app.state.agent.knowledge.num_vectors() > 0);
 }
 
 /// A fake OpenAI-compatible embeddings server: the model named "fake-a" answers
@@ -315,12 +315,12 @@ fn fake_embeddings() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>)
 
 async fn wait_for_vectors(app: &TestApp, n: usize, phase: &str) {
     for _ in 0..1200 {
-        if app.state.knowledge.num_vectors() >= n {
+        if app.state.agent.knowledge.num_vectors() >= n {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("{phase}: only {} of {n} chunks were embedded", app.state.knowledge.num_vectors());
+    panic!("{phase}: only {} of {n} chunks were embedded", app.state.agent.knowledge.num_vectors());
 }
 
 /// Stored vectors are tagged with the embedder that made them. Starting with another
@@ -358,7 +358,7 @@ async fn vectors_follow_the_configured_embedder(app: TestApp) {
     assert_eq!(app.state.store.embedding_model().await.unwrap(), ("fake-a".to_owned(), 4));
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap().text().await.unwrap();
     assert!(ready.starts_with("ready\n") && ready.contains("embedder: fake-a (4 dimensions): ok"), "{ready}");
-    let v = app.state.knowledge.embed_query_vector("how long do deleted files stay?").await.unwrap();
+    let v = app.state.agent.knowledge.embed_query_vector("how long do deleted files stay?").await.unwrap();
     assert_eq!(v.len(), 4);
 
     // Same embedder again: nothing cleared, nothing re-embedded.
@@ -366,7 +366,7 @@ async fn vectors_follow_the_configured_embedder(app: TestApp) {
     let db = app.stop().await;
     let u = url.clone();
     let app = TestApp::spawn_on(db, |s| openai(s, "fake-a", &u)).await;
-    assert_eq!(app.state.knowledge.num_vectors(), chunks, "vectors loaded from the store");
+    assert_eq!(app.state.agent.knowledge.num_vectors(), chunks, "vectors loaded from the store");
     assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), before + 1, "only the start-up probe");
 
     // Another embedder: cleared (audited), re-embedded in the background at 3 dimensions.
@@ -398,12 +398,12 @@ async fn vectors_follow_the_configured_embedder(app: TestApp) {
     let ready = ready.text().await.unwrap();
     assert!(ready.contains("endpoint unreachable") && ready.contains("retrieval falls back to BM25"), "{ready}");
     assert_eq!(app.state.store.embedding_model().await.unwrap(), ("fake-b".to_owned(), 3), "not cleared");
-    assert_eq!(app.state.knowledge.num_vectors(), chunks, "vectors kept");
-    let err = app.state.knowledge.embed_query_vector("how long do deleted files stay?").await.unwrap_err();
+    assert_eq!(app.state.agent.knowledge.num_vectors(), chunks, "vectors kept");
+    let err = app.state.agent.knowledge.embed_query_vector("how long do deleted files stay?").await.unwrap_err();
     assert!(err.contains("unreachable"), "{err}");
-    assert!(!app.state.knowledge.embedder_status().ok);
+    assert!(!app.state.agent.knowledge.embedder_status().ok);
     // Search falls back to BM25 and still finds the passage.
-    let hits = app.state.knowledge.search("How long do deleted files stay in the Trash?", "en", 3).await.unwrap();
+    let hits = app.state.agent.knowledge.search("How long do deleted files stay in the Trash?", "en", 3).await.unwrap();
     assert!(!hits.is_empty(), "BM25 answers while the endpoint is down");
 }
 both_backends!(vectors_follow_the_configured_embedder);

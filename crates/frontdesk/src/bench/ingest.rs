@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use frontdesk_knowledge::extract::kind_of;
 use frontdesk_server::config::Settings;
-use frontdesk_server::knowledge::Knowledge;
+use frontdesk_agent::knowledge::Knowledge;
 use frontdesk_server::state::AppState;
 use frontdesk_store::{source_kind, source_status, Actor, NewFile, NewSource};
 
@@ -77,7 +77,7 @@ pub async fn run(
             let t = Instant::now();
             let data = tokio::fs::read(path).await?;
             let size = data.len() as u64;
-            let sha256 = frontdesk_server::knowledge::file_sha256(&data);
+            let sha256 = frontdesk_server::ingest::file_sha256(&data);
             let file = state.store.create_file(&actor, NewFile { name: name.clone(), sha256, data }).await?;
             let source = state
                 .store
@@ -94,7 +94,7 @@ pub async fn run(
                     },
                 )
                 .await?;
-            frontdesk_server::knowledge::enqueue_sync(&state, source.id).await?;
+            frontdesk_server::ingest::enqueue_sync(&state, source.id).await?;
             frontdesk_server::jobs::drain(&state, "bench").await?;
             let ext = rel.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
             let e = by_type.entry(ext).or_default();
@@ -124,7 +124,7 @@ pub async fn run(
     );
     println!(
         "  {chunks} chunks ({} in the index), {} failures",
-        state.knowledge.num_chunks(),
+        state.agent.knowledge.num_chunks(),
         failed.iter().filter(|s| s.status != source_status::NEEDS_TRANSCRIPTION).count()
     );
     for s in failed.iter().take(10) {

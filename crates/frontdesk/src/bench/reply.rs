@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use frontdesk_knowledge::index::Synthetic;
 use frontdesk_llm::testing::{openai_text, ScriptedServer};
 use frontdesk_server::config::Settings;
-use frontdesk_server::respond::{respond, Ask};
+use frontdesk_agent::respond::{respond, Ask};
 
 use super::retrieval::{fill, pct};
 
@@ -59,7 +59,7 @@ pub async fn run(chunks: usize, questions: usize, database_url: Option<String>, 
     std::fs::create_dir_all(&settings.data_dir)?;
     let app = frontdesk_server::startup::Application::build(settings).await?;
     let state = app.state.clone();
-    let agent = state.agent().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let agent = state.agent.snapshot().await.map_err(|e| anyhow::anyhow!("{e}"))?;
 
     let mut corpus = Synthetic::new();
     for id in 0..chunks {
@@ -70,7 +70,7 @@ pub async fn run(chunks: usize, questions: usize, database_url: Option<String>, 
     let mut outcomes = std::collections::BTreeMap::<&'static str, usize>::new();
     for (i, q) in qs.iter().enumerate() {
         let started = Instant::now();
-        let reply = respond(&state, &agent, &Ask::new(q.clone())).await;
+        let reply = respond(&state.agent, &agent, &Ask::new(q.clone())).await;
         let elapsed = started.elapsed();
         if i < 20 {
             continue; // warm-up

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use frontdesk_knowledge::eval::Question;
 use frontdesk_knowledge::rank::{self, Calibration, Evidence, Example, FusionParams, Signals};
-use frontdesk_server::knowledge::Retriever;
+use frontdesk_agent::knowledge::Retriever;
 use frontdesk_server::state::AppState;
 use serde::{Deserialize, Serialize};
 
@@ -294,14 +294,14 @@ pub async fn candidates(
     depth: usize,
 ) -> anyhow::Result<Candidates> {
     let lang = frontdesk_knowledge::lang::detect_query(&q.question, "en");
-    let found = state.knowledge.signals(&q.question, lang, depth, Retriever::Fused).await?;
+    let found = state.agent.knowledge.signals(&q.question, lang, depth, Retriever::Fused).await?;
     let mut ranked = found.ranked;
-    frontdesk_server::respond::read_with_support(state, &q.question, lang, &mut ranked).await?;
+    frontdesk_agent::respond::read_with_support(&state.agent, &q.question, lang, &mut ranked).await?;
     let paths_of = ranked.iter().map(|s| paths.get(&s.source_id).cloned().unwrap_or_default()).collect();
     let mut similarity = HashMap::new();
     for a in &ranked {
         for b in &ranked {
-            if let Some(x) = state.knowledge.pair_similarity(a.chunk_id, b.chunk_id) {
+            if let Some(x) = state.agent.knowledge.pair_similarity(a.chunk_id, b.chunk_id) {
                 similarity.insert((a.chunk_id, b.chunk_id), x);
             }
         }
@@ -398,4 +398,4 @@ impl Candidates {
 }
 
 /// How many first-stage candidates the second stage ranks again (as the product does).
-pub use frontdesk_server::respond::SECOND_STAGE;
+pub use frontdesk_agent::respond::SECOND_STAGE;

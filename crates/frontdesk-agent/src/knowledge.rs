@@ -1,28 +1,16 @@
-//! Knowledge at run time: the sync job (extract → chunk → store) and the
-//! search index, a cache kept in step with the store's chunks.
+//! Knowledge at reply time: the search indexes (BM25, and vectors when an
+//! embedding model is loaded), caches kept in step with the store's chunks.
+//! Ingestion (the sync job, embedding new chunks) is the engine's.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-
 use std::sync::Arc;
 
-use frontdesk_embed::{Embedder, EmbedderStatus, LoadedEmbedder, VectorIndex};
-use frontdesk_knowledge::chunk::{chunk, ChunkOptions};
-use frontdesk_knowledge::extract::{extract, kind_of, split_pages, ExtractError, Kind, Limits};
+use frontdesk_embed::{Embedder, EmbedderStatus, VectorIndex};
 use frontdesk_knowledge::index::{Hit, Index};
 use frontdesk_knowledge::rank::{Calibration, FusionParams, Signals};
-use frontdesk_knowledge::Document;
-use frontdesk_store::{source_kind, source_status, Extracted, NewChunk, Source, Store};
-use frontdesk_engine::job::Job;
-use serde_json::json;
-use sha2::{Digest, Sha256};
+use frontdesk_store::{source_status, Store};
 use tokio::sync::Mutex;
-
-use crate::state::AppState;
-use crate::transcribe::Transcriber;
-
-/// Why a media source waits (shown with its `needs_transcription` status).
-pub const NEEDS_ENGINE: &str = "needs a transcription engine";
 
 /// Which rankings a search uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +88,20 @@ impl Knowledge {
     /// both are embedded.
     pub fn pair_similarity(&self, a: i64, b: i64) -> Option<f32> {
         self.vectors.read().ok()?.pair_similarity(a, b)
+    }
+
+    /// Where extraction and transcription keep their temporary files.
+    pub fn tmp_dir(&self) -> &Path {
+        &self.tmp_dir
+    }
+
+    /// Adds or replaces chunk vectors: (chunk id, source id, vector).
+    pub fn upsert_vectors(&self, items: impl IntoIterator<Item = (i64, i64, Vec<f32>)>) {
+        if let Ok(mut index) = self.vectors.write() {
+            for (id, source, v) in items {
+                index.upsert(id, source, v);
+            }
+        }
     }
 
     pub fn num_vectors(&self) -> usize {
@@ -315,38 +317,6 @@ impl Knowledge {
     }
 }
 
-/// The embedder the settings ask for (`embedding_model`, `models_dir`, `embedding_url`
-/// …), loaded off the async threads — the one place the server, `frontdesk eval` and
-/// the benchmarks get it from. Fails only on invalid settings; a missing or corrupt
-/// model file or an unreachable endpoint gives no embedder or a failing status, and
-/// retrieval runs on BM25.
-pub async fn load_embedder(settings: &crate::config::Settings) -> anyhow::Result<LoadedEmbedder> {
-    let cfg = settings.embedder_config()?;
-    Ok(tokio::task::spawn_blocking(move || frontdesk_embed::load_embedder(&cfg)).await??)
-}
-
-/// Makes the stored vectors match `embedder`: when the store's record of the embedder
-/// that made them (name and dimensions) differs, every chunk vector is cleared in one
-/// transaction with an audit row, and the caller's `enqueue_embed` then re-embeds them
-/// in the background (search runs on BM25, and on vectors as they come back, meanwhile).
-/// Returns how many vectors were cleared, `None` when nothing changed.
-pub async fn match_stored_vectors(store: &dyn Store, embedder: &dyn Embedder) -> anyhow::Result<Option<u64>> {
-    let dims = embedder.dimensions();
-    if dims == 0 {
-        return Ok(None); // An endpoint that has not told its size yet: decide later.
-    }
-    let (old_name, old_dims) = store.embedding_model().await?;
-    let changed =
-        store.switch_embedding_model(&frontdesk_store::Actor::system("startup"), embedder.name(), dims as i64).await?;
-    if let Some(cleared) = changed {
-        tracing::warn!(
-            from = %old_name, from_dimensions = old_dims, to = embedder.name(), to_dimensions = dims, cleared,
-            "embedding model changed: stored vectors cleared, every chunk is re-embedded in the background"
-        );
-    }
-    Ok(changed)
-}
-
 impl Knowledge {
     /// The embedder's state: its name and dimensions, and whether it works now
     /// ("ok", or e.g. "endpoint unreachable: …; retrieval falls back to BM25").
@@ -409,201 +379,3 @@ fn to_chunk(c: &frontdesk_store::StoredChunk) -> frontdesk_knowledge::Chunk {
     }
 }
 
-/// Queues embedding of the chunks that have none (when a model is loaded).
-pub async fn enqueue_embed(state: &AppState) -> anyhow::Result<()> {
-    if state.knowledge.embedder.is_some() {
-        state
-            .store
-            .enqueue_job(Job::EmbedChunks.to_new(frontdesk_store::now_ms(), 5, Some(Job::EmbedChunks.kind().into())))
-            .await?;
-    }
-    Ok(())
-}
-
-/// Embeds chunks that have no vector yet, for up to `budget`; returns how
-/// many it embedded and whether some remain.
-pub async fn embed_pending(state: &AppState, budget: std::time::Duration) -> anyhow::Result<(usize, bool)> {
-    let Some(embedder) = state.knowledge.embedder.clone() else { return Ok((0, false)) };
-    let started = std::time::Instant::now();
-    let mut done = 0;
-    loop {
-        let batch = state.store.chunks_missing_embedding(32).await?;
-        if batch.is_empty() {
-            return Ok((done, false));
-        }
-        let texts: Vec<String> = batch.iter().map(|(_, _, t)| t.clone()).collect();
-        let e = embedder.clone();
-        let vectors = tokio::task::spawn_blocking(move || e.embed(&texts)).await??;
-        let rows: Vec<(i64, Vec<u8>)> =
-            batch.iter().zip(&vectors).map(|((id, _, _), v)| (*id, frontdesk_embed::to_bytes(v))).collect();
-        state.store.set_chunk_embeddings(&rows).await?;
-        if let Ok(mut index) = state.knowledge.vectors.write() {
-            for ((id, source, _), v) in batch.into_iter().zip(vectors) {
-                index.upsert(id, source, v);
-            }
-        }
-        done += rows.len();
-        if started.elapsed() >= budget {
-            return Ok((done, true));
-        }
-    }
-}
-
-/// Queues a sync of one source (a job, so it survives restarts).
-pub async fn enqueue_sync(state: &AppState, source_id: i64) -> anyhow::Result<Option<i64>> {
-    Ok(state
-        .store
-        .enqueue_job(Job::SyncSource { source_id }.to_new(
-            frontdesk_store::now_ms(),
-            3,
-            Some(format!("sync_source:{source_id}")),
-        ))
-        .await?)
-}
-
-/// What a source's content is: a file name (for its type) and bytes.
-async fn content_of(store: &dyn Store, source: &Source) -> anyhow::Result<Option<(String, Vec<u8>)>> {
-    Ok(match source.kind.as_str() {
-        source_kind::ARTICLE => {
-            let Some(id) = source.article_id else { return Ok(None) };
-            let a = store.get_article(id).await?;
-            if !a.published {
-                return Ok(None);
-            }
-            Some((format!("{}.md", a.slug), format!("# {}\n\n{}", a.title, a.body).into_bytes()))
-        }
-        source_kind::FILE => {
-            let Some(id) = source.file_id else { return Ok(None) };
-            let (meta, data) = store.get_file(id).await?;
-            Some((meta.name, data))
-        }
-        _ => None,
-    })
-}
-
-/// Extracts text, falling back to poppler's `pdftotext` for PDFs the
-/// built-in parser cannot read.
-async fn extract_document(tmp_dir: &Path, name: &str, bytes: Vec<u8>) -> Result<Document, ExtractError> {
-    let limits = Limits::default();
-    let (n, b) = (name.to_owned(), bytes.clone());
-    let first = tokio::task::spawn_blocking(move || {
-        std::panic::catch_unwind(|| extract(&n, &b, &limits))
-            .unwrap_or_else(|_| Err(ExtractError::Corrupt { kind: "file", detail: "the parser crashed".into() }))
-    })
-    .await
-    .unwrap_or_else(|_| Err(ExtractError::Corrupt { kind: "file", detail: "the parser crashed".into() }));
-    match first {
-        Err(ExtractError::Corrupt { kind: "PDF", ref detail })
-        | Err(ExtractError::Corrupt { kind: "pdf", ref detail }) => match pdftotext(tmp_dir, &bytes).await {
-            Some(text) if !text.trim().is_empty() => Ok(Document { title: None, sections: split_pages(&text) }),
-            _ => Err(ExtractError::Corrupt { kind: "PDF", detail: detail.clone() }),
-        },
-        other => other,
-    }
-}
-
-async fn pdftotext(tmp_dir: &Path, bytes: &[u8]) -> Option<String> {
-    tokio::fs::create_dir_all(tmp_dir).await.ok()?;
-    let path = tmp_dir.join(format!("pdf-{}.pdf", frontdesk_engine::tokens::random_token("").get(..16)?));
-    tokio::fs::write(&path, bytes).await.ok()?;
-    let out = tokio::process::Command::new("pdftotext").arg("-enc").arg("UTF-8").arg(&path).arg("-").output().await;
-    let _ = tokio::fs::remove_file(&path).await;
-    let out = out.ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// Syncs one source: extract, chunk, store (unchanged content costs nothing),
-/// then bring the index in line. Failures of the content itself are recorded
-/// on the source (they will not get better by retrying); store errors fail the job.
-pub async fn sync_source(state: &AppState, source_id: i64) -> anyhow::Result<()> {
-    let store = state.store.as_ref();
-    let source = match store.get_source(source_id).await {
-        Ok(s) => s,
-        Err(frontdesk_store::StoreError::NotFound(_)) => return Ok(()), // removed meanwhile
-        Err(e) => return Err(e.into()),
-    };
-    let Some((name, bytes)) = content_of(store, &source).await? else {
-        store.set_source_status(source_id, source_status::ERROR, Some("this source has no content to sync")).await?;
-        return Ok(());
-    };
-    // A file never changes once uploaded: a media file already transcribed is not sent to
-    // the (slow, possibly paid) engine again by the weekly re-sync or "re-sync now".
-    if matches!(kind_of(&name), Ok(Kind::Media))
-        && source.status == source_status::READY
-        && source.last_synced_at.is_some()
-        && source.file_id.is_some()
-    {
-        return Ok(());
-    }
-    store.set_source_status(source_id, source_status::SYNCING, None).await?;
-    let tmp_dir = &state.knowledge.tmp_dir;
-    let document = match (kind_of(&name), Transcriber::from_settings(&state.settings)) {
-        // Audio and video: their transcript is the document (B2).
-        (Ok(Kind::Media), Some(t)) => t.transcribe(tmp_dir, &name, &bytes).await.map_err(|e| e.to_string()),
-        _ => match extract_document(tmp_dir, &name, bytes).await {
-            Err(ExtractError::NeedsTranscription) => {
-                store.set_source_status(source_id, source_status::NEEDS_TRANSCRIPTION, Some(NEEDS_ENGINE)).await?;
-                return Ok(());
-            }
-            other => other.map_err(|e| e.to_string()),
-        },
-    };
-    let doc = match document {
-        Ok(d) => d,
-        Err(message) => {
-            store.set_source_status(source_id, source_status::ERROR, Some(&message)).await?;
-            return Ok(());
-        }
-    };
-    let extracted = prepare(&doc, &source.title);
-    if source.content_hash.as_deref() == Some(extracted.content_hash.as_str()) && source.last_synced_at.is_some() {
-        // Unchanged: no re-indexing.
-        store.set_source_status(source_id, source_status::READY, None).await?;
-        return Ok(());
-    }
-    store.replace_chunks(source_id, extracted).await?;
-    state.knowledge.sync_index(store, true).await?;
-    enqueue_embed(state).await?;
-    Ok(())
-}
-
-/// The SHA-256 a library file is stored with (hex), as the upload computes it.
-pub fn file_sha256(data: &[u8]) -> String {
-    hex::encode(Sha256::digest(data))
-}
-
-/// Chunks a document and fingerprints its text.
-pub fn prepare(doc: &Document, fallback_title: &str) -> Extracted {
-    let chunks = chunk(doc, fallback_title, &ChunkOptions::default());
-    let text: String = doc
-        .sections
-        .iter()
-        .map(|s| {
-            let mut t = String::new();
-            if !s.heading_path.is_empty() {
-                t.push_str(&s.heading_path.join(" › "));
-                t.push('\n');
-            }
-            t.push_str(&s.text);
-            t
-        })
-        .collect::<Vec<_>>()
-        .join("\n\n");
-    let content_hash = hex::encode(Sha256::digest(text.as_bytes()));
-    Extracted {
-        title: doc.title.clone(),
-        content_hash,
-        text,
-        chunks: chunks
-            .into_iter()
-            .map(|c| NewChunk {
-                ordinal: c.ordinal,
-                title: c.title,
-                heading_path: c.heading_path,
-                locator: c.locator,
-                text: c.text,
-                lang: c.lang,
-            })
-            .collect(),
-    }
-}

@@ -32,7 +32,7 @@ use frontdesk_store::{
     contact_values, ContactActor, ContactTarget, ContactUpdate, PropertyChange, StoreError, StoreResult,
 };
 
-use crate::state::AppState;
+use crate::Context;
 
 /// The largest response body read, in bytes.
 pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
@@ -107,9 +107,9 @@ pub struct AgentTools {
 }
 
 /// Loads [`AgentTools`] from the store (enabled actions only, with their secrets).
-pub async fn load_tools(state: &AppState) -> StoreResult<AgentTools> {
-    let actions = state.store.list_actions().await?.into_iter().map(|a| a.def).filter(|d| d.enabled).collect();
-    let crm_fields = state.store.list_crm_fields().await?;
+pub async fn load_tools(cx: &Context) -> StoreResult<AgentTools> {
+    let actions = cx.store.list_actions().await?.into_iter().map(|a| a.def).filter(|d| d.enabled).collect();
+    let crm_fields = cx.store.list_crm_fields().await?;
     Ok(AgentTools { actions, crm_fields })
 }
 
@@ -128,11 +128,11 @@ impl AgentTools {
 
 /// The conversation's contact, as the agent may see it: readable fields only.
 pub async fn readable_contact(
-    state: &AppState,
+    cx: &Context,
     tools: &AgentTools,
     conversation_id: i64,
 ) -> StoreResult<Vec<ReadableProperty>> {
-    Ok(match state.store.contact_for_conversation(conversation_id).await? {
+    Ok(match cx.store.contact_for_conversation(conversation_id).await? {
         Some(c) => readable_view(&contact_values(&c), &tools.crm_fields),
         None => Vec::new(),
     })
@@ -144,7 +144,7 @@ pub async fn readable_contact(
 /// becomes a contact. A value another contact already has (an email) is
 /// not taken: that is logged and nothing changes.
 pub async fn apply_visitor_updates(
-    state: &AppState,
+    cx: &Context,
     tools: &AgentTools,
     conversation_id: i64,
     text: &str,
@@ -159,7 +159,7 @@ pub async fn apply_visitor_updates(
         actor: ContactActor::Agent,
         conversation_id: Some(conversation_id),
     };
-    match state.store.update_contact_properties(update).await {
+    match cx.store.update_contact_properties(update).await {
         Ok((_, changes)) => Ok(changes),
         Err(StoreError::Conflict(m)) => {
             tracing::info!(conversation_id, reason = %m, "a contact update from the visitor was not applied");
@@ -174,7 +174,7 @@ pub async fn apply_visitor_updates(
 /// as the agent, one `contact_updated` event per changed property. Returns
 /// what changed and, per refused key, why.
 pub async fn update_contact_from_tool(
-    state: &AppState,
+    cx: &Context,
     tools: &AgentTools,
     conversation_id: i64,
     arguments: &Value,
@@ -211,7 +211,7 @@ pub async fn update_contact_from_tool(
         actor: ContactActor::Agent,
         conversation_id: Some(conversation_id),
     };
-    match state.store.update_contact_properties(update).await {
+    match cx.store.update_contact_properties(update).await {
         Ok((_, changed)) => Ok((changed, refused)),
         Err(StoreError::Conflict(m)) => Ok((Vec::new(), vec![m])),
         Err(e) => Err(e),
@@ -258,7 +258,7 @@ impl ActionReply {
 /// parameters from the question, the contact's readable properties and
 /// constants; then the call. `None` when no action matches.
 pub async fn builtin_action(
-    state: &AppState,
+    cx: &Context,
     tools: &AgentTools,
     conversation_id: i64,
     question: &str,
@@ -266,9 +266,9 @@ pub async fn builtin_action(
 ) -> StoreResult<Option<ActionReply>> {
     let Some(matched) = match_action(question, &tools.actions) else { return Ok(None) };
     let Some(def) = tools.actions.iter().find(|a| a.id == matched.id) else { return Ok(None) };
-    let readable = readable_contact(state, tools, conversation_id).await?;
+    let readable = readable_contact(cx, tools, conversation_id).await?;
     Ok(Some(match extract_params(question, def, &readable) {
-        Ok(values) => ActionReply::Ran { result: run(state, def, &values, lang).await, matched },
+        Ok(values) => ActionReply::Ran { result: run(cx, def, &values, lang).await, matched },
         Err(missing) => {
             let text = missing_params_text(&missing, lang);
             ActionReply::NeedsParams { matched, missing, text }
@@ -281,7 +281,7 @@ pub async fn builtin_action(
 /// arguments come back as a failed result whose `detail` names them, so the
 /// model can try again; the visitor still only sees a polite sentence.
 pub async fn call_tool(
-    state: &AppState,
+    cx: &Context,
     tools: &AgentTools,
     conversation_id: i64,
     name: &str,
@@ -291,9 +291,9 @@ pub async fn call_tool(
     let Some(def) = tools.action_by_name(name) else {
         return Ok(ActionResult::failed(name, Failure::BadRequest, format!("there is no action named {name:?}"), lang));
     };
-    let readable = readable_contact(state, tools, conversation_id).await?;
+    let readable = readable_contact(cx, tools, conversation_id).await?;
     Ok(match params_from_arguments(def, arguments, &readable) {
-        Ok(values) => run(state, def, &values, lang).await,
+        Ok(values) => run(cx, def, &values, lang).await,
         Err(errs) => {
             let detail = errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ");
             ActionResult::failed(name, Failure::BadRequest, format!("invalid arguments: {detail}"), lang)
@@ -335,8 +335,8 @@ impl ActionClient {
 }
 
 /// Calls `def` with `values` using the server's settings.
-pub async fn run(state: &AppState, def: &ActionDef, values: &[(String, String)], lang: Lang) -> ActionResult {
-    execute(ActionClient::shared(state.settings.allow_private_networks), def, values, lang).await
+pub async fn run(cx: &Context, def: &ActionDef, values: &[(String, String)], lang: Lang) -> ActionResult {
+    execute(ActionClient::shared(cx.settings.allow_private_networks), def, values, lang).await
 }
 
 fn host_of(url: &url::Url) -> String {

@@ -7,7 +7,7 @@ use frontdesk_store::{now_ms, Actor, AgentTestRun, CaseResult, NewAgentTestRun};
 use serde::Serialize;
 
 use crate::respond::{respond, Ask};
-use crate::state::AppState;
+use crate::Context;
 
 /// A run and how it compares with the one before it.
 #[derive(Debug, Clone, Serialize)]
@@ -29,13 +29,13 @@ pub struct Score {
 }
 
 /// Runs every saved test against the current configuration and records the run.
-pub async fn run_suite(state: &AppState, actor: &Actor) -> anyhow::Result<RunReport> {
+pub async fn run_suite(cx: &Context, actor: &Actor) -> anyhow::Result<RunReport> {
     let started_at = now_ms();
-    let tests = state.store.list_agent_tests().await?;
-    let agent = state.agent().await?;
+    let tests = cx.store.list_agent_tests().await?;
+    let agent = cx.snapshot().await?;
     let mut results = Vec::with_capacity(tests.len());
     for t in tests {
-        let reply = respond(state, &agent, &Ask::new(t.question.clone())).await;
+        let reply = respond(cx, &agent, &Ask::new(t.question.clone())).await;
         let checks = judge(&t.expect, &reply);
         results.push(CaseResult {
             test_id: t.id,
@@ -51,8 +51,8 @@ pub async fn run_suite(state: &AppState, actor: &Actor) -> anyhow::Result<RunRep
             decision: reply.trace.decision,
         });
     }
-    let previous_run = state.store.list_agent_test_runs(1).await?.into_iter().next();
-    let run = state.store.record_agent_test_run(actor, NewAgentTestRun { started_at, results }).await?;
+    let previous_run = cx.store.list_agent_test_runs(1).await?.into_iter().next();
+    let run = cx.store.record_agent_test_run(actor, NewAgentTestRun { started_at, results }).await?;
     Ok(compare(run, previous_run))
 }
 

@@ -25,9 +25,10 @@ use frontdesk_llm::{
 };
 use serde_json::Value;
 
-use crate::hub::Draft;
+use crate::Draft;
 use crate::respond::{cite, retrieve, Ask, Retrieved};
-use crate::state::{AgentSnapshot, AppState};
+use crate::snapshot::AgentSnapshot;
+use crate::Context;
 
 /// The tool that stores contact properties the visitor gave (F1).
 const UPDATE_CONTACT: &str = "update_contact";
@@ -119,7 +120,7 @@ fn prompt_passages(numbered: &[(u32, Found)]) -> Vec<frontdesk_llm::Passage> {
 
 /// The tools the engine offers the model.
 struct EngineTools<'a> {
-    state: &'a AppState,
+    cx: &'a Context,
     agent: &'a AgentSnapshot,
     conversation_id: Option<i64>,
     lang: &'a str,
@@ -159,7 +160,7 @@ impl ToolBox for EngineTools<'_> {
                         return ToolOutput::error("query must be a non-empty string");
                     }
                     let lang = frontdesk_knowledge::lang::detect_query(query, self.lang);
-                    match retrieve(self.state, query, lang, SEARCH_PASSAGES).await {
+                    match retrieve(self.cx, query, lang, SEARCH_PASSAGES).await {
                         Ok(found) => {
                             let numbered = self.retrievals.add(found.into_iter().map(Found::Passage).collect());
                             let ids: Vec<u32> = numbered.iter().map(|(id, _)| *id).collect();
@@ -178,7 +179,7 @@ impl ToolBox for EngineTools<'_> {
                         return ToolOutput::error("there is no contact in this conversation");
                     };
                     match crate::actions::update_contact_from_tool(
-                        self.state,
+                        self.cx,
                         &self.agent.tools,
                         conversation,
                         arguments,
@@ -206,7 +207,7 @@ impl ToolBox for EngineTools<'_> {
                 name if self.agent.tools.action_by_name(name).is_some() => {
                     let conversation = self.conversation_id.unwrap_or(0);
                     let tools = &self.agent.tools;
-                    match crate::actions::call_tool(self.state, tools, conversation, name, arguments, self.reply_lang)
+                    match crate::actions::call_tool(self.cx, tools, conversation, name, arguments, self.reply_lang)
                         .await
                     {
                         Ok(result) => {
@@ -304,7 +305,7 @@ fn candidate(r: &Retrieved) -> frontdesk_core::responder::TraceCandidate {
 /// `Err` means no model answer can be sent (the model failed, or its answer was
 /// withheld): the caller applies `llm_on_failure`.
 pub async fn reply(
-    state: &AppState,
+    cx: &Context,
     client: &Client,
     agent: &AgentSnapshot,
     voice: &Persona,
@@ -338,7 +339,7 @@ pub async fn reply(
     }
     let mut found: Vec<Found> = Vec::new();
     for c in trace.candidates.iter().filter(|c| c.score >= near_threshold).take(PROMPT_SHORT_ANSWERS) {
-        match state.store.get_short_answer(c.source_id).await {
+        match cx.store.get_short_answer(c.source_id).await {
             Ok(a) => found.push(Found::ShortAnswer { id: a.id, question: a.question, answer: a.answer }),
             Err(e) => trace.notes.push(format!("short answer #{} could not be read: {e}", c.source_id)),
         }
@@ -347,7 +348,7 @@ pub async fn reply(
 
     // 2. Passages, retrieved before the model is called.
     let question_terms = frontdesk_core::text::terms(&ask.text);
-    let mut passages = match retrieve(state, &ask.text, query_lang, PROMPT_PASSAGES).await {
+    let mut passages = match retrieve(cx, &ask.text, query_lang, PROMPT_PASSAGES).await {
         Ok(p) => p,
         Err(e) => {
             trace.notes.push(format!("search failed before the model was called: {e}"));
@@ -360,7 +361,7 @@ pub async fn reply(
         // A follow-up ("and for Business?") is searched with the message before it.
         if let Some(prev) = previous {
             let both = format!("{prev} {}", ask.text);
-            if let Ok(more) = retrieve(state, &both, query_lang, PROMPT_PASSAGES).await {
+            if let Ok(more) = retrieve(cx, &both, query_lang, PROMPT_PASSAGES).await {
                 let terms = frontdesk_core::text::terms(&both);
                 relevant_passages = more.iter().filter(|r| relevant(&terms, query_lang, r)).count();
                 if relevant_passages > 0 {
@@ -408,7 +409,7 @@ pub async fn reply(
     // Only the contact properties the admin made readable (F1).
     let contact: Vec<(String, String)> = match ask.conversation_id {
         Some(id) if agent.tools.crm_fields.iter().any(|f| f.agent_read) => {
-            crate::actions::readable_contact(state, &agent.tools, id)
+            crate::actions::readable_contact(cx, &agent.tools, id)
                 .await
                 .map(|v| v.into_iter().map(|p| (p.label, p.value)).collect())
                 .unwrap_or_default()
@@ -431,7 +432,7 @@ pub async fn reply(
         tools: &tool_names,
     });
     let tools = EngineTools {
-        state,
+        cx,
         agent,
         conversation_id: ask.conversation_id,
         lang: query_lang,
@@ -446,8 +447,8 @@ pub async fn reply(
     let mut on_delta = |d: Delta<'_>| {
         let Some(id) = conversation else { return };
         match d {
-            Delta::Text { step, text } => state.hub.draft(id, Draft::Text { step, text: text.to_owned() }),
-            Delta::Discard { step } => state.hub.draft(id, Draft::Discard { step }),
+            Delta::Text { step, text } => cx.drafts.draft(id, Draft::Text { step, text: text.to_owned() }),
+            Delta::Discard { step } => cx.drafts.draft(id, Draft::Discard { step }),
             Delta::Tool { .. } => {}
         }
     };
@@ -460,7 +461,7 @@ pub async fn reply(
     .await;
     let discard = || {
         if let Some(id) = conversation {
-            state.hub.draft(id, Draft::Discard { step: usize::MAX });
+            cx.drafts.draft(id, Draft::Discard { step: usize::MAX });
         }
     };
     let run: AgentRun = match run {
@@ -575,7 +576,7 @@ pub async fn reply(
     let mut citations = Vec::new();
     for f in &cited {
         let c = match f {
-            Found::Passage(r) => cite(state, r).await,
+            Found::Passage(r) => cite(cx, r).await,
             Found::ShortAnswer { id, question, .. } => Some(Citation {
                 source_kind: "short_answer".into(),
                 source_id: *id,

@@ -15,8 +15,10 @@ use frontdesk_core::responder::{Citation, Outcome, Persona, Question, Reply, Tra
 use frontdesk_knowledge::answer::{AnswerPolicy, Passage};
 use frontdesk_knowledge::rank::{Calibration, Evidence, Signals};
 use frontdesk_store::StoredChunk;
+use serde_json::{json, Value};
 
-use crate::state::{persona, AgentSnapshot, AppState};
+use crate::snapshot::{persona, AgentSnapshot};
+use crate::Context;
 
 /// A visitor's message with what the responder may know around it.
 #[derive(Debug, Clone, Default)]
@@ -49,7 +51,7 @@ fn reply(text: String, outcome: Outcome, confidence: f32, trace: Trace) -> Reply
 }
 
 /// The agent's reply to `ask`, decided with the configuration in `agent`.
-pub async fn respond(state: &AppState, agent: &AgentSnapshot, ask: &Ask) -> Reply {
+pub async fn respond(cx: &Context, agent: &AgentSnapshot, ask: &Ask) -> Reply {
     let voice = persona(&agent.profile);
     // A message with no telling words ("A-12345", "ok") keeps the conversation's language.
     let conversation_lang = ask
@@ -62,29 +64,29 @@ pub async fn respond(state: &AppState, agent: &AgentSnapshot, ask: &Ask) -> Repl
     let mut trace = Trace {
         responder: "built_in".into(),
         language: lang.code().into(),
-        threshold: state.settings.answer_threshold,
+        threshold: cx.settings.answer_threshold,
         ..Trace::default()
     };
     if let Some(id) = ask.conversation_id {
-        remember_contact_details(state, agent, id, &ask.text, &mut trace).await;
+        remember_contact_details(cx, agent, id, &ask.text, &mut trace).await;
     }
     // Lead qualification (F3, leads.rs): a bare answer to the question asked
     // last is stored and acknowledged; other replies get the next question.
-    let lead = crate::leads::start(state, agent, ask, &mut trace).await;
+    let lead = crate::leads::start(cx, agent, ask, &mut trace).await;
     if let Some(l) = lead.clone().filter(|l| l.answered.is_some()) {
         let mut r = crate::leads::noted(lang, &mut trace);
-        crate::leads::finish(state, l, lang, &mut r).await;
+        crate::leads::finish(cx, l, lang, &mut r).await;
         return r;
     }
-    if let Some(r) = guard_question(state, agent, &voice, lang, &ask.text, &mut trace) {
+    if let Some(r) = guard_question(cx, agent, &voice, lang, &ask.text, &mut trace) {
         return r;
     }
     let injection = guard::injection(&ask.text);
     if let Some(what) = &injection {
         trace.notes.push(format!("instruction-like text ({what}): treated as data, not followed"));
     }
-    let mut draft = match &state.llm {
-        Some(client) => match crate::llm::reply(state, client, agent, &voice, lang, ask, trace.clone()).await {
+    let mut draft = match &cx.llm {
+        Some(client) => match crate::llm::reply(cx, client, agent, &voice, lang, ask, trace.clone()).await {
             Ok(r) => r,
             Err(failure) => {
                 // The model failed, or its answer was withheld as ungrounded (llm.rs).
@@ -94,7 +96,7 @@ pub async fn respond(state: &AppState, agent: &AgentSnapshot, ask: &Ask) -> Repl
                 match client.config().on_failure {
                     frontdesk_llm::FailurePolicy::Fallback => {
                         trace.notes.push("answered by the built-in responder instead (setting llm_on_failure)".into());
-                        built_in(state, agent, &voice, lang, ask, trace).await
+                        built_in(cx, agent, &voice, lang, ask, trace).await
                     }
                     frontdesk_llm::FailurePolicy::Handoff => {
                         trace.decision = format!("handed off because {why} (setting llm_on_failure)");
@@ -104,7 +106,7 @@ pub async fn respond(state: &AppState, agent: &AgentSnapshot, ask: &Ask) -> Repl
                 }
             }
         },
-        None => built_in(state, agent, &voice, lang, ask, trace).await,
+        None => built_in(cx, agent, &voice, lang, ask, trace).await,
     };
     check_draft(agent, &voice, lang, &mut draft);
     if injection.is_some() && draft.outcome == Outcome::Handoff(HandoffTrigger::CannotAnswer) {
@@ -114,14 +116,14 @@ pub async fn respond(state: &AppState, agent: &AgentSnapshot, ask: &Ask) -> Repl
         draft.outcome = Outcome::Declined;
     }
     if let Some(l) = lead {
-        crate::leads::finish(state, l, lang, &mut draft).await;
+        crate::leads::finish(cx, l, lang, &mut draft).await;
     }
     draft
 }
 
 /// The checks made before drafting; `Some` when one of them decides.
 fn guard_question(
-    state: &AppState,
+    cx: &Context,
     agent: &AgentSnapshot,
     voice: &Persona,
     lang: Lang,
@@ -148,13 +150,13 @@ fn guard_question(
     }
     let topic = guard::avoided_topic(text, &agent.profile.topics_to_avoid)
         .map(|(topic, phrase)| (topic.clone(), format!("the question mentions {phrase:?}")))
-        .or_else(|| similar_topic(state, agent, text, trace));
+        .or_else(|| similar_topic(cx, agent, text, trace));
     topic.map(|(topic, why)| avoid(voice, lang, &topic, &why, take(trace)))
 }
 
 /// A topic to avoid whose meaning is close to the question (embeddings), when
 /// the model is loaded and the question is in a language it knows.
-fn similar_topic(state: &AppState, agent: &AgentSnapshot, text: &str, trace: &mut Trace) -> Option<(Topic, String)> {
+fn similar_topic(cx: &Context, agent: &AgentSnapshot, text: &str, trace: &mut Trace) -> Option<(Topic, String)> {
     // MiniLM gives short texts low cosines: on a probe of questions against
     // "topic. keyword, …" texts, on-topic questions without a keyword scored
     // 0.34–0.41 and unrelated support questions at most 0.16.
@@ -162,7 +164,7 @@ fn similar_topic(state: &AppState, agent: &AgentSnapshot, text: &str, trace: &mu
     if agent.topic_vectors.is_empty() || frontdesk_knowledge::lang::detect_query(text, "en") != "en" {
         return None;
     }
-    let embedder = state.knowledge.embedder()?;
+    let embedder = cx.knowledge.embedder()?;
     if embedder.name() != frontdesk_embed::MINILM_NAME {
         // The threshold is MiniLM's; another model's cosines are on another
         // scale (e5 puts unrelated questions near 0.8). Keywords only.
@@ -223,7 +225,7 @@ pub fn check_draft(agent: &AgentSnapshot, voice: &Persona, lang: Lang, draft: &m
 /// CRM (F1): stores what the visitor said about themselves in the writable
 /// contact properties (validated; one `contact_updated` event each).
 async fn remember_contact_details(
-    state: &AppState,
+    cx: &Context,
     agent: &AgentSnapshot,
     conversation_id: i64,
     text: &str,
@@ -232,7 +234,7 @@ async fn remember_contact_details(
     if !agent.tools.crm_fields.iter().any(|f| f.agent_write) {
         return;
     }
-    match crate::actions::apply_visitor_updates(state, &agent.tools, conversation_id, text).await {
+    match crate::actions::apply_visitor_updates(cx, &agent.tools, conversation_id, text).await {
         Ok(changes) if !changes.is_empty() => {
             let keys: Vec<&str> = changes.iter().map(|c| c.key.as_str()).collect();
             trace.notes.push(format!("contact properties updated from the message: {}", keys.join(", ")));
@@ -245,7 +247,7 @@ async fn remember_contact_details(
 /// CRM (F1): answers a question about the visitor's own readable
 /// properties ("which plan am I on?").
 async fn answer_from_contact(
-    state: &AppState,
+    cx: &Context,
     agent: &AgentSnapshot,
     voice: &Persona,
     lang: Lang,
@@ -256,7 +258,7 @@ async fn answer_from_contact(
     if !agent.tools.crm_fields.iter().any(|f| f.agent_read) {
         return None;
     }
-    let view = crate::actions::readable_contact(state, &agent.tools, id).await.ok()?;
+    let view = crate::actions::readable_contact(cx, &agent.tools, id).await.ok()?;
     let m = frontdesk_core::crm::match_property(&ask.text, &view)?;
     trace.decision =
         format!("answered from the contact's readable property {:?} (score {:.2})", m.property.key, m.score);
@@ -267,7 +269,7 @@ async fn answer_from_contact(
 /// Actions (F2): the action whose example phrases the question matches,
 /// called with the parameters found in the question and the contact.
 async fn answer_with_action(
-    state: &AppState,
+    cx: &Context,
     agent: &AgentSnapshot,
     voice: &Persona,
     lang: Lang,
@@ -279,13 +281,13 @@ async fn answer_with_action(
         return None;
     }
     let conversation = ask.conversation_id.unwrap_or(0);
-    let found = match crate::actions::builtin_action(state, &agent.tools, conversation, &ask.text, lang).await {
+    let found = match crate::actions::builtin_action(cx, &agent.tools, conversation, &ask.text, lang).await {
         Ok(Some(f)) => f,
         Ok(None) => {
             // The answer to "I need your order number": the previous question with this message.
             let previous = ask.history.iter().rev().find(|(a, _)| *a == Author::Visitor)?;
             let both = format!("{} {}", previous.1, ask.text);
-            match crate::actions::builtin_action(state, &agent.tools, conversation, &both, lang).await {
+            match crate::actions::builtin_action(cx, &agent.tools, conversation, &both, lang).await {
                 Ok(Some(f @ ActionReply::Ran { .. })) => {
                     trace.notes.push(
                         "the action's parameters came with this message, its request with the previous one".into(),
@@ -335,17 +337,17 @@ async fn answer_with_action(
 /// and small talk, then the content sources' passages; "I can't answer"
 /// otherwise.
 async fn built_in(
-    state: &AppState,
+    cx: &Context,
     agent: &AgentSnapshot,
     voice: &Persona,
     lang: Lang,
     ask: &Ask,
     mut trace: Trace,
 ) -> Reply {
-    if let Some(r) = answer_from_contact(state, agent, voice, lang, ask, &mut trace).await {
+    if let Some(r) = answer_from_contact(cx, agent, voice, lang, ask, &mut trace).await {
         return r;
     }
-    if let Some(r) = answer_with_action(state, agent, voice, lang, ask, &mut trace).await {
+    if let Some(r) = answer_with_action(cx, agent, voice, lang, ask, &mut trace).await {
         return r;
     }
     let question = Question { text: ask.text.clone(), persona: voice.clone() };
@@ -360,7 +362,7 @@ async fn built_in(
         // e-bike answered with the plan prices).
         let mut probe = r.clone();
         probe.outcome = Outcome::Handoff(HandoffTrigger::CannotAnswer);
-        let passage = answer_from_sources(state, agent, voice, lang, &ask.text, probe).await;
+        let passage = answer_from_sources(cx, agent, voice, lang, &ask.text, probe).await;
         if passage.outcome == Outcome::Answered {
             let mut passage = passage;
             passage.trace.notes.push(format!(
@@ -378,7 +380,7 @@ async fn built_in(
     if r.outcome != Outcome::Handoff(HandoffTrigger::CannotAnswer) {
         return r;
     }
-    answer_from_sources(state, agent, voice, lang, &ask.text, r).await
+    answer_from_sources(cx, agent, voice, lang, &ask.text, r).await
 }
 
 /// A short answer matched at or above its threshold scores at least this
@@ -392,8 +394,8 @@ fn is_edge_short_answer(r: &Reply) -> bool {
 }
 
 /// Retrieves the passages for `query`, best first, with their pages.
-pub async fn retrieve(state: &AppState, query: &str, lang: &str, k: usize) -> anyhow::Result<Vec<Retrieved>> {
-    Ok(retrieve_ranked(state, query, lang, k).await?.0)
+pub async fn retrieve(cx: &Context, query: &str, lang: &str, k: usize) -> anyhow::Result<Vec<Retrieved>> {
+    Ok(retrieve_ranked(cx, query, lang, k).await?.0)
 }
 
 /// How many candidates get their text read and are ranked again with it.
@@ -405,21 +407,21 @@ pub const SECOND_STAGE: usize = 20;
 /// [`SECOND_STAGE`] are read from the store and ranked again by the same
 /// learned model with their words' support of the question added.
 pub async fn retrieve_ranked(
-    state: &AppState,
+    cx: &Context,
     query: &str,
     lang: &str,
     k: usize,
 ) -> anyhow::Result<(Vec<Retrieved>, Vec<Signals>, Vec<String>)> {
-    let found = state.knowledge.signals(query, lang, k.max(SECOND_STAGE), crate::knowledge::Retriever::Fused).await?;
+    let found = cx.knowledge.signals(query, lang, k.max(SECOND_STAGE), crate::knowledge::Retriever::Fused).await?;
     let mut ranked = found.ranked;
     ranked.truncate(k.max(SECOND_STAGE));
     if ranked.is_empty() {
         return Ok((vec![], vec![], found.notes));
     }
-    let chunks = read_with_support(state, query, lang, &mut ranked).await?;
-    frontdesk_knowledge::rank::fuse(&mut ranked, &state.knowledge.fusion(found.vectors));
-    if let Some(at) = state.knowledge.twin_threshold(found.vectors) {
-        frontdesk_knowledge::rank::mark_twins(&mut ranked, at, |a, b| state.knowledge.pair_similarity(a, b));
+    let chunks = read_with_support(cx, query, lang, &mut ranked).await?;
+    frontdesk_knowledge::rank::fuse(&mut ranked, &cx.knowledge.fusion(found.vectors));
+    if let Some(at) = cx.knowledge.twin_threshold(found.vectors) {
+        frontdesk_knowledge::rank::mark_twins(&mut ranked, at, |a, b| cx.knowledge.pair_similarity(a, b));
     }
     ranked.truncate(k);
     let retrieved = ranked
@@ -435,14 +437,14 @@ pub async fn retrieve_ranked(
 /// Reads the candidates' chunks (dropping any removed meanwhile) and sets
 /// each candidate's support of the question: the second stage's input.
 pub async fn read_with_support(
-    state: &AppState,
+    cx: &Context,
     query: &str,
     lang: &str,
     ranked: &mut Vec<Signals>,
 ) -> anyhow::Result<HashMap<i64, StoredChunk>> {
     let ids: Vec<i64> = ranked.iter().map(|h| h.chunk_id).collect();
     let chunks: HashMap<i64, StoredChunk> =
-        state.store.chunks_by_ids(&ids).await?.into_iter().map(|c| (c.id, c)).collect();
+        cx.store.chunks_by_ids(&ids).await?.into_iter().map(|c| (c.id, c)).collect();
     ranked.retain(|s| chunks.contains_key(&s.chunk_id));
     for s in ranked.iter_mut() {
         let c = &chunks[&s.chunk_id];
@@ -492,8 +494,8 @@ pub fn support_of(question: &str, query_lang: &str, p: &Passage) -> frontdesk_kn
 /// The citation for a retrieved passage: a crawled page is cited as itself
 /// (its title and URL), anything else as its source; private sources and
 /// sources with citations off never show a URL (B7).
-pub async fn cite(state: &AppState, r: &Retrieved) -> Option<Citation> {
-    let source = state.store.get_source(r.passage.source_id).await.ok()?;
+pub async fn cite(cx: &Context, r: &Retrieved) -> Option<Citation> {
+    let source = cx.store.get_source(r.passage.source_id).await.ok()?;
     let (title, url) = match &r.page_url {
         Some(u) => (r.passage.title.clone(), Some(u.clone())),
         None => (source.title.clone(), source.url.clone()),
@@ -533,7 +535,7 @@ pub fn weigh(calibration: &Calibration, ranked: &[Signals]) -> (Evidence, f32) {
 /// answers the question; keeps `fallback` (the "cannot answer" handoff)
 /// otherwise, with the candidates and the evidence in its trace.
 async fn answer_from_sources(
-    state: &AppState,
+    cx: &Context,
     _agent: &AgentSnapshot,
     voice: &Persona,
     lang: Lang,
@@ -541,7 +543,7 @@ async fn answer_from_sources(
     mut fallback: Reply,
 ) -> Reply {
     let query_lang = frontdesk_knowledge::lang::detect_query(text, voice.default_lang.code());
-    let (retrieved, ranked, notes) = match retrieve_ranked(state, text, query_lang, 8).await {
+    let (retrieved, ranked, notes) = match retrieve_ranked(cx, text, query_lang, 8).await {
         Ok(r) => r,
         Err(e) => {
             tracing::warn!(error = %e, "search failed; answering without sources");
@@ -556,7 +558,7 @@ async fn answer_from_sources(
         fallback.trace.decision = "no short answer matched and no passage shares a term with the question".into();
         return fallback;
     }
-    let calibration = state.knowledge.calibration(ranked.iter().any(|s| s.cosine.is_some()));
+    let calibration = cx.knowledge.calibration(ranked.iter().any(|s| s.cosine.is_some()));
     let (evidence, probability) = weigh(&calibration, &ranked);
     let answered = probability >= calibration.threshold;
     fallback.trace.evidence = Some(TraceEvidence {
@@ -581,7 +583,7 @@ async fn answer_from_sources(
         fallback.trace.decision = "the best passage has nothing to quote once instructions are removed".into();
         return fallback;
     }
-    let Some(citation) = cite(state, first).await else {
+    let Some(citation) = cite(cx, first).await else {
         return fallback;
     };
     let mut trace = fallback.trace;
@@ -608,4 +610,20 @@ async fn answer_from_sources(
         outcome: Outcome::Answered,
         trace,
     }
+}
+
+/// A reply as the preview and the tests show it: what the visitor would
+/// see, plus what a visitor never sees (hidden citations, the trace).
+pub fn reply_json(agent: &AgentSnapshot, r: &Reply) -> Value {
+    let shown: Vec<_> = r.citations.iter().filter(|c| agent.shows_citation(c)).collect();
+    json!({
+        "text": r.text,
+        "outcome": r.outcome.label(),
+        "handoff_trigger": match r.outcome { Outcome::Handoff(t) => Some(t.as_str()), _ => None },
+        "confidence": r.confidence,
+        "citations": shown,
+        "citations_used": r.citations,
+        "actions": r.actions,
+        "trace": r.trace,
+    })
 }

@@ -8,12 +8,10 @@ use std::sync::Arc;
 
 use frontdesk_core::gaps::{self, GroupingConfig, QuestionFeatures, TopicSummary};
 use frontdesk_core::short_answers::ShortAnswer;
-use frontdesk_engine::job::Job;
-use frontdesk_store::{now_ms, GapPlacement};
+use frontdesk_store::GapPlacement;
 use serde_json::{json, Value};
 
-use crate::error::ApiResult;
-use crate::state::AppState;
+use crate::Context;
 
 /// The job that groups new unanswered questions (one at a time: dedupe key).
 /// Questions grouped per round.
@@ -21,25 +19,16 @@ const BATCH: i64 = 200;
 /// Members compared when choosing a topic's label.
 const LABEL_MEMBERS: i64 = 200;
 
-/// Asks the worker to group new questions now.
-pub async fn enqueue(state: &AppState) {
-    let job = Job::GroupGaps.periodic(now_ms());
-    match state.store.enqueue_job(job).await {
-        Ok(_) => state.wake_worker.notify_one(),
-        Err(e) => tracing::warn!(error = %e, "could not enqueue the grouping of knowledge gaps"),
-    }
-}
-
 fn summary_of(json: &str) -> TopicSummary {
     serde_json::from_str(json).unwrap_or_default()
 }
 
 /// Groups every question not grouped yet; returns how many were placed.
-pub async fn group_pending(state: &AppState) -> anyhow::Result<usize> {
+pub async fn group_pending(cx: &Context) -> anyhow::Result<usize> {
     let cfg = GroupingConfig::default();
     let mut placed = 0;
     loop {
-        let questions = state.store.ungrouped_questions(BATCH).await?;
+        let questions = cx.store.ungrouped_questions(BATCH).await?;
         if questions.is_empty() {
             return Ok(placed);
         }
@@ -47,7 +36,7 @@ pub async fn group_pending(state: &AppState) -> anyhow::Result<usize> {
         // with MiniLM; another model's cosines are on another scale (e5 puts
         // unrelated questions near 0.8 and would merge every topic): key
         // terms only until it is calibrated for that model.
-        let calibrated = state.knowledge.embedder().filter(|e| e.name() == frontdesk_embed::MINILM_NAME);
+        let calibrated = cx.knowledge.embedder().filter(|e| e.name() == frontdesk_embed::MINILM_NAME);
         let vectors: Vec<Option<Vec<f32>>> = match calibrated {
             Some(embedder) => {
                 let embedder = Arc::clone(embedder);
@@ -63,7 +52,7 @@ pub async fn group_pending(state: &AppState) -> anyhow::Result<usize> {
             None => vec![None; questions.len()],
         };
         let mut topics: Vec<(i64, TopicSummary)> =
-            state.store.open_gap_summaries().await?.into_iter().map(|(id, s)| (id, summary_of(&s))).collect();
+            cx.store.open_gap_summaries().await?.into_iter().map(|(id, s)| (id, summary_of(&s))).collect();
         for (q, vector) in questions.iter().zip(vectors) {
             let features = gaps::features(&q.question, vector);
             let features_json = serde_json::to_string(&features)?;
@@ -72,7 +61,7 @@ pub async fn group_pending(state: &AppState) -> anyhow::Result<usize> {
                 Some((topic_id, _)) => {
                     let Some(i) = topics.iter().position(|(id, _)| *id == topic_id) else { continue };
                     topics[i].1.add(&features);
-                    let label = label_for(state, topic_id, &topics[i].1, &q.question, &features).await?;
+                    let label = label_for(cx, topic_id, &topics[i].1, &q.question, &features).await?;
                     GapPlacement::Join { topic_id, summary: serde_json::to_string(&topics[i].1)?, label }
                 }
                 None => {
@@ -85,7 +74,7 @@ pub async fn group_pending(state: &AppState) -> anyhow::Result<usize> {
                 GapPlacement::New { summary, .. } => Some(summary.clone()),
                 GapPlacement::Join { .. } => None,
             };
-            match state.store.place_question(q.id, &features_json, placement).await {
+            match cx.store.place_question(q.id, &features_json, placement).await {
                 Ok(topic_id) => {
                     placed += 1;
                     if let Some(s) = new_summary {
@@ -96,7 +85,7 @@ pub async fn group_pending(state: &AppState) -> anyhow::Result<usize> {
                 // replica: the next round sees the current state.
                 Err(frontdesk_store::StoreError::Conflict(m)) => {
                     tracing::debug!(question = q.id, reason = %m, "question not placed");
-                    topics = state
+                    topics = cx
                         .store
                         .open_gap_summaries()
                         .await?
@@ -112,13 +101,13 @@ pub async fn group_pending(state: &AppState) -> anyhow::Result<usize> {
 
 /// The topic's most representative question once `question` joins it.
 async fn label_for(
-    state: &AppState,
+    cx: &Context,
     topic_id: i64,
     summary: &TopicSummary,
     question: &str,
     features: &QuestionFeatures,
 ) -> anyhow::Result<String> {
-    let members = state.store.gap_members(topic_id, LABEL_MEMBERS).await?;
+    let members = cx.store.gap_members(topic_id, LABEL_MEMBERS).await?;
     let mut texts = vec![question.to_owned()];
     let mut feats = vec![features.clone()];
     for (_, text, f) in members {
@@ -134,9 +123,9 @@ async fn label_for(
 /// How the agent would reply to `message` once the draft short answer
 /// exists (H3's preview): the saved configuration plus the draft; nothing
 /// is stored and no credits are used.
-pub async fn preview(state: &AppState, question: &str, answer: &str, message: &str) -> ApiResult<Value> {
-    let mut agent = (*state.agent().await?).clone();
-    let mut answers: Vec<ShortAnswer> = state
+pub async fn preview(cx: &Context, question: &str, answer: &str, message: &str) -> frontdesk_store::StoreResult<Value> {
+    let mut agent = (*cx.snapshot().await?).clone();
+    let mut answers: Vec<ShortAnswer> = cx
         .store
         .list_short_answers()
         .await?
@@ -145,12 +134,12 @@ pub async fn preview(state: &AppState, question: &str, answer: &str, message: &s
         .collect();
     // The draft has no id yet: 0 never names a stored short answer.
     answers.push(ShortAnswer { id: 0, question: question.to_owned(), answer: answer.to_owned() });
-    agent.responder = frontdesk_core::responder::ShortAnswerResponder::new(answers, state.settings.answer_threshold);
+    agent.responder = frontdesk_core::responder::ShortAnswerResponder::new(answers, cx.settings.answer_threshold);
     let ask =
         crate::respond::Ask { text: message.to_owned(), history: Vec::new(), contact_id: None, conversation_id: None };
-    let reply = crate::respond::respond(state, &agent, &ask).await;
+    let reply = crate::respond::respond(cx, &agent, &ask).await;
     let uses_draft = reply.citations.iter().any(|c| c.source_kind == "short_answer" && c.source_id == 0);
-    let mut v = crate::api::agent::reply_json(&agent, &reply);
+    let mut v = crate::respond::reply_json(&agent, &reply);
     v["message"] = json!(message);
     v["uses_draft"] = json!(uses_draft);
     Ok(v)

@@ -1,4 +1,4 @@
-//! The preview (D3) beside the agent's profile, and the agent tests page (K3).
+//! The preview (D3) beside the agent's profile, and the page of the agent's test cases (K3).
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -14,7 +14,7 @@ use super::{can, fmt_time, is_form_error, ok, page, see_other, status_of, Consol
 use crate::api::agent::{preview_agent, AgentTestInput};
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult};
-use crate::respond::{respond, Ask};
+use frontdesk_agent::respond::{respond, Ask};
 use crate::state::AppState;
 
 // ---------- preview ----------
@@ -45,7 +45,7 @@ pub(crate) async fn preview(
         let text = frontdesk_core::validate::MessageText::parse(&text)
             .map_err(|e| ApiError::invalid_field("message", e.message))?;
         let agent = preview_agent(&state, Some(f.profile.input()?)).await?;
-        let reply = respond(&state, &agent, &Ask::new(text.as_str())).await;
+        let reply = respond(&state.agent, &agent, &Ask::new(text.as_str())).await;
         Ok::<_, ApiError>((agent, reply))
     }
     .await;
@@ -138,7 +138,7 @@ struct RunView {
 }
 
 #[derive(Template)]
-#[template(path = "agent_tests.html")]
+#[template(path = "test_cases.html")]
 struct TestsPage {
     layout: Layout,
     rows: Vec<TestRow>,
@@ -182,7 +182,7 @@ async fn render_tests(
         })
         .collect();
     let regressions = match (runs.first(), runs.get(1)) {
-        (Some(now), Some(before)) => crate::agent_tests::compare(now.clone(), Some(before.clone()))
+        (Some(now), Some(before)) => frontdesk_agent::test_cases::compare(now.clone(), Some(before.clone()))
             .regressions
             .iter()
             .filter_map(|id| tests.iter().find(|t| t.id == *id).map(|t| t.name.clone()))
@@ -250,6 +250,6 @@ pub(crate) async fn delete_test(
 }
 
 pub(crate) async fn run_tests(State(state): State<AppState>, authed: Authed) -> ApiResult<Response> {
-    crate::agent_tests::run_suite(&state, &authed.actor()).await.map_err(ApiError::internal)?;
+    frontdesk_agent::test_cases::run_suite(&state.agent, &authed.actor()).await.map_err(ApiError::internal)?;
     Ok(see_other("/console/agent/tests?flash=ran"))
 }

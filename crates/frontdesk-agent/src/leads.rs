@@ -1,6 +1,6 @@
 //! Lead qualification (F3) around a reply. `respond` calls [`start`] after
 //! the visitor's details are stored and [`finish`] on the drafted reply;
-//! the engine routes a qualified lead with [`prepare_route`].
+//! the engine routes a qualified lead (`handoff::prepare_route`).
 //!
 //! - [`start`]: when qualification is on and the conversation has a
 //!   contact, a bare answer to the question the agent asked last ("11-50"
@@ -17,15 +17,14 @@ use frontdesk_core::lang::Lang;
 use frontdesk_core::leads::{self, LeadSettings};
 use frontdesk_core::model::{Author, HandoffTrigger};
 use frontdesk_core::responder::{Outcome, Reply, Trace};
-use frontdesk_core::routing::HandoffProcess;
 use frontdesk_store::{
-    contact_values, ContactActor, ContactTarget, ContactUpdate, LeadRecord, LeadStatus, StoreError, TurnReply,
+    contact_values, ContactActor, ContactTarget, ContactUpdate, LeadRecord, LeadStatus, StoreError,
 };
 use serde_json::Value;
 
-use crate::error::ApiResult;
 use crate::respond::Ask;
-use crate::state::{AgentSnapshot, AppState};
+use crate::snapshot::AgentSnapshot;
+use crate::Context;
 
 /// What the lead step knows during one turn.
 #[derive(Debug, Clone)]
@@ -44,12 +43,12 @@ pub struct LeadTurn {
 /// Loads the settings and the contact; stores a bare answer to the
 /// question asked last. `None` when qualification is off, there is no
 /// conversation or no contact, or the lead is already decided.
-pub async fn start(state: &AppState, agent: &AgentSnapshot, ask: &Ask, trace: &mut Trace) -> Option<LeadTurn> {
+pub async fn start(cx: &Context, agent: &AgentSnapshot, ask: &Ask, trace: &mut Trace) -> Option<LeadTurn> {
     let conversation_id = ask.conversation_id?;
     if !agent.leads_enabled {
         return None;
     }
-    let settings = match state.store.lead_settings().await {
+    let settings = match cx.store.lead_settings().await {
         Ok(s) if s.enabled && !s.criteria.is_empty() => s,
         Ok(_) => return None,
         Err(e) => {
@@ -57,12 +56,12 @@ pub async fn start(state: &AppState, agent: &AgentSnapshot, ask: &Ask, trace: &m
             return None;
         }
     };
-    if let Ok(Some(lead)) = state.store.get_lead(conversation_id).await {
+    if let Ok(Some(lead)) = cx.store.get_lead(conversation_id).await {
         if lead.status != LeadStatus::InProgress {
             return None;
         }
     }
-    let mut contact = state.store.contact_for_conversation(conversation_id).await.ok()??;
+    let mut contact = cx.store.contact_for_conversation(conversation_id).await.ok()??;
     let last_agent =
         ask.history.iter().rev().find(|(a, _)| *a == Author::Agent).map(|(_, t)| t.clone()).unwrap_or_default();
     let mut answered = None;
@@ -80,7 +79,7 @@ pub async fn start(state: &AppState, agent: &AgentSnapshot, ask: &Ask, trace: &m
                     actor: ContactActor::Agent,
                     conversation_id: Some(conversation_id),
                 };
-                match state.store.update_contact_properties(update).await {
+                match cx.store.update_contact_properties(update).await {
                     Ok((updated, _)) => {
                         trace.notes.push(format!(
                             "lead qualification: the message answers the question asked for {:?}: stored {value:?}",
@@ -126,7 +125,7 @@ pub fn noted(lang: Lang, trace: &mut Trace) -> Reply {
 }
 
 /// Asks the next question, or scores the answered lead (see the module).
-pub async fn finish(state: &AppState, turn: LeadTurn, lang: Lang, draft: &mut Reply) {
+pub async fn finish(cx: &Context, turn: LeadTurn, lang: Lang, draft: &mut Reply) {
     let acknowledged = turn.answered.is_some();
     let takes_question = match draft.outcome {
         Outcome::Answered => true,
@@ -196,7 +195,7 @@ pub async fn finish(state: &AppState, turn: LeadTurn, lang: Lang, draft: &mut Re
         status,
         summary,
     };
-    if let Err(e) = state.store.record_lead(record).await {
+    if let Err(e) = cx.store.record_lead(record).await {
         tracing::warn!(error = %e, conversation_id = turn.conversation_id, "could not record the lead");
         draft.trace.notes.push(format!("lead qualification: could not record the lead: {e}"));
     }
@@ -210,30 +209,6 @@ fn without_closing_question(text: &str) -> &str {
         Some((body, last)) if last.trim_end().ends_with('?') && last.chars().count() <= 80 => body.trim_end(),
         _ => text,
     }
-}
-
-/// The route of a turn: the handoff settings' route, except that a
-/// qualified lead goes to the members of the sales team, asynchronously
-/// (they follow up; nobody need be online), keeping the agent's message.
-pub async fn prepare_route(state: &AppState, turn: &mut TurnReply, lang: Lang, question: &str) -> ApiResult<()> {
-    if turn.handoff != Some(HandoffTrigger::QualifiedLead) {
-        return crate::handoff::prepare(state, turn, lang, question).await;
-    }
-    let text = turn.message.text.clone();
-    crate::handoff::prepare(state, turn, lang, question).await?;
-    turn.message.text = text;
-    let settings = state.store.lead_settings().await?;
-    let members: Vec<i64> = match settings.sales_team_id {
-        Some(team) => {
-            state.store.list_teams().await?.into_iter().find(|t| t.id == team).map_or(vec![], |t| t.member_ids)
-        }
-        None => vec![],
-    };
-    if let Some(route) = turn.route.as_mut() {
-        route.process = HandoffProcess::Async;
-        route.members = members;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
