@@ -1,6 +1,6 @@
 //! The engine's one error type. It says what went wrong in the help desk's
 //! terms; the server maps each variant to an HTTP status and error code at the
-//! edge (`frontdesk_server::error`), so nothing below HTTP returns an HTTP error.
+//! edge (the server's error module), so nothing below HTTP returns an HTTP error.
 
 use frontdesk_core::validate::ValidationError;
 use frontdesk_store::StoreError;
@@ -16,9 +16,12 @@ pub enum Error {
     /// The request cannot be carried out as asked (malformed, not applicable).
     #[error("{0}")]
     BadRequest(String),
-    /// It clashes with the current state (a duplicate, a concurrent change).
+    /// It clashes with the current state (a concurrent change).
     #[error("{0}")]
     Conflict(String),
+    /// A message from a channel that was already processed (same external id).
+    #[error("this message was already processed")]
+    Duplicate,
     /// The caller may not do this.
     #[error("{0}")]
     Forbidden(String),
@@ -63,6 +66,13 @@ impl Error {
     pub fn unavailable(message: impl Into<String>) -> Self {
         Error::Unavailable(message.into())
     }
+    /// The field a validation error names, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::Invalid { field, .. } => field.as_deref(),
+            _ => None,
+        }
+    }
     pub fn internal(e: impl std::fmt::Display) -> Self {
         Error::Internal(anyhow::anyhow!("{e}"))
     }
@@ -80,7 +90,7 @@ impl From<StoreError> for Error {
             StoreError::NotFound(what) => Error::NotFound(what.to_string()),
             StoreError::Conflict(m) => Error::Conflict(m),
             StoreError::Invalid(m) => Error::BadRequest(m),
-            StoreError::Duplicate => Error::Conflict("this message was already processed".into()),
+            StoreError::Duplicate => Error::Duplicate,
             e => Error::Internal(e.into()),
         }
     }

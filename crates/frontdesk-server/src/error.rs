@@ -127,6 +127,7 @@ impl From<frontdesk_engine::error::Error> for ApiError {
             E::Invalid { field, message } => ApiError { code: Code::ValidationFailed, message, field },
             E::BadRequest(m) => ApiError::new(Code::InvalidRequest, m),
             E::Conflict(m) => ApiError::new(Code::Conflict, m),
+            E::Duplicate => ApiError::new(Code::Conflict, "this message was already processed"),
             E::Forbidden(m) => ApiError::new(Code::Forbidden, m),
             E::TooLarge(m) => ApiError::new(Code::PayloadTooLarge, m),
             E::UnsupportedMedia(m) => ApiError::new(Code::UnsupportedMediaType, m),

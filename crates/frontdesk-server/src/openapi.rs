@@ -64,7 +64,7 @@ pub fn document(routes: &[RouteDef]) -> utoipa::openapi::OpenApi {
     use utoipa::openapi::path::{HttpMethod, OperationBuilder};
     use utoipa::openapi::{PathItem, ResponseBuilder};
     let mut doc = ApiDoc::openapi();
-    crate::channels::custom::document(&mut doc);
+    crate::webhooks::custom::document(&mut doc);
     for r in routes.iter().filter(|r| r.path.starts_with("/api/") && !r.path.starts_with("/api/v1/chat/")) {
         let method = match r.method.as_str() {
             "GET" => HttpMethod::Get,

@@ -118,9 +118,9 @@ pub fn all(state: AppState) -> Routes {
     let r = crate::api::workflows::routes(r);
     let r = crate::api::tickets::routes(r);
     let r = crate::api::channels::routes(r);
-    let r = crate::channels::email::routes(r);
-    let r = crate::channels::meta::routes(r);
-    let r = crate::channels::custom::routes(r);
+    let r = crate::webhooks::email::routes(r);
+    let r = crate::webhooks::meta::routes(r);
+    let r = crate::webhooks::custom::routes(r);
     let r = crate::api::bots::routes(r);
     let r = crate::api::reports::routes(r);
     crate::console::routes(r)

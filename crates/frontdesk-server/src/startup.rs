@@ -110,7 +110,7 @@ impl Application {
         // The embedder: e5 / MiniLM from models_dir, an OpenAI-compatible endpoint, or
         // none. A missing or broken model, or an endpoint that is down, never stops the
         // start: retrieval runs on BM25 and /readyz says why.
-        let loaded = crate::ingest::load_embedder(&settings).await?;
+        let loaded = frontdesk_engine::ingest::load_embedder(&settings).await?;
         match &loaded.embedder {
             Some(e) if loaded.status.ok => {
                 tracing::info!(model = e.name(), dimensions = e.dimensions(), "dense retrieval on")
@@ -122,15 +122,15 @@ impl Application {
         // Vectors made by another embedder are cleared here and re-embedded by the
         // embed_chunks job queued below.
         if let Some(e) = &loaded.embedder {
-            crate::ingest::match_stored_vectors(store.as_ref(), e.as_ref()).await?;
+            frontdesk_engine::ingest::match_stored_vectors(store.as_ref(), e.as_ref()).await?;
         }
         knowledge.reset().await?;
         let indexed = knowledge.sync_index(store.as_ref(), true).await?;
         tracing::info!(sources = indexed, chunks = knowledge.num_chunks(), "search index rebuilt from the store");
         let state = AppState::new(store, settings, knowledge);
-        crate::ingest::enqueue_embed(&state).await?;
+        frontdesk_engine::ingest::enqueue_embed(&state).await?;
         // Media files that waited for a transcription engine get one once it is configured.
-        if let Err(e) = crate::transcribe::enqueue_waiting(&state).await {
+        if let Err(e) = frontdesk_engine::transcribe::enqueue_waiting(&state).await {
             tracing::warn!(error = %e, "could not queue the media files waiting for transcription");
         }
         let router = build_router(state.clone());
@@ -149,8 +149,8 @@ impl Application {
         let worker = if self.state.settings.run_worker {
             let name = format!("{}-{}", hostname(), std::process::id());
             Some((
-                tokio::spawn(crate::jobs::worker_loop(self.state.clone(), name)),
-                tokio::spawn(crate::channels::email::poll_loop(self.state.clone())),
+                tokio::spawn(frontdesk_engine::worker::worker_loop(self.state.clone(), name)),
+                tokio::spawn(frontdesk_engine::channels::email::poll_loop(self.state.clone())),
             ))
         } else {
             None

@@ -445,7 +445,7 @@ async fn bench_crawl(pages: usize, database_url: Option<String>) -> anyhow::Resu
     state.store.set_crawl_settings(source.id, true, n as i64).await?;
     let started = Instant::now();
     loop {
-        frontdesk_server::crawler::crawl(&state, source.id).await?;
+        frontdesk_engine::crawler::crawl(&state, source.id).await?;
         let s = state.store.get_source(source.id).await?;
         if s.status != frontdesk_store::source_status::SYNCING {
             break;

@@ -250,7 +250,7 @@ pub async fn ingest(
     let embedder = match models_dir {
         Some(dir) => {
             let s = Settings { models_dir: dir.to_path_buf(), ..settings.clone() };
-            frontdesk_server::ingest::load_embedder(&s).await?.embedder
+            frontdesk_engine::ingest::load_embedder(&s).await?.embedder
         }
         None => None,
     };
@@ -283,7 +283,7 @@ pub async fn ingest(
                 },
             )
             .await?;
-        frontdesk_server::ingest::sync_source(&state, source.id).await?;
+        frontdesk_engine::ingest::sync_source(&state, source.id).await?;
         let s = state.store.get_source(source.id).await?;
         if s.status != frontdesk_store::source_status::READY {
             eprintln!("not indexed ({}): {rel}: {}", s.status, s.error.unwrap_or_default());
@@ -291,7 +291,7 @@ pub async fn ingest(
         paths.insert(source.id, rel);
     }
     // Embed everything now (the server does it in a background job).
-    frontdesk_server::ingest::embed_pending(&state, std::time::Duration::from_secs(24 * 3600)).await?;
+    frontdesk_engine::ingest::embed_pending(&state, std::time::Duration::from_secs(24 * 3600)).await?;
     Ok((state, paths, tmp))
 }
 

@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 
 use crate::auth::{self, Authed};
 use frontdesk_engine::tokens;
-use crate::engine;
+use frontdesk_engine::conversation as engine;
 use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult, Code};
 use crate::routes::{Access, Routes};
 use crate::state::AppState;

@@ -1,6 +1,6 @@
 //! Rule-based chatbots (C5) under `/api/v1/bots`: a flow of steps
 //! (`frontdesk_core::bot`) deployed on a channel before the agent; see
-//! `crate::bots` for how a conversation runs through it.
+//! `frontdesk_engine::bots` for how a conversation runs through it.
 
 use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode};

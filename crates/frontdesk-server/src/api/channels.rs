@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use crate::auth::Authed;
 use frontdesk_engine::tokens::{random_token, token_hash};
-use crate::channels::config;
+use frontdesk_engine::channels::config;
 use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::routes::{Access, Routes};
 use crate::state::AppState;
@@ -122,7 +122,7 @@ pub async fn create_channel(state: &AppState, authed: &Authed, input: ChannelInp
             },
         )
         .await?;
-    crate::channels::email::channels_changed(state);
+    frontdesk_engine::channels::email::channels_changed(state);
     Ok((row, shown))
 }
 
@@ -172,7 +172,7 @@ pub async fn update_channel(
             },
         )
         .await?;
-    crate::channels::email::channels_changed(state);
+    frontdesk_engine::channels::email::channels_changed(state);
     Ok(row)
 }
 
@@ -187,7 +187,7 @@ async fn update(
 
 async fn delete(State(state): State<AppState>, authed: Authed, Path(id): Path<String>) -> ApiResult<StatusCode> {
     state.store.delete_channel(&authed.actor(), id_of(&id)?).await?;
-    crate::channels::email::channels_changed(&state);
+    frontdesk_engine::channels::email::channels_changed(&state);
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::bearer;
 use frontdesk_engine::tokens::token_hash;
-use crate::engine;
+use frontdesk_engine::conversation as engine;
 use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult, Code};
 use crate::routes::{Access, Routes};
 use crate::state::AppState;
@@ -235,7 +235,7 @@ pub async fn stream(
         seq: i64,
         rx: tokio::sync::watch::Receiver<i64>,
         config_rx: tokio::sync::watch::Receiver<u64>,
-        drafts: tokio::sync::broadcast::Receiver<crate::hub::Draft>,
+        drafts: tokio::sync::broadcast::Receiver<frontdesk_engine::hub::Draft>,
         pending: std::collections::VecDeque<SseEvent>,
     }
     let cursor = Cursor {
@@ -276,7 +276,7 @@ pub async fn stream(
                     }
                 }
                 d = c.drafts.recv() => {
-                    use crate::hub::Draft;
+                    use frontdesk_engine::hub::Draft;
                     use tokio::sync::broadcast::error::RecvError;
                     match d {
                         Ok(Draft::Text { step, text }) => {

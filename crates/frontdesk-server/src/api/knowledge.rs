@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult, Code};
-use crate::ingest::enqueue_sync;
+use frontdesk_engine::ingest::enqueue_sync;
 use crate::routes::{Access, Routes};
 use crate::state::AppState;
 
@@ -386,18 +386,8 @@ async fn patch_source(
 /// "Re-sync now" (B5): files and articles are extracted again, URL sources re-crawled
 /// (with conditional requests; unchanged pages cost no re-indexing).
 async fn resync_source(State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Response> {
-    let job = resync(&state, id).await?;
+    let job = frontdesk_engine::ingest::resync(&state, id).await?;
     Ok((StatusCode::ACCEPTED, ApiJson(json!({"sync_job_id": job}))).into_response())
-}
-
-pub async fn resync(state: &AppState, id: i64) -> ApiResult<Option<i64>> {
-    let source = state.store.get_source(id).await?;
-    if source.kind == source_kind::URL {
-        state.store.requeue_all_pages(id).await?;
-        crate::crawler::enqueue_crawl(state, id).await.map_err(ApiError::internal)
-    } else {
-        enqueue_sync(state, id).await.map_err(ApiError::internal)
-    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -420,7 +410,7 @@ pub async fn import_url_source(state: &AppState, authed: &Authed, b: UrlInput) -
     frontdesk_net::check_url(&url, state.settings.allow_private_networks)
         .await
         .map_err(|e| ApiError::invalid_field("url", e))?;
-    let max = crate::crawler::MAX_PAGES;
+    let max = frontdesk_engine::crawler::MAX_PAGES;
     let max_pages = match (b.import_related, b.max_pages) {
         (false, _) => 1,
         (true, None) => max,
@@ -443,7 +433,7 @@ pub async fn import_url_source(state: &AppState, authed: &Authed, b: UrlInput) -
         )
         .await?;
     state.store.set_crawl_settings(source.id, b.import_related, max_pages).await?;
-    let job = crate::crawler::enqueue_crawl(state, source.id).await.map_err(ApiError::internal)?;
+    let job = frontdesk_engine::crawler::enqueue_crawl(state, source.id).await.map_err(ApiError::internal)?;
     Ok((source, job))
 }
 

@@ -14,7 +14,7 @@ use super::admin::ShortAnswerInput;
 use super::rfc3339;
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult};
-use crate::reports::ReportParams;
+use frontdesk_engine::reports::ReportParams;
 use crate::routes::{Access, Routes};
 use crate::state::AppState;
 
@@ -102,7 +102,7 @@ async fn get_report(
 ) -> ApiResult<Response> {
     let kind = report_kind(&name)?;
     let csv = params.csv()?;
-    let built = crate::reports::build(&state, kind, &params).await?;
+    let built = frontdesk_engine::reports::build(&state, kind, &params).await?;
     Ok(if csv {
         let r = &built.report;
         csv_response(&format!("frontdesk-{}-{}-{}.csv", kind.name(), r.from, r.to), built.csv())

@@ -134,7 +134,7 @@ pub async fn test_workflow(state: &AppState, w: &Workflow, facts: &TicketFacts) 
     let actions = workflow::evaluate(w, facts);
     let (members, would_assign) = match workflow::assignment(&actions) {
         Some(a @ Action::Assign { .. }) => {
-            let members = crate::handoff::members_of(state, a).await?;
+            let members = frontdesk_engine::handoff::members_of(state, a).await?;
             let picked = frontdesk_core::routing::pick(&state.store.routing_candidates(&members).await?);
             (members, picked.map_or(json!("nobody"), |id| json!({"user_id": id})))
         }

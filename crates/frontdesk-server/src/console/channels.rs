@@ -21,7 +21,7 @@ use serde_json::Value;
 use super::{can, fmt_time, is_form_error, page, see_other, status_of, ConsoleForm, Layout, Opt, Section};
 use crate::api::channels::{create_channel, put_messaging, update_channel, ChannelChange, ChannelInput, SettingsInput};
 use crate::auth::Authed;
-use crate::channels::config::secret_names;
+use frontdesk_engine::channels::config::secret_names;
 use crate::error::{ApiError, ApiQuery, ApiResult, Code};
 use crate::state::AppState;
 
@@ -322,7 +322,7 @@ pub(crate) async fn toggle(
 
 pub(crate) async fn delete(State(state): State<AppState>, authed: Authed, Path(id): Path<i64>) -> ApiResult<Response> {
     state.store.delete_channel(&authed.actor(), id).await?;
-    crate::channels::email::channels_changed(&state);
+    frontdesk_engine::channels::email::channels_changed(&state);
     Ok(see_other("/console/channels?flash=deleted"))
 }
 
@@ -463,7 +463,7 @@ fn endpoints(c: &ChannelRow) -> Vec<Endpoint> {
             Endpoint {
                 what: "Inbound messages",
                 method: "POST",
-                path: crate::channels::custom::INBOUND_PATH.into(),
+                path: crate::webhooks::custom::INBOUND_PATH.into(),
                 detail: "with 'Authorization: Bearer <key>' and a JSON body: \
                          {\"external_id\": \"…\", \"contact\": {\"external_id\": \"…\", \"name\": \"…\"}, \"text\": \"…\"}"
                     .into(),
@@ -602,7 +602,7 @@ fn secrets_change(kind: Channel, pairs: &[(String, String)]) -> ApiResult<BTreeM
         }
         out.insert(k.clone(), v.clone());
     }
-    crate::channels::config::validate_secrets(kind, &out)?;
+    frontdesk_engine::channels::config::validate_secrets(kind, &out)?;
     if out.is_empty() {
         return Err(ApiError::invalid_field("secrets", "enter a new value, or tick “Clear” to remove a secret"));
     }
@@ -660,7 +660,7 @@ pub(crate) async fn poll(State(state): State<AppState>, authed: Authed, Path(id)
     if let Some(e) = refused {
         return render_channel(&authed, c, Shows::error(e));
     }
-    match crate::channels::email::poll_channel(&state, &c).await {
+    match frontdesk_engine::channels::email::poll_channel(&state, &c).await {
         Ok(n) => Ok(see_other(&format!("/console/channels/{id}?flash=mail_checked&read={n}"))),
         Err(e) => {
             let e = ApiError::new(Code::Unavailable, format!("Could not read the mailbox: {e}"));
@@ -731,7 +731,7 @@ mod tests {
     fn every_kind_has_a_valid_example() {
         for &k in KINDS {
             let v: Value = serde_json::from_str(example_config(k)).unwrap();
-            crate::channels::config::validate(k, &v).unwrap_or_else(|e| panic!("{k}: {}", e.message));
+            frontdesk_engine::channels::config::validate(k, &v).unwrap_or_else(|e| panic!("{k}: {e}"));
         }
     }
 }

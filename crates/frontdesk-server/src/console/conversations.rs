@@ -23,7 +23,7 @@ use super::{
 };
 use crate::api::admin::{parse_assignee, parse_view, AssignInput};
 use crate::auth::Authed;
-use crate::engine;
+use frontdesk_engine::conversation as engine;
 use crate::error::{ApiError, ApiQuery, ApiResult};
 use crate::state::AppState;
 
@@ -744,7 +744,7 @@ pub(crate) async fn assign(
     ConsoleForm(f): ConsoleForm<AssignForm>,
 ) -> ApiResult<Response> {
     let result = match parse_assignee(&assign_input(&f.assignee), authed.user.id) {
-        Ok(to) => engine::reassign(&state, id, to, authed.user.id).await.map(|_| ()),
+        Ok(to) => engine::reassign(&state, id, to, authed.user.id).await.map(|_| ()).map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match result {
@@ -761,7 +761,7 @@ async fn change_status(state: &AppState, authed: &Authed, id: i64, status: Conve
         ConversationStatus::Closed => "closed",
         ConversationStatus::Open => "reopened",
     };
-    match engine::set_status_by_human(state, id, status, authed.user.id).await {
+    match engine::set_status_by_human(state, id, status, authed.user.id).await.map_err(ApiError::from) {
         Ok(_) => Ok(see_other(&format!("/console/conversations/{id}?flash={flash}"))),
         Err(e) if is_form_error(&e) => {
             detail_page(state, authed, id, status_of(&e), None, Some(e.message), String::new()).await

@@ -24,7 +24,8 @@ use super::{
     can, checked, fmt_time, ids_of, is_form_error, is_htmx, ok, options, page, preview, see_other, status_of,
     ConsoleForm, Layout, Opt, Section,
 };
-use crate::api::knowledge::{add_file_source, resync, sync_article_source, upload_file, ArticleInput};
+use crate::api::knowledge::{add_file_source, sync_article_source, upload_file, ArticleInput};
+use frontdesk_engine::ingest::resync;
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult, Code};
 use crate::state::AppState;

@@ -2,7 +2,7 @@
 //! tables with their CSV downloads (K4), the reporting time zone, and the
 //! knowledge gaps (H1–H4): open topics, a topic's questions, "create and
 //! resolve" with a preview, and dismissal. Figures come from
-//! `crate::reports`, the gaps from the store, through the same checks as
+//! `frontdesk_engine::reports`, the gaps from the store, through the same checks as
 //! the JSON API (`api/reports.rs`).
 
 use askama::Template;
@@ -21,7 +21,7 @@ use super::{
 use crate::api::admin::ShortAnswerInput;
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult};
-use crate::reports::{Built, ReportParams};
+use frontdesk_engine::reports::{Built, ReportParams};
 use crate::state::AppState;
 
 // ---------- formatting ----------
@@ -512,7 +512,7 @@ async fn render_reports(
         zones: frontdesk_core::hours::COMMON_ZONES,
     };
     // The filters are checked once, by the first report; every report takes the same.
-    let first = match crate::reports::build(state, ReportKind::Handled, &params).await {
+    let first = match frontdesk_engine::reports::build(state, ReportKind::Handled, &params).await.map_err(ApiError::from) {
         Ok(b) => b,
         Err(e) if is_form_error(&e) => {
             filters.errors = FieldErrors::of(&e);
@@ -552,7 +552,7 @@ async fn render_reports(
     let mut pending = 0;
     for kind in ReportKind::ALL {
         let built =
-            if kind == ReportKind::Handled { None } else { Some(crate::reports::build(state, kind, &params).await?) };
+            if kind == ReportKind::Handled { None } else { Some(frontdesk_engine::reports::build(state, kind, &params).await?) };
         let built = built.as_ref().unwrap_or(&first);
         if matches!(kind, ReportKind::Impact | ReportKind::Resolution) {
             pending = pending.max(built.report.pending_evaluation);
@@ -573,7 +573,7 @@ async fn render_reports(
             view.reports.push(report_view(kind, built, &qs));
         }
     }
-    view.lag = crate::reports::lag_note(pending);
+    view.lag = frontdesk_engine::reports::lag_note(pending);
     view.loaded = true;
     view.filters = filters;
     page(status, &view)

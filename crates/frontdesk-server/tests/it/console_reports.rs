@@ -103,7 +103,7 @@ async fn reports_page_shows_figures_charts_and_csv_links(app: TestApp) {
     let person = create_user(app.store(), "ana@test.example", Role::Agent, true).await.id;
     app.store().import_history(&history(person)).await.unwrap();
     // Decide the verdicts that are due (the worker may have done so already: same verdicts).
-    frontdesk_server::reports::evaluate_due(&app.state, T + 100 * H).await.unwrap();
+    frontdesk_engine::reports::evaluate_due(&app.state, T + 100 * H).await.unwrap();
     let admin = Console::sign_in(&app, "admin@test.example").await;
 
     // G1 for the week of 2 March, as figure cards.

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use frontdesk_channels::custom as wire;
 use frontdesk_core::model::JobStatus;
-use frontdesk_server::channels::custom as custom_channel;
+use frontdesk_server::webhooks::custom as custom_channel;
 use reqwest::Method;
 use serde_json::{json, Value};
 use utoipa::OpenApi as _;
@@ -504,7 +504,7 @@ async fn a_receiver_that_never_answers_is_marked_failed(app: TestApp) {
 
     // An early attempt that fails transiently asks for a retry; the delivery stays queued.
     receiver.fail_next(1);
-    let r = frontdesk_server::jobs::run_job(&app.state, &deliver_job(delivery, 1)).await;
+    let r = frontdesk_engine::worker::run_job(&app.state, &deliver_job(delivery, 1)).await;
     assert!(r.is_err_and(|e| e.to_string().contains("will retry")));
     let d = app.store().get_delivery(delivery).await.unwrap();
     assert_eq!((d.status.as_str(), d.attempts), ("queued", 1));
@@ -512,7 +512,7 @@ async fn a_receiver_that_never_answers_is_marked_failed(app: TestApp) {
     // The last attempt hangs: after the timeout the delivery is failed, with the reason.
     receiver.hang_next(1);
     let started = Instant::now();
-    let r = frontdesk_server::jobs::run_job(
+    let r = frontdesk_engine::worker::run_job(
         &app.state,
         &deliver_job(delivery, frontdesk_store::DELIVERY_MAX_ATTEMPTS),
     )
@@ -531,7 +531,7 @@ async fn a_receiver_that_never_answers_is_marked_failed(app: TestApp) {
     assert_eq!(calls[0].idempotency_key, calls[1].idempotency_key);
 
     // A failed delivery is never sent again.
-    frontdesk_server::jobs::run_job(&app.state, &deliver_job(delivery, 1)).await.unwrap();
+    frontdesk_engine::worker::run_job(&app.state, &deliver_job(delivery, 1)).await.unwrap();
     assert_eq!(receiver.calls().len(), 2);
 }
 crate::both_backends!(

@@ -107,7 +107,7 @@ async fn inactive_conversations_are_closed_by_the_sweep(app: TestApp) {
     let (active, _) = app.visitor(json!({})).await;
     app.say(idle, &idle_token, "hello").await;
     age_conversation(&app.db, idle).await;
-    frontdesk_server::jobs::schedule_periodic(&app.state).await.unwrap();
+    frontdesk_engine::worker::schedule_periodic(&app.state).await.unwrap();
     let closed = wait_for(&app, "/api/v1/conversations?view=closed", |v| !v.as_array().unwrap().is_empty()).await;
     let closed_ids: Vec<i64> = closed.as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect();
     assert_eq!(closed_ids, vec![idle]);

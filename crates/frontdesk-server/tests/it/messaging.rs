@@ -164,11 +164,11 @@ async fn inactive_conversations_close_per_channel(app: TestApp) {
         created_at: 0,
         updated_at: 0,
     };
-    frontdesk_server::jobs::run_job(&app.state, &job).await.unwrap();
+    frontdesk_engine::worker::run_job(&app.state, &job).await.unwrap();
     assert_eq!(detail(&app, live).await["conversation"]["status"], "closed");
     assert_eq!(detail(&app, from_custom).await["conversation"]["status"], "open");
     set(&app, "custom", json!({"close_after_minutes": 20})).await;
-    frontdesk_server::jobs::run_job(&app.state, &job).await.unwrap();
+    frontdesk_engine::worker::run_job(&app.state, &job).await.unwrap();
     assert_eq!(detail(&app, from_custom).await["conversation"]["status"], "closed");
 }
 both_backends!(inactive_conversations_close_per_channel);

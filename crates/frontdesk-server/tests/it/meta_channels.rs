@@ -505,7 +505,7 @@ async fn graph_failures_are_retried_then_visible(app: TestApp) {
         created_at: 0,
         updated_at: 0,
     };
-    frontdesk_server::jobs::run_job(&app.state, &last).await.unwrap();
+    frontdesk_engine::worker::run_job(&app.state, &last).await.unwrap();
     let d = deliveries(&app, id).await;
     assert_eq!(d[1]["status"], "failed", "{d:?}");
     let error = d[1]["last_error"].as_str().unwrap();
@@ -513,7 +513,7 @@ async fn graph_failures_are_retried_then_visible(app: TestApp) {
     assert!(error.contains("500") && error.contains("An unexpected error has occurred"), "{error}");
     // Never sent again once failed.
     let n = g.calls().len();
-    frontdesk_server::jobs::run_job(&app.state, &last).await.unwrap();
+    frontdesk_engine::worker::run_job(&app.state, &last).await.unwrap();
     assert_eq!(g.calls().len(), n);
 
     // Without an access token: failed at once, saying what to fix, nothing called.

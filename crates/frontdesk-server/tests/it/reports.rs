@@ -278,7 +278,7 @@ async fn every_report_exact(app: TestApp) {
     // The job 72 hours after the first replies: what is due is decided; C2,
     // C5, C6 (replied a minute or two later) and C7 (restarted) still wait.
     let first_due = T + 20_000 + MIN + 72 * H;
-    let decided = frontdesk_server::reports::evaluate_due(&app.state, first_due).await.unwrap();
+    let decided = frontdesk_engine::reports::evaluate_due(&app.state, first_due).await.unwrap();
     assert_eq!(decided, 8, "C1 C3 C4 C8 C9 C10 C14 C17");
     let r = report(&app, "resolution", RANGE).await;
     assert_eq!(
@@ -288,9 +288,9 @@ async fn every_report_exact(app: TestApp) {
     );
 
     // Now every verdict but C16's.
-    let decided = frontdesk_server::reports::evaluate_due(&app.state, NOW).await.unwrap();
+    let decided = frontdesk_engine::reports::evaluate_due(&app.state, NOW).await.unwrap();
     assert_eq!(decided, 5, "C2 C5 C6 C7 C15");
-    assert_eq!(frontdesk_server::reports::evaluate_due(&app.state, NOW).await.unwrap(), 0, "decided once");
+    assert_eq!(frontdesk_engine::reports::evaluate_due(&app.state, NOW).await.unwrap(), 0, "decided once");
 
     // G6, G7
     let r = report(&app, "resolution", RANGE).await;
@@ -446,7 +446,7 @@ async fn verdict_is_frozen(app: TestApp) {
     app.say(b, &tb, "I want to talk to a human").await;
 
     let later = frontdesk_store::now_ms() + 72 * H + MIN;
-    assert_eq!(frontdesk_server::reports::evaluate_due(&app.state, later).await.unwrap(), 2);
+    assert_eq!(frontdesk_engine::reports::evaluate_due(&app.state, later).await.unwrap(), 2);
     let r = report(&app, "resolution", "bucket=day").await;
     assert_eq!((total(&r, "resolved"), total(&r, "unresolved")), (json!(1), json!(1)), "{r}");
 
@@ -461,7 +461,7 @@ async fn verdict_is_frozen(app: TestApp) {
         .await
         .unwrap();
     assert!(res.status().is_success(), "{}", res.text().await.unwrap());
-    assert_eq!(frontdesk_server::reports::evaluate_due(&app.state, later + 100 * H).await.unwrap(), 0);
+    assert_eq!(frontdesk_engine::reports::evaluate_due(&app.state, later + 100 * H).await.unwrap(), 0);
     let r = report(&app, "resolution", "bucket=day").await;
     assert_eq!((total(&r, "resolved"), total(&r, "unresolved")), (json!(1), json!(1)), "frozen: {r}");
     let r = report(&app, "handoffs", "bucket=day").await;

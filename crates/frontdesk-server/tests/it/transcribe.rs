@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use frontdesk_server::config::Settings;
-use frontdesk_server::transcribe::{TranscribeError, Transcriber};
+use frontdesk_engine::transcribe::{TranscribeError, Transcriber};
 use reqwest::Method;
 use serde_json::{json, Value};
 

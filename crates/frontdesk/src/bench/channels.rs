@@ -209,14 +209,14 @@ pub async fn imap(messages: usize, database_url: Option<String>) -> anyhow::Resu
     servers.deliver_many(&mails);
     println!("bench imap: backend={backend}, a mailbox of {messages} messages (Dovecot on loopback, STARTTLS)");
     let started = Instant::now();
-    let processed = frontdesk_server::channels::email::poll_channel(&state, &channel).await?;
+    let processed = frontdesk_engine::channels::email::poll_channel(&state, &channel).await?;
     let secs = started.elapsed().as_secs_f64();
     println!(
         "  read, parsed, answered and stored: {processed} messages in {secs:.1} s = {:.0} messages/s",
         processed as f64 / secs
     );
     let again = Instant::now();
-    let second = frontdesk_server::channels::email::poll_channel(&state, &channel).await?;
+    let second = frontdesk_engine::channels::email::poll_channel(&state, &channel).await?;
     println!("  a second poll: {second} new messages in {:.0} ms", again.elapsed().as_secs_f64() * 1e3);
     Ok(())
 }

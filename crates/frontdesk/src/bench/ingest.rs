@@ -77,7 +77,7 @@ pub async fn run(
             let t = Instant::now();
             let data = tokio::fs::read(path).await?;
             let size = data.len() as u64;
-            let sha256 = frontdesk_server::ingest::file_sha256(&data);
+            let sha256 = frontdesk_engine::ingest::file_sha256(&data);
             let file = state.store.create_file(&actor, NewFile { name: name.clone(), sha256, data }).await?;
             let source = state
                 .store
@@ -94,8 +94,8 @@ pub async fn run(
                     },
                 )
                 .await?;
-            frontdesk_server::ingest::enqueue_sync(&state, source.id).await?;
-            frontdesk_server::jobs::drain(&state, "bench").await?;
+            frontdesk_engine::ingest::enqueue_sync(&state, source.id).await?;
+            frontdesk_engine::worker::drain(&state, "bench").await?;
             let ext = rel.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
             let e = by_type.entry(ext).or_default();
             e.files += 1;

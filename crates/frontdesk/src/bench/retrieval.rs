@@ -166,7 +166,7 @@ pub async fn run(chunks: usize, queries: usize, url: &str, models_dir: &Path) ->
     let store = frontdesk_store::open(url).await.context("opening the store")?;
     fill(store.as_ref(), chunks).await?;
     let settings = frontdesk_server::config::Settings { models_dir: models_dir.to_path_buf(), ..Default::default() };
-    let embedder = frontdesk_server::ingest::load_embedder(&settings).await?.embedder;
+    let embedder = frontdesk_engine::ingest::load_embedder(&settings).await?.embedder;
     if let Some(e) = &embedder {
         let t = Instant::now();
         let n = random_vectors(store.as_ref(), e.dimensions()).await?;

@@ -8,14 +8,14 @@ use frontdesk_core::routing::{route_members, HandoffMessage, HandoffProcess};
 use frontdesk_core::workflow::{self, Action, TicketFacts};
 use frontdesk_store::{HandoffRoute, HandoffSettings, TurnReply, WorkflowRoute};
 
-use crate::error::ApiResult;
-use crate::state::AppState;
+use crate::error::Result;
+use crate::Engine;
 
 /// Sets the route of a handing-off turn and, where the settings call for
 /// it, the message the visitor sees. With the default settings (live, no
 /// users named) the conversation waits in Unassigned and the responder's own
 /// handoff phrase stays.
-pub async fn prepare(state: &AppState, turn: &mut TurnReply, lang: Lang, question: &str) -> ApiResult<()> {
+pub async fn prepare(state: &Engine, turn: &mut TurnReply, lang: Lang, question: &str) -> Result<()> {
     if turn.handoff.is_none() {
         return Ok(());
     }
@@ -61,7 +61,7 @@ pub async fn prepare(state: &AppState, turn: &mut TurnReply, lang: Lang, questio
 /// conversation's channel, the visitor's language and text, the trigger, the
 /// contact (columns and properties) and whether the channel is inside its
 /// working hours now.
-pub async fn ticket_facts(state: &AppState, turn: &TurnReply, lang: Lang, question: &str) -> ApiResult<TicketFacts> {
+pub async fn ticket_facts(state: &Engine, turn: &TurnReply, lang: Lang, question: &str) -> Result<TicketFacts> {
     let conversation_id = turn.message.conversation_id;
     let conversation = state.store.get_conversation(conversation_id).await?;
     let mut contact = serde_json::Map::new();
@@ -88,7 +88,7 @@ pub async fn ticket_facts(state: &AppState, turn: &TurnReply, lang: Lang, questi
 }
 
 /// The users an action assigns among (team members included).
-pub async fn members_of(state: &AppState, action: &Action) -> ApiResult<Vec<i64>> {
+pub async fn members_of(state: &Engine, action: &Action) -> Result<Vec<i64>> {
     let teams: Vec<(i64, Vec<i64>)> = match action {
         Action::Assign { team_ids, .. } if !team_ids.is_empty() => {
             state.store.list_teams().await?.into_iter().map(|t| (t.id, t.member_ids)).collect()
@@ -104,13 +104,13 @@ pub async fn members_of(state: &AppState, action: &Action) -> ApiResult<Vec<i64>
 /// the conversation unassigned and the visitor sees the "unassigned"
 /// message (E6); a rule's "send a message" replaces the reply otherwise.
 async fn prepare_workflow(
-    state: &AppState,
+    state: &Engine,
     turn: &mut TurnReply,
     lang: Lang,
     question: &str,
     settings: &HandoffSettings,
     workflow_id: i64,
-) -> ApiResult<()> {
+) -> Result<()> {
     let actions = match state.store.get_workflow(workflow_id).await {
         Ok(w) => workflow::evaluate(&w.workflow, &ticket_facts(state, turn, lang, question).await?),
         Err(frontdesk_store::StoreError::NotFound(_)) => {
@@ -154,7 +154,7 @@ async fn prepare_workflow(
 /// The route of a turn: the handoff settings' route, except that a
 /// qualified lead goes to the members of the sales team, asynchronously
 /// (they follow up; nobody need be online), keeping the agent's message.
-pub async fn prepare_route(state: &AppState, turn: &mut TurnReply, lang: Lang, question: &str) -> ApiResult<()> {
+pub async fn prepare_route(state: &Engine, turn: &mut TurnReply, lang: Lang, question: &str) -> Result<()> {
     if turn.handoff != Some(HandoffTrigger::QualifiedLead) {
         return prepare(state, turn, lang, question).await;
     }

@@ -14,11 +14,11 @@ use frontdesk_knowledge::crawl::{
 };
 use frontdesk_knowledge::extract::{extract, Limits};
 use frontdesk_store::{page_status, source_status, CrawlPage, NewChunk, PageOutcome};
-use frontdesk_engine::job::Job;
+use crate::job::Job;
 use futures::StreamExt;
 use url::Url;
 
-use crate::state::AppState;
+use crate::Engine;
 
 /// The most pages one source may have (B3).
 pub const MAX_PAGES: i64 = 5000;
@@ -27,7 +27,7 @@ const BATCH: Duration = Duration::from_secs(20);
 /// Links are followed this deep from the start page.
 const MAX_DEPTH: i64 = 20;
 
-pub async fn enqueue_crawl(state: &AppState, source_id: i64) -> anyhow::Result<Option<i64>> {
+pub async fn enqueue_crawl(state: &Engine, source_id: i64) -> anyhow::Result<Option<i64>> {
     Ok(state
         .store
         .enqueue_job(Job::CrawlSource { source_id }.to_new(
@@ -83,7 +83,7 @@ async fn fetch_robots(client: &reqwest::Client, start: &Url) -> Robots {
 
 /// Seeds the frontier: the start URL, and with related URLs the sitemaps.
 async fn seed(
-    state: &AppState,
+    state: &Engine,
     client: &reqwest::Client,
     source_id: i64,
     start: &Url,
@@ -140,7 +140,7 @@ fn without_passages(status: &'static str, error: String) -> PageOutcome {
 }
 
 struct Ctx<'a> {
-    state: &'a AppState,
+    state: &'a Engine,
     client: reqwest::Client,
     start: Url,
     robots: Robots,
@@ -319,7 +319,7 @@ async fn crawl_page(ctx: &Ctx<'_>, page: &CrawlPage) -> anyhow::Result<()> {
 }
 
 /// One batch of a crawl; re-enqueues itself while pages remain.
-pub async fn crawl(state: &AppState, source_id: i64) -> anyhow::Result<()> {
+pub async fn crawl(state: &Engine, source_id: i64) -> anyhow::Result<()> {
     let store = state.store.as_ref();
     let source = match store.get_source(source_id).await {
         Ok(s) => s,
@@ -390,7 +390,7 @@ pub async fn crawl(state: &AppState, source_id: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn enqueue_crawl_continuation(state: &AppState, source_id: i64) -> anyhow::Result<()> {
+async fn enqueue_crawl_continuation(state: &Engine, source_id: i64) -> anyhow::Result<()> {
     // No dedupe key: the running job still holds the source's key. Two crawl
     // jobs on one source would only share the work (pages are claimed atomically).
     state

@@ -13,8 +13,8 @@ use frontdesk_core::persona::Phrase;
 use frontdesk_core::responder::{Outcome, Reply, Trace};
 use frontdesk_store::{Conversation, TurnReply};
 
-use crate::error::ApiResult;
-use crate::state::AppState;
+use crate::error::Result;
+use crate::Engine;
 use frontdesk_agent::snapshot::{persona, AgentSnapshot};
 
 /// The channel's setting for this conversation.
@@ -22,7 +22,7 @@ fn mode(agent: &AgentSnapshot, conversation: &Conversation) -> AskEmail {
     agent.ask_email.get(&conversation.channel).copied().unwrap_or(AskEmail::Never)
 }
 
-async fn contact_has_email(state: &AppState, conversation: &Conversation) -> bool {
+async fn contact_has_email(state: &Engine, conversation: &Conversation) -> bool {
     match conversation.contact_id {
         Some(id) => state.store.get_contact(id).await.map(|c| c.email.is_some()).unwrap_or(false),
         None => false,
@@ -32,7 +32,7 @@ async fn contact_has_email(state: &AppState, conversation: &Conversation) -> boo
 /// Saves the address to the conversation's contact (created if anonymous);
 /// when another contact already has it, the conversation joins that contact
 /// (contacts matched across channels by email, J4).
-async fn save_email(state: &AppState, conversation: &Conversation, email: &str) -> ApiResult<()> {
+async fn save_email(state: &Engine, conversation: &Conversation, email: &str) -> Result<()> {
     use frontdesk_store::{ContactActor, ContactTarget, ContactUpdate};
     let update = ContactUpdate {
         target: ContactTarget::Conversation(conversation.id),
@@ -84,11 +84,11 @@ fn handoff(agent: &AgentSnapshot, lang: Lang, trigger: HandoffTrigger, prefix: O
 /// store instead of a normal answer, or `None` to answer as usual (with the
 /// state to store, if it changed, in the second value).
 pub async fn answer(
-    state: &AppState,
+    state: &Engine,
     agent: &AgentSnapshot,
     conversation: &Conversation,
     text: &str,
-) -> ApiResult<(Option<TurnReply>, Option<String>)> {
+) -> Result<(Option<TurnReply>, Option<String>)> {
     let AskState::Asked { again, pending } = AskState::parse(&conversation.email_ask) else {
         return Ok((None, None));
     };
@@ -116,7 +116,7 @@ pub async fn answer(
             }
         },
     };
-    let mut turn = crate::engine::turn_reply(agent, conversation.id, text, reply);
+    let mut turn = crate::conversation::turn_reply(agent, conversation.id, text, reply);
     turn.email_ask = Some(next.as_string());
     Ok((Some(turn), None))
 }
@@ -124,7 +124,7 @@ pub async fn answer(
 /// After the agent's answer: asks for the address when the channel's
 /// setting says so and the contact has none.
 pub async fn after_answer(
-    state: &AppState,
+    state: &Engine,
     agent: &AgentSnapshot,
     conversation: &Conversation,
     lang: Lang,

@@ -11,42 +11,27 @@
 
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
 use frontdesk_channels::email::{self as mail, InboundEmail, Mailbox, ReplyOptions};
 use frontdesk_core::model::{Author, Channel};
-use frontdesk_core::permissions::Permission as P;
 use frontdesk_mail::{ImapConfig, ImapCursor, ImapTls, SmtpConfig, SmtpSecurity};
 use frontdesk_store::{ChannelRow, NewAttachment, NewContact};
 use serde_json::{json, Value};
 
 use super::config::EmailConfig;
 use super::{receive, Inbound, Outgoing, Received, SendError, Sent};
-use frontdesk_engine::tokens::token_hash;
-use crate::error::{ApiError, ApiJson, ApiResult};
-use crate::routes::{Access, Routes};
-use crate::state::AppState;
+use crate::error::{Error, Result};
+use crate::tokens::token_hash;
+use crate::Engine;
 
 /// Raw MIME bodies up to this size (a 30 MB attachment, base64-encoded).
 pub const MAX_RAW_BYTES: usize = 48 * 1024 * 1024;
 /// Messages fetched per IMAP round.
 const FETCH_BATCH: usize = 200;
 
-pub fn routes(r: Routes) -> Routes {
-    r.add_large(Method::POST, "/api/v1/channels/inbound/email", Access::Public, MAX_RAW_BYTES, webhook).add(
-        Method::POST,
-        "/api/v1/channels/{id}/poll",
-        Access::User(P::EditAgent),
-        poll_now,
-    )
-}
-
 /// The channel's email configuration.
-pub fn config_of(channel: &ChannelRow) -> ApiResult<EmailConfig> {
+pub fn config_of(channel: &ChannelRow) -> Result<EmailConfig> {
     serde_json::from_value(channel.config.clone())
-        .map_err(|e| ApiError::invalid_field("config", format!("is not an email configuration: {e}")))
+        .map_err(|e| Error::invalid_field("config", format!("is not an email configuration: {e}")))
 }
 
 fn own_addresses(cfg: &EmailConfig) -> Vec<String> {
@@ -87,9 +72,9 @@ fn mailbox_json(m: &Mailbox) -> Value {
 
 /// Turns a raw message into the channel model's inbound, with the loop
 /// guards applied.
-pub async fn inbound_from_raw(state: &AppState, channel: &ChannelRow, raw: &[u8]) -> ApiResult<Inbound> {
+pub async fn inbound_from_raw(state: &Engine, channel: &ChannelRow, raw: &[u8]) -> Result<Inbound> {
     let cfg = config_of(channel)?;
-    let e = mail::parse(raw).map_err(|err| ApiError::invalid_field("message", err.to_string()))?;
+    let e = mail::parse(raw).map_err(|err| Error::invalid_field("message", err.to_string()))?;
     let own = own_addresses(&cfg);
     let sender = e.reply_to.clone().unwrap_or_else(|| e.from.clone());
     let external_id = match &e.message_id {
@@ -141,7 +126,7 @@ pub async fn inbound_from_raw(state: &AppState, channel: &ChannelRow, raw: &[u8]
 }
 
 /// Processes one raw message for an email channel.
-pub async fn process_raw(state: &AppState, channel: &ChannelRow, raw: &[u8]) -> ApiResult<Received> {
+pub async fn process_raw(state: &Engine, channel: &ChannelRow, raw: &[u8]) -> Result<Received> {
     let inbound = inbound_from_raw(state, channel, raw).await?;
     let r = receive(state, channel, inbound).await;
     let result = match &r {
@@ -151,42 +136,6 @@ pub async fn process_raw(state: &AppState, channel: &ChannelRow, raw: &[u8]) -> 
     };
     state.metrics.inbound.with_label_values(&[Channel::Email.as_str(), result]).inc();
     r
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers.get("authorization")?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
-}
-
-/// `POST /api/v1/channels/inbound/email` with the channel's key: a raw
-/// RFC 5322 message from a provider that pushes mail.
-async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
-    let channel = match bearer(&headers) {
-        Some(key) => state.store.channel_by_key(&token_hash(key)).await?,
-        None => None,
-    };
-    let Some(channel) = channel.filter(|c| c.kind == Channel::Email) else {
-        return Err(ApiError::new(crate::error::Code::Unauthenticated, "a valid email channel key is required"));
-    };
-    match process_raw(&state, &channel, &body).await? {
-        Received::Processed { conversation_id, message_id } => Ok((
-            StatusCode::ACCEPTED,
-            ApiJson(json!({"conversation_id": conversation_id, "message_id": message_id, "duplicate": false})),
-        )
-            .into_response()),
-        Received::Duplicate => Ok((StatusCode::OK, ApiJson(json!({"duplicate": true}))).into_response()),
-    }
-}
-
-/// `POST /api/v1/channels/{id}/poll`: reads the mailbox now.
-async fn poll_now(State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<ApiJson<Value>> {
-    let channel = state.store.get_channel(id).await?;
-    if channel.kind != Channel::Email {
-        return Err(ApiError::invalid_field("kind", "only email channels have a mailbox"));
-    }
-    let n = poll_channel(&state, &channel)
-        .await
-        .map_err(|e| ApiError::new(crate::error::Code::Unavailable, format!("could not read the mailbox: {e}")))?;
-    Ok(ApiJson(json!({"processed": n})))
 }
 
 fn imap_config(cfg: &EmailConfig, password: &str) -> Option<ImapConfig> {
@@ -220,11 +169,11 @@ fn smtp_config(cfg: &EmailConfig, password: Option<&String>) -> Option<SmtpConfi
 
 /// Reads what arrived since the stored cursor, processes it, marks it seen
 /// and stores the cursor after each batch. Returns the messages processed.
-pub async fn poll_channel(state: &AppState, channel: &ChannelRow) -> anyhow::Result<usize> {
+pub async fn poll_channel(state: &Engine, channel: &ChannelRow) -> anyhow::Result<usize> {
     // One reader per mailbox in this process (the poller and "poll now").
     let lock = super::lock_for(&state.channel_locks.polling, channel.id);
     let _reading = lock.lock().await;
-    let cfg = config_of(channel).map_err(|e| anyhow::anyhow!(e.message))?;
+    let cfg = config_of(channel).map_err(|e| anyhow::anyhow!("{e}"))?;
     let secrets = state.store.channel_secrets(channel.id).await?;
     let password = secrets.get("imap_password").cloned().unwrap_or_default();
     let Some(imap) = imap_config(&cfg, &password) else {
@@ -244,8 +193,8 @@ pub async fn poll_channel(state: &AppState, channel: &ChannelRow) -> anyhow::Res
             match process_raw(state, channel, &m.raw).await {
                 Ok(_) => {}
                 // A message that cannot be parsed is logged and skipped (never retried forever).
-                Err(e) if e.field.is_some() => {
-                    tracing::warn!(channel_id = channel.id, uid = m.uid, error = %e.message, "skipped an unreadable email");
+                Err(e @ Error::Invalid { field: Some(_), .. }) => {
+                    tracing::warn!(channel_id = channel.id, uid = m.uid, error = %e, "skipped an unreadable email");
                 }
                 // Anything else (the store is down): stop here, the cursor stays before it.
                 Err(e) => {
@@ -257,7 +206,7 @@ pub async fn poll_channel(state: &AppState, channel: &ChannelRow) -> anyhow::Res
                         .store
                         .set_channel_state(channel.id, json!({"uid_validity": next.uid_validity, "last_uid": last}))
                         .await?;
-                    anyhow::bail!("{}", e.message);
+                    anyhow::bail!("{e}");
                 }
             }
             done.push(m.uid);
@@ -278,7 +227,7 @@ pub async fn poll_channel(state: &AppState, channel: &ChannelRow) -> anyhow::Res
 
 /// Polls every email channel with IMAP at its interval, for as long as the
 /// server runs (alongside the job worker).
-pub async fn poll_loop(state: AppState) {
+pub async fn poll_loop(state: Engine) {
     let mut next: std::collections::HashMap<i64, tokio::time::Instant> = Default::default();
     // Mailboxes present at start are read at once (catching up after a
     // restart); one added later is first read after its interval (or by
@@ -339,8 +288,8 @@ fn original_from_meta(meta: &Value) -> Option<InboundEmail> {
 
 /// Sends an agent's or a human's message by SMTP, threaded under the last
 /// inbound email of the conversation (or as a new thread).
-pub async fn send(state: &AppState, out: &Outgoing<'_>) -> Result<Sent, SendError> {
-    let cfg = config_of(out.channel).map_err(|e| SendError::Permanent(e.message))?;
+pub async fn send(state: &Engine, out: &Outgoing<'_>) -> Result<Sent, SendError> {
+    let cfg = config_of(out.channel).map_err(|e| SendError::Permanent(e.to_string()))?;
     let Some(smtp) = smtp_config(&cfg, out.secrets.get("smtp_password")) else {
         return Err(SendError::Permanent("this email channel has no SMTP server configured".into()));
     };
@@ -395,4 +344,4 @@ pub async fn send(state: &AppState, out: &Outgoing<'_>) -> Result<Sent, SendErro
 
 /// The set of channels changed: the poller re-reads the list every second,
 /// so nothing to do here; kept as the one place to hook a faster reaction.
-pub fn channels_changed(_state: &AppState) {}
+pub fn channels_changed(_state: &Engine) {}

@@ -11,10 +11,10 @@ use frontdesk_store::{
 };
 use serde_json::json;
 
-use frontdesk_engine::tokens::{random_token, token_hash};
-use crate::error::ApiResult;
+use crate::tokens::{random_token, token_hash};
+use crate::error::Result;
 use frontdesk_agent::respond::{respond, Ask};
-use crate::state::AppState;
+use crate::Engine;
 use frontdesk_agent::AgentSnapshot;
 
 /// A new live-chat conversation and the visitor's secret token (shown once).
@@ -26,11 +26,11 @@ pub struct StartedConversation {
 /// Starts a conversation: matched to a contact by email when one is given,
 /// assigned to the agent when it is switched on, otherwise left for humans.
 pub async fn start_conversation(
-    state: &AppState,
+    state: &Engine,
     channel: Channel,
     name: Option<String>,
     email: Option<String>,
-) -> ApiResult<StartedConversation> {
+) -> Result<StartedConversation> {
     let contact_id = if name.is_some() || email.is_some() {
         Some(state.store.upsert_contact(NewContact { email, name, phone: None }).await?.id)
     } else {
@@ -58,7 +58,7 @@ pub async fn start_conversation(
     Ok(StartedConversation { conversation, visitor_token })
 }
 
-async fn store_message(state: &AppState, new: NewMessage) -> ApiResult<Message> {
+async fn store_message(state: &Engine, new: NewMessage) -> Result<Message> {
     let author = new.author;
     let m = state.store.append_message(new).await?;
     state.metrics.messages.with_label_values(&[author.as_str()]).inc();
@@ -72,7 +72,7 @@ async fn store_message(state: &AppState, new: NewMessage) -> ApiResult<Message> 
 /// answers or hands off; the message, the reply and the handoff are stored
 /// in one transaction. A running rule-based bot (`bots.rs`) takes the
 /// message first. Returns the visitor's message.
-pub async fn visitor_message(state: &AppState, conversation: &Conversation, text: String) -> ApiResult<Message> {
+pub async fn visitor_message(state: &Engine, conversation: &Conversation, text: String) -> Result<Message> {
     channel_message(state, conversation, text, None, true).await
 }
 
@@ -81,12 +81,12 @@ pub async fn visitor_message(state: &AppState, conversation: &Conversation, text
 /// `StoreError::Duplicate` and nothing is stored); `may_reply: false` keeps
 /// the agent silent (loop protection) while the message is still stored.
 pub async fn channel_message(
-    state: &AppState,
+    state: &Engine,
     conversation: &Conversation,
     text: String,
     mut inbound: Option<frontdesk_store::InboundRecord>,
     may_reply: bool,
-) -> ApiResult<Message> {
+) -> Result<Message> {
     if may_reply {
         if let Some(handled) = crate::bots::visitor_message(state, conversation, &text, &mut inbound).await? {
             return Ok(handled);
@@ -116,7 +116,7 @@ pub async fn channel_message(
         state.metrics.agent_replies.with_label_values(&[outcome]).inc();
         if r.unanswered_lang.is_some() {
             // A knowledge gap: group it into its topic soon (H1).
-            crate::jobs::group_gaps_soon(state).await;
+            crate::worker::group_gaps_soon(state).await;
         }
         if let Some(trigger) = r.handoff {
             state.metrics.handoffs.with_label_values(&[trigger.as_str()]).inc();
@@ -132,7 +132,7 @@ pub async fn channel_message(
 
 /// The agent's reply to `text`, ready to store: the judgement in
 /// `respond` reads, this only shapes what the turn writes.
-async fn agent_reply(state: &AppState, conversation: &Conversation, text: &str) -> ApiResult<TurnReply> {
+async fn agent_reply(state: &Engine, conversation: &Conversation, text: &str) -> Result<TurnReply> {
     let agent = state.agent.snapshot().await?;
     // The visitor's answer to "what's your email?" (C2).
     let (answered, ask_state) = crate::ask_email::answer(state, &agent, conversation, text).await?;
@@ -216,7 +216,7 @@ pub fn turn_reply(agent: &AgentSnapshot, conversation_id: i64, text: &str, reply
 }
 
 /// A human's reply from the console; the visitor sees it live.
-pub async fn human_message(state: &AppState, conversation_id: i64, user_id: i64, text: String) -> ApiResult<Message> {
+pub async fn human_message(state: &Engine, conversation_id: i64, user_id: i64, text: String) -> Result<Message> {
     store_message(
         state,
         NewMessage {
@@ -233,7 +233,7 @@ pub async fn human_message(state: &AppState, conversation_id: i64, user_id: i64,
 }
 
 /// Reassigns a conversation by hand.
-pub async fn reassign(state: &AppState, conversation_id: i64, to: Assignee, by_user: i64) -> ApiResult<Conversation> {
+pub async fn reassign(state: &Engine, conversation_id: i64, to: Assignee, by_user: i64) -> Result<Conversation> {
     Ok(state
         .store
         .assign(AssignChange {
@@ -248,11 +248,11 @@ pub async fn reassign(state: &AppState, conversation_id: i64, to: Assignee, by_u
 
 /// A person closes or reopens a conversation from the console or the API.
 pub async fn set_status_by_human(
-    state: &AppState,
+    state: &Engine,
     conversation_id: i64,
     status: ConversationStatus,
     user_id: i64,
-) -> ApiResult<Conversation> {
+) -> Result<Conversation> {
     let reason = match status {
         ConversationStatus::Closed => "closed by a human",
         ConversationStatus::Open => "reopened by a human",
@@ -261,12 +261,12 @@ pub async fn set_status_by_human(
 }
 
 pub async fn set_status(
-    state: &AppState,
+    state: &Engine,
     conversation_id: i64,
     status: ConversationStatus,
     by_user: Option<i64>,
     reason: &str,
-) -> ApiResult<Conversation> {
+) -> Result<Conversation> {
     Ok(state
         .store
         .set_status(StatusChange { conversation_id, status, actor_user_id: by_user, reason: reason.to_owned() })

@@ -7,8 +7,8 @@ use frontdesk_store::{now_ms, RollupStats};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::error::{Error, Result};
+use crate::Engine;
 
 
 /// Conversations refreshed per transaction.
@@ -20,7 +20,7 @@ const DEFAULT_WEEKS: i64 = 12;
 
 /// Brings the rollup up to date with every event logged so far (the part
 /// another replica is refreshing at this moment is left to it).
-pub async fn refresh(state: &AppState) -> anyhow::Result<RollupStats> {
+pub async fn refresh(state: &Engine) -> anyhow::Result<RollupStats> {
     let mut total = RollupStats::default();
     loop {
         let s = state.store.refresh_reports(REFRESH_BATCH).await?;
@@ -36,7 +36,7 @@ pub async fn refresh(state: &AppState) -> anyhow::Result<RollupStats> {
 /// Decides every resolution due at `now` (72 hours after the agent's last
 /// reply), records each verdict as an event, and refreshes the rollup.
 /// Returns how many verdicts were recorded.
-pub async fn evaluate_due(state: &AppState, now: i64) -> anyhow::Result<usize> {
+pub async fn evaluate_due(state: &Engine, now: i64) -> anyhow::Result<usize> {
     refresh(state).await?;
     let mut decided = 0;
     loop {
@@ -79,12 +79,12 @@ pub struct ReportParams {
 
 impl ReportParams {
     /// The validated query for `kind`, with today's date in `tz`.
-    pub fn parse(&self, kind: ReportKind, tz: &core_reports::TimeZone, now: i64) -> ApiResult<ReportQuery> {
+    pub fn parse(&self, kind: ReportKind, tz: &core_reports::TimeZone, now: i64) -> Result<ReportQuery> {
         let today = core_reports::local_date(now, tz);
-        let day = |field: &str, v: &Option<String>| -> ApiResult<Option<jiff::civil::Date>> {
+        let day = |field: &str, v: &Option<String>| -> Result<Option<jiff::civil::Date>> {
             match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
                 None => Ok(None),
-                Some(s) => core_reports::parse_day(s).map(Some).map_err(|m| ApiError::invalid_field(field, m)),
+                Some(s) => core_reports::parse_day(s).map(Some).map_err(|m| Error::invalid_field(field, m)),
             }
         };
         let to = day("to", &self.to)?.unwrap_or(today);
@@ -92,21 +92,21 @@ impl ReportParams {
             Some(d) => d,
             None => core_reports::week_start(to)
                 .checked_sub(jiff::Span::new().weeks(DEFAULT_WEEKS - 1))
-                .map_err(|_| ApiError::invalid_field("to", "is too early"))?,
+                .map_err(|_| Error::invalid_field("to", "is too early"))?,
         };
         if from > to {
-            return Err(ApiError::invalid_field("from", "must not be after to"));
+            return Err(Error::invalid_field("from", "must not be after to"));
         }
         let span = to.since(from).map(|s| s.get_days() as i64).unwrap_or(i64::MAX);
         if span > MAX_DAYS {
-            return Err(ApiError::invalid_field("from", format!("the range may cover at most {MAX_DAYS} days")));
+            return Err(Error::invalid_field("from", format!("the range may cover at most {MAX_DAYS} days")));
         }
         let channel = match self.channel.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => None,
             Some(c) => Some(
                 frontdesk_core::model::Channel::parse(c)
                     .ok_or_else(|| {
-                        ApiError::invalid_field("channel", "must be live_chat, email, whatsapp, messenger or custom")
+                        Error::invalid_field("channel", "must be live_chat, email, whatsapp, messenger or custom")
                     })?
                     .as_str()
                     .to_owned(),
@@ -115,16 +115,16 @@ impl ReportParams {
         let bucket = match self.bucket.as_deref().map(str::trim) {
             None | Some("") | Some("week") => Bucket::Week,
             Some("day") => Bucket::Day,
-            Some(_) => return Err(ApiError::invalid_field("bucket", "must be week or day")),
+            Some(_) => return Err(Error::invalid_field("bucket", "must be week or day")),
         };
         Ok(ReportQuery { kind, from, to, bucket, channel })
     }
 
-    pub fn csv(&self) -> ApiResult<bool> {
+    pub fn csv(&self) -> Result<bool> {
         match self.format.as_deref().map(str::trim) {
             None | Some("") | Some("json") => Ok(false),
             Some("csv") => Ok(true),
-            Some(_) => Err(ApiError::invalid_field("format", "must be json or csv")),
+            Some(_) => Err(Error::invalid_field("format", "must be json or csv")),
         }
     }
 }
@@ -162,7 +162,7 @@ pub fn lag_note(pending: i64) -> Option<String> {
 }
 
 /// Refreshes the rollup and builds the report.
-pub async fn build(state: &AppState, kind: ReportKind, params: &ReportParams) -> ApiResult<Built> {
+pub async fn build(state: &Engine, kind: ReportKind, params: &ReportParams) -> Result<Built> {
     let settings = state.store.report_settings().await?;
     let tz = core_reports::zone(&settings.time_zone);
     let q = params.parse(kind, &tz, now_ms())?;

@@ -3,7 +3,7 @@
 //! debit in `append_turn`'s transaction); the rules are in
 //! `frontdesk_core::credits`.
 
-use crate::state::AppState;
+use crate::Engine;
 
 /// Whether the agent may be assigned a new conversation: credits are off,
 /// or the balance pays a reply, or an automatic top-up would. When it is out,
@@ -13,7 +13,7 @@ use crate::state::AppState;
 ///
 /// A store error counts as "has credits": the conversation is then created
 /// as it would be without credits, and the error is logged.
-pub async fn agent_has_credits(state: &AppState) -> bool {
+pub async fn agent_has_credits(state: &Engine) -> bool {
     match state.store.credit_status(frontdesk_store::now_ms()).await {
         Ok(s) => !s.out_of_credits,
         Err(e) => {

@@ -5,14 +5,14 @@
 use std::path::Path;
 
 use frontdesk_embed::{Embedder, LoadedEmbedder};
-use frontdesk_engine::job::Job;
+use crate::job::Job;
 use frontdesk_knowledge::chunk::{chunk, ChunkOptions};
 use frontdesk_knowledge::extract::{extract, kind_of, split_pages, ExtractError, Kind, Limits};
 use frontdesk_knowledge::Document;
 use frontdesk_store::{source_kind, source_status, Extracted, NewChunk, Source, Store};
 use sha2::{Digest, Sha256};
 
-use crate::state::AppState;
+use crate::Engine;
 use crate::transcribe::Transcriber;
 
 /// Why a media source waits (shown with its `needs_transcription` status).
@@ -51,7 +51,7 @@ pub async fn match_stored_vectors(store: &dyn Store, embedder: &dyn Embedder) ->
 }
 
 /// Queues embedding of the chunks that have none (when a model is loaded).
-pub async fn enqueue_embed(state: &AppState) -> anyhow::Result<()> {
+pub async fn enqueue_embed(state: &Engine) -> anyhow::Result<()> {
     if state.agent.knowledge.embedder().is_some() {
         state
             .store
@@ -63,7 +63,7 @@ pub async fn enqueue_embed(state: &AppState) -> anyhow::Result<()> {
 
 /// Embeds chunks that have no vector yet, for up to `budget`; returns how
 /// many it embedded and whether some remain.
-pub async fn embed_pending(state: &AppState, budget: std::time::Duration) -> anyhow::Result<(usize, bool)> {
+pub async fn embed_pending(state: &Engine, budget: std::time::Duration) -> anyhow::Result<(usize, bool)> {
     let Some(embedder) = state.agent.knowledge.embedder().cloned() else { return Ok((0, false)) };
     let started = std::time::Instant::now();
     let mut done = 0;
@@ -87,7 +87,7 @@ pub async fn embed_pending(state: &AppState, budget: std::time::Duration) -> any
 }
 
 /// Queues a sync of one source (a job, so it survives restarts).
-pub async fn enqueue_sync(state: &AppState, source_id: i64) -> anyhow::Result<Option<i64>> {
+pub async fn enqueue_sync(state: &Engine, source_id: i64) -> anyhow::Result<Option<i64>> {
     Ok(state
         .store
         .enqueue_job(Job::SyncSource { source_id }.to_new(
@@ -141,7 +141,7 @@ async fn extract_document(tmp_dir: &Path, name: &str, bytes: Vec<u8>) -> Result<
 
 async fn pdftotext(tmp_dir: &Path, bytes: &[u8]) -> Option<String> {
     tokio::fs::create_dir_all(tmp_dir).await.ok()?;
-    let path = tmp_dir.join(format!("pdf-{}.pdf", frontdesk_engine::tokens::random_token("").get(..16)?));
+    let path = tmp_dir.join(format!("pdf-{}.pdf", crate::tokens::random_token("").get(..16)?));
     tokio::fs::write(&path, bytes).await.ok()?;
     let out = tokio::process::Command::new("pdftotext").arg("-enc").arg("UTF-8").arg(&path).arg("-").output().await;
     let _ = tokio::fs::remove_file(&path).await;
@@ -152,7 +152,7 @@ async fn pdftotext(tmp_dir: &Path, bytes: &[u8]) -> Option<String> {
 /// Syncs one source: extract, chunk, store (unchanged content costs nothing),
 /// then bring the index in line. Failures of the content itself are recorded
 /// on the source (they will not get better by retrying); store errors fail the job.
-pub async fn sync_source(state: &AppState, source_id: i64) -> anyhow::Result<()> {
+pub async fn sync_source(state: &Engine, source_id: i64) -> anyhow::Result<()> {
     let store = state.store.as_ref();
     let source = match store.get_source(source_id).await {
         Ok(s) => s,
@@ -242,5 +242,18 @@ pub fn prepare(doc: &Document, fallback_title: &str) -> Extracted {
                 lang: c.lang,
             })
             .collect(),
+    }
+}
+
+/// "Re-sync now" (B5) and the weekly re-sync: files and articles are
+/// extracted again, URL sources re-crawled (with conditional requests;
+/// unchanged pages cost no re-indexing). Returns the job's id.
+pub async fn resync(state: &Engine, id: i64) -> crate::Result<Option<i64>> {
+    let source = state.store.get_source(id).await?;
+    if source.kind == source_kind::URL {
+        state.store.requeue_all_pages(id).await?;
+        Ok(crate::crawler::enqueue_crawl(state, id).await?)
+    } else {
+        Ok(enqueue_sync(state, id).await?)
     }
 }

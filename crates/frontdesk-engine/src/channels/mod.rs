@@ -25,12 +25,12 @@ use frontdesk_store::{
     ChannelRow, Conversation, DeliveryUpdate, InboundRecord, NewAttachment, NewContact, NewConversation,
     StoreError,
 };
-use frontdesk_engine::job::Attempt;
+use crate::job::Attempt;
 use serde_json::Value;
 
-use frontdesk_engine::tokens::{random_token, token_hash};
-use crate::error::ApiResult;
-use crate::state::AppState;
+use crate::tokens::{random_token, token_hash};
+use crate::error::Result;
+use crate::Engine;
 
 
 /// A message as an adapter hands it over.
@@ -115,7 +115,7 @@ impl Drop for InFlight<'_> {
 }
 
 /// Handles one inbound message from a connected channel.
-pub async fn receive(state: &AppState, channel: &ChannelRow, inbound: Inbound) -> ApiResult<Received> {
+pub async fn receive(state: &Engine, channel: &ChannelRow, inbound: Inbound) -> Result<Received> {
     let Some(_claim) = InFlight::claim(&state.channel_locks, channel.id, &inbound.external_id) else {
         return Ok(Received::Duplicate);
     };
@@ -156,15 +156,15 @@ pub async fn receive(state: &AppState, channel: &ChannelRow, inbound: Inbound) -
         thread_keys,
         attachments: inbound.attachments,
     };
-    match crate::engine::channel_message(state, &conversation, inbound.text, Some(record), may_reply).await {
+    match crate::conversation::channel_message(state, &conversation, inbound.text, Some(record), may_reply).await {
         Ok(m) => Ok(Received::Processed { conversation_id: conversation.id, message_id: m.id }),
-        Err(e) if e.message == "this message was already processed" => Ok(Received::Duplicate),
+        Err(crate::Error::Duplicate) => Ok(Received::Duplicate),
         Err(e) => Err(e),
     }
 }
 
 /// Starts a conversation for a channel's contact.
-async fn start(state: &AppState, channel: &ChannelRow, inbound: &Inbound) -> ApiResult<Conversation> {
+async fn start(state: &Engine, channel: &ChannelRow, inbound: &Inbound) -> Result<Conversation> {
     let has_contact =
         inbound.contact.email.is_some() || inbound.contact.phone.is_some() || inbound.contact.name.is_some();
     let contact_id =
@@ -229,7 +229,7 @@ pub struct Outgoing<'a> {
 /// Runs a `deliver` job: sends the delivery once. Transient failures return
 /// an error (the job is retried with backoff) until the last attempt, which
 /// marks the delivery failed; permanent failures are marked at once.
-pub async fn run_delivery(state: &AppState, id: i64, attempt: Attempt) -> anyhow::Result<()> {
+pub async fn run_delivery(state: &Engine, id: i64, attempt: Attempt) -> anyhow::Result<()> {
     let d = state.store.get_delivery(id).await?;
     if !matches!(d.status, DeliveryStatus::Queued) {
         return Ok(()); // already sent (or given up): never twice

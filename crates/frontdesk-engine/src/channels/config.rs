@@ -8,7 +8,7 @@ use frontdesk_core::model::Channel;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 
 /// The Graph API's default address (configurable for tests and proxies).
 pub const GRAPH_BASE_URL: &str = "https://graph.facebook.com/v21.0";
@@ -134,15 +134,15 @@ pub fn secret_names(kind: Channel) -> &'static [&'static str] {
     }
 }
 
-fn field(path: &str, e: impl std::fmt::Display) -> ApiError {
-    ApiError::invalid_field(path, e.to_string())
+fn field(path: &str, e: impl std::fmt::Display) -> Error {
+    Error::invalid_field(path, e.to_string())
 }
 
-fn parse<T: serde::de::DeserializeOwned>(config: &Value) -> ApiResult<T> {
+fn parse<T: serde::de::DeserializeOwned>(config: &Value) -> Result<T> {
     serde_json::from_value(config.clone()).map_err(|e| field("config", format!("is not valid: {e}")))
 }
 
-fn non_empty(path: &str, v: &str, max: usize) -> ApiResult<()> {
+fn non_empty(path: &str, v: &str, max: usize) -> Result<()> {
     if v.trim().is_empty() {
         return Err(field(path, "must not be empty"));
     }
@@ -152,26 +152,26 @@ fn non_empty(path: &str, v: &str, max: usize) -> ApiResult<()> {
     Ok(())
 }
 
-fn security(path: &str, v: &str) -> ApiResult<()> {
+fn security(path: &str, v: &str) -> Result<()> {
     match v {
         "tls" | "starttls" | "plain" => Ok(()),
         _ => Err(field(path, "must be tls, starttls or plain")),
     }
 }
 
-fn http_url(path: &str, v: &str) -> ApiResult<()> {
+fn http_url(path: &str, v: &str) -> Result<()> {
     match url::Url::parse(v) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
         _ => Err(field(path, "must be an http(s) URL")),
     }
 }
 
-fn email_address(path: &str, v: &str) -> ApiResult<()> {
+fn email_address(path: &str, v: &str) -> Result<()> {
     frontdesk_core::validate::EmailAddress::parse(path, v).map(|_| ()).map_err(|e| field(path, e.message))
 }
 
 /// Validates a kind's configuration; returns it normalised.
-pub fn validate(kind: Channel, config: &Value) -> ApiResult<Value> {
+pub fn validate(kind: Channel, config: &Value) -> Result<Value> {
     let out = match kind {
         Channel::Email => {
             let mut c: EmailConfig = parse(config)?;
@@ -225,11 +225,11 @@ pub fn validate(kind: Channel, config: &Value) -> ApiResult<Value> {
         }
         Channel::LiveChat => return Err(field("kind", "live chat is built in: it needs no channel")),
     };
-    out.map_err(|e| ApiError::internal(anyhow::anyhow!(e)))
+    out.map_err(|e| Error::internal(anyhow::anyhow!(e)))
 }
 
 /// Refuses secrets a kind does not use.
-pub fn validate_secrets(kind: Channel, secrets: &BTreeMap<String, String>) -> ApiResult<()> {
+pub fn validate_secrets(kind: Channel, secrets: &BTreeMap<String, String>) -> Result<()> {
     for (k, v) in secrets {
         if !secret_names(kind).contains(&k.as_str()) {
             return Err(field(
@@ -250,7 +250,7 @@ mod tests {
     use serde_json::json;
 
     fn err_field(kind: Channel, v: Value) -> String {
-        validate(kind, &v).unwrap_err().field.unwrap_or_default()
+        validate(kind, &v).unwrap_err().field().unwrap_or_default().to_owned()
     }
 
     #[test]

@@ -42,15 +42,9 @@
 //! after the parts already sent: the progress is kept in the delivery's last
 //! error ("(parts sent: 1 of 3)").
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
 use frontdesk_channels::meta::{
     self as wire, InboundMeta, MetaContent, MetaEvent, SignatureError, StatusUpdate, MESSENGER_TEXT_LIMIT,
     WHATSAPP_TEXT_LIMIT,
@@ -64,9 +58,7 @@ use serde_json::{json, Value};
 
 use super::config::MetaConfig;
 use super::{http_send_error, receive, Inbound, Outgoing, Received, SendError, Sent};
-use crate::error::{ApiError, Code};
-use crate::routes::{Access, Routes};
-use crate::state::AppState;
+use crate::Engine;
 
 /// The largest webhook body accepted (Meta batches up to about 1,000 updates).
 pub const MAX_WEBHOOK_BODY: usize = 1024 * 1024;
@@ -78,96 +70,16 @@ pub const ANSWER_WITHIN: Duration = Duration::from_secs(10);
 /// The Graph API call's whole-request timeout.
 const SEND_TIMEOUT: Duration = Duration::from_secs(20);
 
-pub fn routes(r: Routes) -> Routes {
-    r.add(Method::GET, "/webhooks/whatsapp/{channel_id}", Access::Public, handshake_whatsapp)
-        .add(Method::GET, "/webhooks/messenger/{channel_id}", Access::Public, handshake_messenger)
-        .add_large(Method::POST, "/webhooks/whatsapp/{channel_id}", Access::Public, MAX_WEBHOOK_BODY, webhook_whatsapp)
-        .add_large(
-            Method::POST,
-            "/webhooks/messenger/{channel_id}",
-            Access::Public,
-            MAX_WEBHOOK_BODY,
-            webhook_messenger,
-        )
-}
-
 // ---------------------------------------------------------------- inbound
 
-/// The channel `id` when it exists and is of `kind`; `None` otherwise (404:
-/// a wrong kind is as unknown as a wrong id).
-async fn channel_of(state: &AppState, kind: Channel, id: &str) -> Result<Option<(ChannelRow, MetaConfig)>, ApiError> {
-    let Ok(id) = id.parse::<i64>() else { return Ok(None) };
-    let channel = match state.store.get_channel(id).await {
-        Ok(c) if c.kind == kind => c,
-        Ok(_) | Err(StoreError::NotFound(_)) => return Ok(None),
-        Err(e) => return Err(e.into()),
-    };
-    let config: MetaConfig = serde_json::from_value(channel.config.clone())
-        .map_err(|e| ApiError::internal(format!("channel {}: configuration unreadable: {e}", channel.id)))?;
-    Ok(Some((channel, config)))
-}
-
-async fn handshake_whatsapp(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    handshake(&state, Channel::WhatsApp, &id, &q).await
-}
-
-async fn handshake_messenger(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    handshake(&state, Channel::Messenger, &id, &q).await
-}
-
-/// Meta's subscription check: the challenge as text/plain, or 403.
-async fn handshake(state: &AppState, kind: Channel, id: &str, q: &HashMap<String, String>) -> Response {
-    let (channel, config) = match channel_of(state, kind, id).await {
-        Ok(Some(c)) => c,
-        Ok(None) => return ApiError::not_found("channel").into_response(),
-        Err(e) => return e.into_response(),
-    };
-    let get = |k: &str| q.get(k).map(String::as_str);
-    match wire::verify_handshake(get("hub.mode"), get("hub.verify_token"), get("hub.challenge"), &config.verify_token) {
-        Some(challenge) => {
-            tracing::info!(channel_id = channel.id, kind = %kind, "webhook subscription verified");
-            (StatusCode::OK, [(CONTENT_TYPE, "text/plain; charset=utf-8")], challenge).into_response()
-        }
-        None => {
-            tracing::warn!(channel_id = channel.id, kind = %kind, "webhook handshake refused: wrong verify token or mode");
-            ApiError::forbidden("the verify token does not match this channel's").into_response()
-        }
-    }
-}
-
-async fn webhook_whatsapp(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    webhook(state, Channel::WhatsApp, &id, &headers, body).await
-}
-
-async fn webhook_messenger(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    webhook(state, Channel::Messenger, &id, &headers, body).await
-}
-
-fn count(state: &AppState, kind: Channel, result: &str) {
+/// Counts an inbound webhook event by its result.
+pub fn count(state: &Engine, kind: Channel, result: &str) {
     state.metrics.inbound.with_label_values(&[kind.as_str(), result]).inc();
 }
 
 /// Whether `body` is signed with `channel`'s app secret.
-async fn signed_by(
-    state: &AppState,
+pub async fn signed_by(
+    state: &Engine,
     channel_id: i64,
     body: &[u8],
     header: Option<&str>,
@@ -177,65 +89,25 @@ async fn signed_by(
     Ok(wire::verify_signature(secret.as_bytes(), body, header))
 }
 
-/// A webhook POST: authenticate, then handle the batch and answer 200.
-async fn webhook(state: AppState, kind: Channel, id: &str, headers: &HeaderMap, body: Bytes) -> Response {
-    let channel = match channel_of(&state, kind, id).await {
-        Ok(Some((c, _))) => c,
-        Ok(None) => return ApiError::not_found("channel").into_response(),
-        Err(e) => return e.into_response(),
-    };
-    let header = headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok());
-    let signed = match signed_by(&state, channel.id, &body, header).await {
-        Ok(s) => s,
-        // Meta retries what was not acknowledged.
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    if let Err(e) = signed {
-        tracing::warn!(channel_id = channel.id, kind = %kind, error = %e, "webhook refused: bad signature");
-        count(&state, kind, "refused");
-        return match e {
-            SignatureError::Missing => {
-                ApiError::new(Code::Unauthenticated, "the X-Hub-Signature-256 header is missing").into_response()
-            }
-            other => ApiError::forbidden(format!("the signature was refused: {other}")).into_response(),
-        };
+/// Handles every event of an authenticated webhook POST, in order. The
+/// server's endpoint runs this in a task and answers Meta after
+/// `ANSWER_WITHIN` at the latest; the batch then finishes in the background.
+pub async fn handle_batch(
+    state: &Engine,
+    primary: ChannelRow,
+    body: &[u8],
+    header: Option<String>,
+    events: Vec<MetaEvent>,
+) {
+    let mut batch = Batch { state, primary, body, header, siblings: None };
+    for event in events {
+        batch.handle(event).await;
     }
-    let parsed = match kind {
-        Channel::WhatsApp => wire::parse_whatsapp(&body),
-        _ => wire::parse_messenger(&body),
-    };
-    let events = match parsed {
-        Ok(e) => e,
-        Err(e) => {
-            // Signed by Meta but unusable: a retry would be the same; acknowledge it.
-            tracing::warn!(channel_id = channel.id, kind = %kind, error = %e, "webhook body ignored");
-            count(&state, kind, "invalid");
-            return StatusCode::OK.into_response();
-        }
-    };
-    if events.is_empty() {
-        return StatusCode::OK.into_response();
-    }
-    let header = header.map(str::to_owned);
-    let task = tokio::spawn(async move {
-        let mut batch = Batch { state: &state, primary: channel, body: &body, header, siblings: None };
-        for event in events {
-            batch.handle(event).await;
-        }
-    });
-    match tokio::time::timeout(ANSWER_WITHIN, task).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::error!(kind = %kind, error = %e, "webhook batch crashed"),
-        Err(_) => {
-            tracing::info!(kind = %kind, "webhook batch still running: acknowledged, finishing in the background")
-        }
-    }
-    StatusCode::OK.into_response()
 }
 
 /// One authenticated webhook POST being handled.
 struct Batch<'a> {
-    state: &'a AppState,
+    state: &'a Engine,
     /// The channel whose URL was called.
     primary: ChannelRow,
     body: &'a [u8],
@@ -341,7 +213,7 @@ impl Batch<'_> {
             no_reply: non_text.map(|k| format!("non-text message ({k})")),
             ..Default::default()
         };
-        let received = receive(self.state, &channel, inbound).await.map_err(|e| anyhow::anyhow!(e.message))?;
+        let received = receive(self.state, &channel, inbound).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         match received {
             Received::Duplicate => count(self.state, kind, "duplicate"),
             Received::Processed { conversation_id, message_id } => {
@@ -474,7 +346,7 @@ pub fn text_only_phrase(lang: Lang) -> &'static str {
 /// After a non-text message: when the agent holds the conversation, it
 /// answers that it reads text only, in the language of the visitor's recent
 /// messages (English when unknown) — once in a row, not per sticker.
-async fn text_only_reply(state: &AppState, conversation_id: i64, message_id: i64) -> anyhow::Result<()> {
+async fn text_only_reply(state: &Engine, conversation_id: i64, message_id: i64) -> anyhow::Result<()> {
     let conversation = state.store.get_conversation(conversation_id).await?;
     if conversation.assignee_kind != AssigneeKind::Agent {
         return Ok(());
@@ -553,7 +425,7 @@ fn graph_says_retry(body: &[u8]) -> bool {
 }
 
 /// Sends one message (agent or human) of a WhatsApp or Messenger conversation.
-pub async fn send(_state: &AppState, out: &Outgoing<'_>) -> Result<Sent, SendError> {
+pub async fn send(_state: &Engine, out: &Outgoing<'_>) -> Result<Sent, SendError> {
     let kind = out.channel.kind;
     let (limit, body_of): (usize, fn(&str, &str) -> Value) = match kind {
         Channel::WhatsApp => (WHATSAPP_TEXT_LIMIT, wire::whatsapp_text),

@@ -20,7 +20,7 @@ use frontdesk_knowledge::{Document, Section};
 use frontdesk_store::{source_kind, source_status};
 
 use crate::config::Settings;
-use crate::state::AppState;
+use crate::Engine;
 
 /// What one request may carry by default: under the 25 MB limit of OpenAI's
 /// endpoint and the servers that copy it.
@@ -293,7 +293,7 @@ struct WorkDir(PathBuf);
 
 impl WorkDir {
     async fn create(tmp_dir: &Path) -> Result<WorkDir, TranscribeError> {
-        let name = format!("media-{}", frontdesk_engine::tokens::random_token("").get(..16).unwrap_or("x"));
+        let name = format!("media-{}", crate::tokens::random_token("").get(..16).unwrap_or("x"));
         let dir = tmp_dir.join(name);
         tokio::fs::create_dir_all(&dir).await.map_err(|e| TranscribeError::Io(e.to_string()))?;
         Ok(WorkDir(dir))
@@ -415,7 +415,7 @@ pub fn transcript_document(segments: &[Segment]) -> Document {
 
 /// At start, with an engine configured: queues a sync of every media source
 /// still waiting for one.
-pub async fn enqueue_waiting(state: &AppState) -> anyhow::Result<usize> {
+pub async fn enqueue_waiting(state: &Engine) -> anyhow::Result<usize> {
     if Transcriber::from_settings(&state.settings).is_none() {
         return Ok(0);
     }

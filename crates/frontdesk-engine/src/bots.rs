@@ -35,12 +35,12 @@ use frontdesk_store::{
 };
 use serde_json::json;
 
-use crate::error::ApiResult;
-use crate::state::AppState;
+use crate::error::Result;
+use crate::Engine;
 
 /// Starts the channel's bot on a new conversation the agent owns and sends
 /// its opening.
-pub async fn start(state: &AppState, conversation: &Conversation) {
+pub async fn start(state: &Engine, conversation: &Conversation) {
     if conversation.assignee_kind != AssigneeKind::Agent {
         return;
     }
@@ -49,7 +49,7 @@ pub async fn start(state: &AppState, conversation: &Conversation) {
     }
 }
 
-async fn start_bot(state: &AppState, conversation: &Conversation) -> ApiResult<()> {
+async fn start_bot(state: &Engine, conversation: &Conversation) -> Result<()> {
     let Some(bot) = state.store.bot_for_channel(conversation.channel).await? else {
         return Ok(());
     };
@@ -61,11 +61,11 @@ async fn start_bot(state: &AppState, conversation: &Conversation) -> ApiResult<(
 /// when the bot handled it (the visitor's message is stored); `None` when
 /// there is no running bot and the agent replies as usual.
 pub async fn visitor_message(
-    state: &AppState,
+    state: &Engine,
     conversation: &Conversation,
     text: &str,
     inbound: &mut Option<frontdesk_store::InboundRecord>,
-) -> ApiResult<Option<Message>> {
+) -> Result<Option<Message>> {
     if !state.agent.snapshot().await?.bots_enabled {
         return Ok(None);
     }
@@ -116,11 +116,11 @@ pub async fn visitor_message(
 
 /// Sends the turn's messages, saves the session and acts on the outcome.
 async fn finish_turn(
-    state: &AppState,
+    state: &Engine,
     conversation: &Conversation,
     bot: &BotRow,
     turn: frontdesk_core::bot::BotTurn,
-) -> ApiResult<()> {
+) -> Result<()> {
     for text in &turn.messages {
         let m = state
             .store
@@ -152,7 +152,7 @@ async fn finish_turn(
         BotOutcome::Continue | BotOutcome::ToAgent => {}
         BotOutcome::ToTeam(team_id) => to_team(state, conversation.id, team_id).await?,
         BotOutcome::End => {
-            crate::engine::set_status(state, conversation.id, ConversationStatus::Closed, None, "the bot ended")
+            crate::conversation::set_status(state, conversation.id, ConversationStatus::Closed, None, "the bot ended")
                 .await?;
         }
     }
@@ -160,7 +160,7 @@ async fn finish_turn(
 }
 
 /// Assigns the conversation to a member of the team by the usual routing.
-async fn to_team(state: &AppState, conversation_id: i64, team_id: i64) -> ApiResult<()> {
+async fn to_team(state: &Engine, conversation_id: i64, team_id: i64) -> Result<()> {
     let members =
         state.store.list_teams().await?.into_iter().find(|t| t.id == team_id).map(|t| t.member_ids).unwrap_or_default();
     let candidates = state.store.routing_candidates(&members).await?;

@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use frontdesk_engine::job::{Attempt, Job};
+use crate::job::{Attempt, Job};
 use frontdesk_store::now_ms;
 
-use crate::state::AppState;
+use crate::Engine;
 
 /// Sources other than articles re-sync automatically this often (B5).
 pub const RESYNC_EVERY_MS: i64 = 7 * 24 * 3_600_000;
@@ -20,13 +20,13 @@ pub fn backoff_ms(attempt: i64) -> i64 {
 
 /// Runs one claimed job. Rows that do not decode (an unknown kind, a payload
 /// without its fields) fail, and so end up dead, visibly.
-pub async fn run_job(state: &AppState, row: &frontdesk_store::Job) -> anyhow::Result<()> {
+pub async fn run_job(state: &Engine, row: &frontdesk_store::Job) -> anyhow::Result<()> {
     let job = Job::decode(&row.kind, &row.payload)?;
     run(state, job, Attempt::of(row)).await
 }
 
 /// Runs one job: the one place every kind is dispatched.
-pub async fn run(state: &AppState, job: Job, attempt: Attempt) -> anyhow::Result<()> {
+pub async fn run(state: &Engine, job: Job, attempt: Attempt) -> anyhow::Result<()> {
     match job {
         Job::CloseInactive => {
             // Each channel after its own period (C2, C3), else the agent's default.
@@ -48,7 +48,7 @@ pub async fn run(state: &AppState, job: Job, attempt: Attempt) -> anyhow::Result
                     && s.status != frontdesk_store::source_status::SYNCING
                     && s.last_synced_at.is_some_and(|t| t < cutoff);
                 if due {
-                    crate::api::knowledge::resync(state, s.id).await.map_err(|e| anyhow::anyhow!(e.message))?;
+                    crate::ingest::resync(state, s.id).await?;
                 }
             }
             Ok(())
@@ -80,7 +80,7 @@ impl Drop for AbortOnDrop {
 /// Claims and runs due jobs until none is left, up to `worker_concurrency`
 /// at once (a burst of replies to deliver goes out in parallel). Returns how
 /// many ran.
-pub async fn drain(state: &AppState, worker: &str) -> anyhow::Result<usize> {
+pub async fn drain(state: &Engine, worker: &str) -> anyhow::Result<usize> {
     let limit = state.settings.worker_concurrency.max(1);
     let lease = state.settings.job_lease_ms.max(100);
     let mut running = tokio::task::JoinSet::new();
@@ -109,7 +109,7 @@ pub async fn drain(state: &AppState, worker: &str) -> anyhow::Result<usize> {
 }
 
 /// Runs one claimed job, renewing its lease meanwhile, and records the outcome.
-async fn run_claimed(state: &AppState, worker: &str, job: frontdesk_store::Job, lease: i64) -> anyhow::Result<()> {
+async fn run_claimed(state: &Engine, worker: &str, job: frontdesk_store::Job, lease: i64) -> anyhow::Result<()> {
     // Heartbeat: renew the lease while the job runs (and stop with it,
     // even when this future is dropped mid-job).
     let _beat = {
@@ -138,7 +138,7 @@ async fn run_claimed(state: &AppState, worker: &str, job: frontdesk_store::Job, 
 }
 
 /// Asks the worker to group new questions now.
-pub async fn group_gaps_soon(state: &AppState) {
+pub async fn group_gaps_soon(state: &Engine) {
     let job = Job::GroupGaps.periodic(now_ms());
     match state.store.enqueue_job(job).await {
         Ok(_) => state.wake_worker.notify_one(),
@@ -147,7 +147,7 @@ pub async fn group_gaps_soon(state: &AppState) {
 }
 
 /// Schedules the periodic jobs (idempotent: a dedupe key keeps one queued).
-pub async fn schedule_periodic(state: &AppState) -> anyhow::Result<()> {
+pub async fn schedule_periodic(state: &Engine) -> anyhow::Result<()> {
     // The inactivity sweep, the weekly re-syncs, the rollup and the 72-hour
     // resolution verdicts (G6), and any knowledge gap left ungrouped (a crash
     // between recording and grouping).
@@ -158,7 +158,7 @@ pub async fn schedule_periodic(state: &AppState) -> anyhow::Result<()> {
 }
 
 /// The worker loop of `serve`.
-pub async fn worker_loop(state: AppState, worker: String) {
+pub async fn worker_loop(state: Engine, worker: String) {
     let poll = Duration::from_millis(state.settings.worker_poll_ms.max(10));
     let sweep_every = Duration::from_secs(state.settings.sweep_interval_secs.max(1));
     let mut last_sweep: Option<tokio::time::Instant> = None;
