@@ -23,6 +23,7 @@ pub mod ingest;
 pub mod job;
 pub mod metrics;
 pub mod reports;
+pub mod service;
 pub mod state;
 pub mod tokens;
 pub mod transcribe;

@@ -8,6 +8,9 @@ use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+/// API keys start with this, so a bearer token is recognised as one.
+pub const API_KEY_PREFIX: &str = "fdk_";
+
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()

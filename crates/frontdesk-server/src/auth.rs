@@ -17,7 +17,7 @@ use crate::state::AppState;
 pub const SESSION_COOKIE: &str = "fd_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const CSRF_FIELD: &str = "_csrf";
-pub const API_KEY_PREFIX: &str = "fdk_";
+pub use frontdesk_engine::tokens::API_KEY_PREFIX;
 
 /// Who is calling and how.
 #[derive(Debug, Clone)]

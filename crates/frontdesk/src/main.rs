@@ -234,7 +234,7 @@ async fn main() -> anyhow::Result<()> {
         Command::User { command: UserCommand::Add { email, name, role, password, no_seat } } => {
             let settings = load_settings(&cli.global)?;
             let store = open_store(&settings).await?;
-            let input = frontdesk_server::api::admin::UserInput {
+            let input = frontdesk_engine::service::users::UserInput {
                 email,
                 name,
                 password: password.clone().unwrap_or_else(|| generated_password().map(|p| p.0).unwrap_or_default()),
@@ -242,7 +242,7 @@ async fn main() -> anyhow::Result<()> {
                 paid_seat: !no_seat,
             };
             let shown = if password.is_none() { Some(input.password.clone()) } else { None };
-            let new: NewUser = input.parse().map_err(|e| anyhow::anyhow!(e.message))?;
+            let new: NewUser = input.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
             let user = store.create_user(&Actor::system("cli"), new).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("user {} created (id {}, role {})", user.email, user.id, user.role);
             if let Some(p) = shown {
@@ -256,9 +256,9 @@ async fn main() -> anyhow::Result<()> {
             let (u, _) =
                 store.find_user_by_email(&user).await?.with_context(|| format!("no user with email {user}"))?;
             let (secret, key) =
-                frontdesk_server::api::admin::new_api_key(store.as_ref(), &Actor::system("cli"), u.id, &name)
+                frontdesk_engine::service::users::new_api_key(store.as_ref(), &Actor::system("cli"), u.id, &name)
                     .await
-                    .map_err(|e| anyhow::anyhow!(e.message))?;
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("API key {} (id {}) for {}; it is shown only once:", key.name, key.id, u.email);
             println!("{secret}");
             Ok(())
@@ -268,9 +268,9 @@ async fn main() -> anyhow::Result<()> {
             let store = open_store(&settings).await?;
             let expect: Vec<serde_json::Value> =
                 serde_json::from_str(&expect).context("--expect must be a JSON array of expectations")?;
-            let new = frontdesk_server::api::agent::AgentTestInput { name, question, expect }
+            let new = frontdesk_engine::service::test_cases::AgentTestInput { name, question, expect }
                 .parse()
-                .map_err(|e| anyhow::anyhow!(e.message))?;
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             let t = store.create_agent_test(&Actor::system("cli"), new).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("agent test {} saved (id {})", t.name, t.id);
             Ok(())

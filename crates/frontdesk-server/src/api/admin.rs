@@ -5,17 +5,20 @@
 use axum::extract::{Path, State};
 use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use frontdesk_core::model::{Availability, ConversationStatus, JobStatus, Personality, Role, View};
+use frontdesk_core::model::{ConversationStatus, JobStatus, Personality, View};
 use frontdesk_core::permissions::Permission as P;
-use frontdesk_core::validate::{bounded_text, password, EmailAddress, MessageText};
+use frontdesk_core::validate::{bounded_text, MessageText};
 use frontdesk_store::{
-    AgentProfile, Assignee, AuditFilter, ConversationFilter, NewApiKey, NewSession, NewShortAnswer, NewUser, UserPatch,
+    AgentProfile, Assignee, AuditFilter, ConversationFilter, NewSession, NewShortAnswer, UserPatch,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use crate::auth::{self, Authed};
+use frontdesk_engine::service::users::{
+    check_self_lockout, new_api_key, parse_availability, parse_team_name, UserInput, UserPatchInput,
+};
 use frontdesk_engine::tokens;
 use frontdesk_engine::conversation as engine;
 use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult, Code};
@@ -117,10 +120,6 @@ async fn me(authed: Authed) -> ApiJson<Value> {
 #[serde(deny_unknown_fields)]
 struct AvailabilityInput {
     availability: String,
-}
-
-pub fn parse_availability(s: &str) -> ApiResult<Availability> {
-    Availability::parse(s).ok_or_else(|| ApiError::invalid_field("availability", "must be 'available' or 'away'"))
 }
 
 async fn set_availability(
@@ -435,35 +434,6 @@ async fn list_contacts(State(state): State<AppState>) -> ApiResult<ApiJson<Value
 
 // ---------- users and teams ----------
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UserInput {
-    pub email: String,
-    pub name: String,
-    pub password: String,
-    /// admin, editor, agent or viewer
-    pub role: String,
-    #[serde(default = "yes")]
-    pub paid_seat: bool,
-}
-
-pub fn parse_role(s: &str) -> ApiResult<Role> {
-    Role::parse(s.trim()).ok_or_else(|| ApiError::invalid_field("role", "must be one of admin, editor, agent, viewer"))
-}
-
-impl UserInput {
-    pub fn parse(self) -> ApiResult<NewUser> {
-        let password = password("password", &self.password)?;
-        Ok(NewUser {
-            email: EmailAddress::parse("email", &self.email)?.as_str().to_owned(),
-            name: bounded_text("name", &self.name, 1, 100)?,
-            password_hash: tokens::hash_password(&password).map_err(ApiError::internal)?,
-            role: parse_role(&self.role)?,
-            paid_seat: self.paid_seat,
-        })
-    }
-}
-
 async fn list_users(State(state): State<AppState>) -> ApiResult<ApiJson<Value>> {
     Ok(ApiJson(json!(state.store.list_users().await?)))
 }
@@ -475,45 +445,6 @@ async fn create_user(
 ) -> ApiResult<Response> {
     let u = state.store.create_user(&authed.actor(), b.parse()?).await?;
     Ok((StatusCode::CREATED, ApiJson(json!(u))).into_response())
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UserPatchInput {
-    pub name: Option<String>,
-    pub role: Option<String>,
-    pub paid_seat: Option<bool>,
-    pub availability: Option<String>,
-    pub disabled: Option<bool>,
-    pub password: Option<String>,
-}
-
-impl UserPatchInput {
-    pub fn parse(self) -> ApiResult<UserPatch> {
-        Ok(UserPatch {
-            name: self.name.map(|n| bounded_text("name", &n, 1, 100)).transpose()?,
-            role: self.role.map(|r| parse_role(&r)).transpose()?,
-            paid_seat: self.paid_seat,
-            availability: self.availability.map(|a| parse_availability(&a)).transpose()?,
-            disabled: self.disabled,
-            password_hash: self
-                .password
-                .map(|p| {
-                    password("password", &p)
-                        .map_err(ApiError::from)
-                        .and_then(|p| tokens::hash_password(&p).map_err(ApiError::internal))
-                })
-                .transpose()?,
-        })
-    }
-}
-
-/// Nobody can lock themselves out: no disabling yourself, no dropping your own admin role.
-pub fn check_self_lockout(target_id: i64, me: i64, patch: &UserPatch) -> ApiResult<()> {
-    if target_id == me && (patch.disabled == Some(true) || patch.role.is_some_and(|r| r != Role::Admin)) {
-        return Err(ApiError::invalid_field("role", "you cannot disable yourself or remove your own admin role"));
-    }
-    Ok(())
 }
 
 async fn patch_user(
@@ -545,11 +476,6 @@ async fn list_teams(State(state): State<AppState>) -> ApiResult<ApiJson<Value>> 
 #[serde(deny_unknown_fields)]
 struct TeamInput {
     name: String,
-}
-
-/// A team's name: 1 to 100 characters.
-pub fn parse_team_name(name: &str) -> ApiResult<String> {
-    Ok(bounded_text("name", name, 1, 100)?)
 }
 
 async fn create_team(
@@ -590,24 +516,6 @@ struct ApiKeyInput {
     name: String,
     /// The user the key acts as; defaults to the caller.
     user_id: Option<i64>,
-}
-
-/// Creates an API key; the secret is returned once and only its hash is kept.
-pub async fn new_api_key(
-    store: &dyn frontdesk_store::Store,
-    actor: &frontdesk_store::Actor,
-    user_id: i64,
-    name: &str,
-) -> ApiResult<(String, frontdesk_store::ApiKey)> {
-    let name = bounded_text("name", name, 1, 100)?;
-    let secret = tokens::random_token(auth::API_KEY_PREFIX);
-    let key = store
-        .create_api_key(
-            actor,
-            NewApiKey { user_id, name, prefix: secret[..12].to_owned(), key_hash: tokens::token_hash(&secret) },
-        )
-        .await?;
-    Ok((secret, key))
 }
 
 async fn list_api_keys(State(state): State<AppState>) -> ApiResult<ApiJson<Value>> {

@@ -3,17 +3,16 @@
 use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use frontdesk_core::agent_tests::Expectation;
 use frontdesk_core::model::Author;
 use frontdesk_core::permissions::Permission as P;
-use frontdesk_core::validate::{bounded_text, MessageText};
-use frontdesk_store::NewAgentTest;
+use frontdesk_core::validate::MessageText;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use super::admin::ProfileInput;
 use crate::auth::Authed;
+use frontdesk_engine::service::test_cases::AgentTestInput;
 use crate::error::{ApiError, ApiJson, ApiResult};
 use frontdesk_agent::respond::{respond, Ask};
 use crate::routes::{Access, Routes};
@@ -89,47 +88,6 @@ async fn preview(State(state): State<AppState>, ApiJson(b): ApiJson<PreviewInput
 }
 
 // ---------- tests ----------
-
-/// A saved test: a question and what the agent must do with it.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AgentTestInput {
-    pub name: String,
-    pub question: String,
-    /// Each of `{"kind": "cites", "source_id": 3}`, `{"kind": "cites", "source_id": 2, "short_answer": true}`,
-    /// `{"kind": "contains", "text": "…"}`, `{"kind": "not_contains", "text": "…"}`,
-    /// `{"kind": "hands_off", "trigger": "visitor_asked"?}`, `{"kind": "answers"}`,
-    /// `{"kind": "performs_action", "name": "…"}`, `{"kind": "declines"}`.
-    #[schema(value_type = Vec<Object>)]
-    pub expect: Vec<Value>,
-}
-
-impl AgentTestInput {
-    pub fn parse(self) -> ApiResult<NewAgentTest> {
-        let name = bounded_text("name", &self.name, 1, 120)?;
-        let question = MessageText::parse(&self.question)
-            .map_err(|e| ApiError::invalid_field("question", e.message))?
-            .as_str()
-            .to_owned();
-        if self.expect.is_empty() || self.expect.len() > 10 {
-            return Err(ApiError::invalid_field("expect", "must list between 1 and 10 expectations"));
-        }
-        let mut expect = Vec::with_capacity(self.expect.len());
-        for (i, v) in self.expect.into_iter().enumerate() {
-            let e: Expectation = serde_json::from_value(v).map_err(|e| {
-                ApiError::invalid_field(
-                    &format!("expect[{i}]"),
-                    format!(
-                        "{e}; kinds are cites, contains, not_contains, hands_off, answers, performs_action, declines"
-                    ),
-                )
-            })?;
-            e.validate().map_err(|(f, why)| ApiError::invalid_field(&format!("expect[{i}].{f}"), why))?;
-            expect.push(e);
-        }
-        Ok(NewAgentTest { name, question, expect })
-    }
-}
 
 async fn list_tests(State(state): State<AppState>) -> ApiResult<ApiJson<Value>> {
     Ok(ApiJson(json!(state.store.list_agent_tests().await?)))

@@ -11,7 +11,8 @@ use serde::Deserialize;
 use super::agent::ProfileForm;
 use super::conversations::{unsaved_message_view, MessageView};
 use super::{can, fmt_time, is_form_error, ok, page, see_other, status_of, ConsoleForm, FlashQuery, Layout, Section};
-use crate::api::agent::{preview_agent, AgentTestInput};
+use crate::api::agent::preview_agent;
+use frontdesk_engine::service::test_cases::AgentTestInput;
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult};
 use frontdesk_agent::respond::{respond, Ask};
@@ -229,7 +230,7 @@ pub(crate) async fn create_test(
     authed: Authed,
     ConsoleForm(f): ConsoleForm<TestForm>,
 ) -> ApiResult<Response> {
-    let created = match f.input().and_then(|i| i.parse()) {
+    let created = match f.input().and_then(|i| Ok(i.parse()?)) {
         Ok(new) => state.store.create_agent_test(&authed.actor(), new).await.map_err(ApiError::from),
         Err(e) => Err(e),
     };

@@ -13,7 +13,7 @@ use super::{
     checked, fmt_time, ids_of, is_form_error, name_of, page, role_options, see_other, status_of, ConsoleForm,
     FlashQuery, Layout, Opt, Section,
 };
-use crate::api::admin::{check_self_lockout, new_api_key, parse_team_name, UserInput, UserPatchInput};
+use frontdesk_engine::service::users::{check_self_lockout, new_api_key, parse_team_name, UserInput, UserPatchInput};
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult, Code};
 use crate::state::AppState;

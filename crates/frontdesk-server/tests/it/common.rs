@@ -148,7 +148,7 @@ impl TestApp {
             None => create_user(state.store.as_ref(), "admin@test.example", Role::Admin, true).await,
         };
         let (admin_key, _) =
-            frontdesk_server::api::admin::new_api_key(state.store.as_ref(), &Actor::system("test"), admin.id, "test")
+            frontdesk_engine::service::users::new_api_key(state.store.as_ref(), &Actor::system("test"), admin.id, "test")
                 .await
                 .expect("api key");
         TestApp {
@@ -186,7 +186,7 @@ impl TestApp {
     pub async fn user_with_key(&self, email: &str, role: Role, paid_seat: bool) -> (i64, String) {
         let u = create_user(self.store(), email, role, paid_seat).await;
         let (key, _) =
-            frontdesk_server::api::admin::new_api_key(self.state.store.as_ref(), &Actor::system("test"), u.id, "k")
+            frontdesk_engine::service::users::new_api_key(self.state.store.as_ref(), &Actor::system("test"), u.id, "k")
                 .await
                 .unwrap();
         (u.id, key)

@@ -211,9 +211,9 @@ pub async fn run(
         store.list_users().await?.into_iter().filter(|u| u.role == Role::Admin).map(|u| u.id).take(1).collect()
     };
     let admin = *people.first().context("no admin user in the store")?;
-    let (key, _) = frontdesk_server::api::admin::new_api_key(store.as_ref(), &actor, admin, "bench")
+    let (key, _) = frontdesk_engine::service::users::new_api_key(store.as_ref(), &actor, admin, "bench")
         .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     drop(store);
     let server = super::start_server(Some(url)).await?;
     let client = reqwest::Client::new();

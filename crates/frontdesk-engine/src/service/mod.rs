@@ -1,0 +1,6 @@
+//! The service layer: input types and operations that more than one caller
+//! uses — the admin API, the console and the CLI — with the rules in one
+//! place. They return the engine's error; the server maps it at the edge.
+
+pub mod test_cases;
+pub mod users;
