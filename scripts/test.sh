@@ -12,6 +12,9 @@ cd "$(dirname "$0")/.."
 
 say() { printf '\n==> %s\n' "$*"; }
 
+# Dependencies and imports point down the layers (ARCHITECTURE.md): cheap, so first.
+say "layer check"
+./scripts/check-layers.sh
 # Style and lints before anything slow: a failure here stops the run.
 say "cargo fmt --all --check"
 cargo fmt --all --check

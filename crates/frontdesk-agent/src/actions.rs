@@ -13,7 +13,6 @@
 //! host names by the client's resolver (so a name cannot be re-pointed
 //! between a check and the connection), and redirects are not followed.
 
-
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 

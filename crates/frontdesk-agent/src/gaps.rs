@@ -85,13 +85,8 @@ pub async fn group_pending(cx: &Context) -> anyhow::Result<usize> {
                 // replica: the next round sees the current state.
                 Err(frontdesk_store::StoreError::Conflict(m)) => {
                     tracing::debug!(question = q.id, reason = %m, "question not placed");
-                    topics = cx
-                        .store
-                        .open_gap_summaries()
-                        .await?
-                        .into_iter()
-                        .map(|(id, s)| (id, summary_of(&s)))
-                        .collect();
+                    topics =
+                        cx.store.open_gap_summaries().await?.into_iter().map(|(id, s)| (id, summary_of(&s))).collect();
                 }
                 Err(e) => return Err(e.into()),
             }

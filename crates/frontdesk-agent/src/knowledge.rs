@@ -378,4 +378,3 @@ fn to_chunk(c: &frontdesk_store::StoredChunk) -> frontdesk_knowledge::Chunk {
         lang: c.lang.clone(),
     }
 }
-

@@ -17,9 +17,7 @@ use frontdesk_core::lang::Lang;
 use frontdesk_core::leads::{self, LeadSettings};
 use frontdesk_core::model::{Author, HandoffTrigger};
 use frontdesk_core::responder::{Outcome, Reply, Trace};
-use frontdesk_store::{
-    contact_values, ContactActor, ContactTarget, ContactUpdate, LeadRecord, LeadStatus, StoreError,
-};
+use frontdesk_store::{contact_values, ContactActor, ContactTarget, ContactUpdate, LeadRecord, LeadStatus, StoreError};
 use serde_json::Value;
 
 use crate::respond::Ask;

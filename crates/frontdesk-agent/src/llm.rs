@@ -25,10 +25,10 @@ use frontdesk_llm::{
 };
 use serde_json::Value;
 
-use crate::Draft;
 use crate::respond::{cite, retrieve, Ask, Retrieved};
 use crate::snapshot::AgentSnapshot;
 use crate::Context;
+use crate::Draft;
 
 /// The tool that stores contact properties the visitor gave (F1).
 const UPDATE_CONTACT: &str = "update_contact";
@@ -178,13 +178,8 @@ impl ToolBox for EngineTools<'_> {
                     let Some(conversation) = self.conversation_id else {
                         return ToolOutput::error("there is no contact in this conversation");
                     };
-                    match crate::actions::update_contact_from_tool(
-                        self.cx,
-                        &self.agent.tools,
-                        conversation,
-                        arguments,
-                    )
-                    .await
+                    match crate::actions::update_contact_from_tool(self.cx, &self.agent.tools, conversation, arguments)
+                        .await
                     {
                         Ok((changed, refused)) => {
                             let saved: Vec<&str> = changed.iter().map(|c| c.key.as_str()).collect();

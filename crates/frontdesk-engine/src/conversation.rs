@@ -11,10 +11,10 @@ use frontdesk_store::{
 };
 use serde_json::json;
 
-use crate::tokens::{random_token, token_hash};
 use crate::error::Result;
-use frontdesk_agent::respond::{respond, Ask};
+use crate::tokens::{random_token, token_hash};
 use crate::Engine;
+use frontdesk_agent::respond::{respond, Ask};
 use frontdesk_agent::AgentSnapshot;
 
 /// A new live-chat conversation and the visitor's secret token (shown once).
@@ -39,7 +39,8 @@ pub async fn start_conversation(
     let profile = &state.agent.snapshot().await?.profile;
     let visitor_token = random_token("fdv_");
     let has_credits = crate::credits::agent_has_credits(state).await;
-    let on_duty = frontdesk_agent::snapshot::agent_on_duty(&*state.agent.snapshot().await?, channel, jiff::Timestamp::now());
+    let on_duty =
+        frontdesk_agent::snapshot::agent_on_duty(&*state.agent.snapshot().await?, channel, jiff::Timestamp::now());
     let conversation = state
         .store
         .create_conversation(NewConversation {

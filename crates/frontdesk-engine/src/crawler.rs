@@ -9,12 +9,12 @@
 
 use std::time::{Duration, Instant};
 
+use crate::job::Job;
 use frontdesk_knowledge::crawl::{
     looks_like_page, looks_like_trap, normalize, page_links, parse_sitemap, same_site, Robots, USER_AGENT,
 };
 use frontdesk_knowledge::extract::{extract, Limits};
 use frontdesk_store::{page_status, source_status, CrawlPage, NewChunk, PageOutcome};
-use crate::job::Job;
 use futures::StreamExt;
 use url::Url;
 
@@ -393,9 +393,6 @@ pub async fn crawl(state: &Engine, source_id: i64) -> anyhow::Result<()> {
 async fn enqueue_crawl_continuation(state: &Engine, source_id: i64) -> anyhow::Result<()> {
     // No dedupe key: the running job still holds the source's key. Two crawl
     // jobs on one source would only share the work (pages are claimed atomically).
-    state
-        .store
-        .enqueue_job(Job::CrawlSource { source_id }.to_new(frontdesk_store::now_ms(), 5, None))
-        .await?;
+    state.store.enqueue_job(Job::CrawlSource { source_id }.to_new(frontdesk_store::now_ms(), 5, None)).await?;
     Ok(())
 }

@@ -82,7 +82,11 @@ pub async fn ticket_facts(state: &Engine, turn: &TurnReply, lang: Lang, question
         trigger: turn.handoff,
         text: question.to_owned(),
         contact,
-        inside_business_hours: frontdesk_agent::snapshot::agent_on_duty(&agent, conversation.channel, jiff::Timestamp::now()),
+        inside_business_hours: frontdesk_agent::snapshot::agent_on_duty(
+            &agent,
+            conversation.channel,
+            jiff::Timestamp::now(),
+        ),
         priority: Default::default(),
     })
 }

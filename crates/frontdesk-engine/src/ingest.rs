@@ -4,16 +4,16 @@
 
 use std::path::Path;
 
-use frontdesk_embed::{Embedder, LoadedEmbedder};
 use crate::job::Job;
+use frontdesk_embed::{Embedder, LoadedEmbedder};
 use frontdesk_knowledge::chunk::{chunk, ChunkOptions};
 use frontdesk_knowledge::extract::{extract, kind_of, split_pages, ExtractError, Kind, Limits};
 use frontdesk_knowledge::Document;
 use frontdesk_store::{source_kind, source_status, Extracted, NewChunk, Source, Store};
 use sha2::{Digest, Sha256};
 
-use crate::Engine;
 use crate::transcribe::Transcriber;
+use crate::Engine;
 
 /// Why a media source waits (shown with its `needs_transcription` status).
 pub const NEEDS_ENGINE: &str = "needs a transcription engine";
@@ -78,7 +78,10 @@ pub async fn embed_pending(state: &Engine, budget: std::time::Duration) -> anyho
         let rows: Vec<(i64, Vec<u8>)> =
             batch.iter().zip(&vectors).map(|((id, _, _), v)| (*id, frontdesk_embed::to_bytes(v))).collect();
         state.store.set_chunk_embeddings(&rows).await?;
-        state.agent.knowledge.upsert_vectors(batch.into_iter().zip(vectors).map(|((id, source, _), v)| (id, source, v)));
+        state
+            .agent
+            .knowledge
+            .upsert_vectors(batch.into_iter().zip(vectors).map(|((id, source, _), v)| (id, source, v)));
         done += rows.len();
         if started.elapsed() >= budget {
             return Ok((done, true));

@@ -10,7 +10,6 @@ use serde_json::{json, Value};
 use crate::error::{Error, Result};
 use crate::Engine;
 
-
 /// Conversations refreshed per transaction.
 const REFRESH_BATCH: i64 = 500;
 /// The longest range a report covers.

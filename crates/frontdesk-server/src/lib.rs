@@ -6,18 +6,20 @@
 //! `startup::Application` builds everything from [`config::Settings`] and
 //! exposes the bound port, so tests can run the real server on port 0.
 
-pub mod assets;
-pub mod auth;
-pub mod console;
+// The public face: what the binary (`crates/frontdesk`) and the tests use.
 pub mod demo;
-pub mod error;
 pub mod openapi;
 pub mod routes;
 pub mod startup;
 pub mod state;
 pub mod webhooks;
 
-pub mod api;
+// HTTP internals.
+mod api;
+mod assets;
+mod auth;
+mod console;
+mod error;
 
 /// The process settings (`frontdesk_engine::config`).
 pub use frontdesk_engine::config;

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Subcommand;
+use frontdesk_agent::knowledge::Knowledge;
 use frontdesk_knowledge::eval::parse_questions;
 use frontdesk_knowledge::extract::kind_of;
 use frontdesk_server::config::Settings;
-use frontdesk_agent::knowledge::Knowledge;
 use frontdesk_server::state::AppState;
 use frontdesk_store::{source_kind, Actor, NewFile, NewSource};
 

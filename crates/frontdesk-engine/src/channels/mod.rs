@@ -20,18 +20,16 @@ pub mod custom;
 pub mod email;
 pub mod meta;
 
+use crate::job::Attempt;
 use frontdesk_core::model::{Channel, DeliveryStatus};
 use frontdesk_store::{
-    ChannelRow, Conversation, DeliveryUpdate, InboundRecord, NewAttachment, NewContact, NewConversation,
-    StoreError,
+    ChannelRow, Conversation, DeliveryUpdate, InboundRecord, NewAttachment, NewContact, NewConversation, StoreError,
 };
-use crate::job::Attempt;
 use serde_json::Value;
 
-use crate::tokens::{random_token, token_hash};
 use crate::error::Result;
+use crate::tokens::{random_token, token_hash};
 use crate::Engine;
-
 
 /// A message as an adapter hands it over.
 #[derive(Debug, Clone, Default)]

@@ -50,4 +50,3 @@ impl AgentTestInput {
         Ok(NewAgentTest { name, question, expect })
     }
 }
-

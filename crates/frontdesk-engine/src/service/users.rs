@@ -108,4 +108,3 @@ pub async fn new_api_key(
         .await?;
     Ok((secret, key))
 }
-

@@ -8,22 +8,20 @@ use axum::response::{IntoResponse, Response};
 use frontdesk_core::model::{ConversationStatus, JobStatus, Personality, View};
 use frontdesk_core::permissions::Permission as P;
 use frontdesk_core::validate::{bounded_text, MessageText};
-use frontdesk_store::{
-    AgentProfile, Assignee, AuditFilter, ConversationFilter, NewSession, NewShortAnswer, UserPatch,
-};
+use frontdesk_store::{AgentProfile, Assignee, AuditFilter, ConversationFilter, NewSession, NewShortAnswer, UserPatch};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use crate::auth::{self, Authed};
+use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult, Code};
+use crate::routes::{Access, Routes};
+use crate::state::AppState;
+use frontdesk_engine::conversation as engine;
 use frontdesk_engine::service::users::{
     check_self_lockout, new_api_key, parse_availability, parse_team_name, UserInput, UserPatchInput,
 };
 use frontdesk_engine::tokens;
-use frontdesk_engine::conversation as engine;
-use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult, Code};
-use crate::routes::{Access, Routes};
-use crate::state::AppState;
 
 pub fn routes(r: Routes) -> Routes {
     use Access::User as U;

@@ -12,12 +12,12 @@ use utoipa::ToSchema;
 
 use super::admin::ProfileInput;
 use crate::auth::Authed;
-use frontdesk_engine::service::test_cases::AgentTestInput;
 use crate::error::{ApiError, ApiJson, ApiResult};
-use frontdesk_agent::respond::{respond, Ask};
 use crate::routes::{Access, Routes};
 use crate::state::AppState;
+use frontdesk_agent::respond::{respond, Ask};
 use frontdesk_agent::snapshot::{topic_vectors, AgentSnapshot};
+use frontdesk_engine::service::test_cases::AgentTestInput;
 
 pub fn routes(r: Routes) -> Routes {
     use Access::User as U;
@@ -121,7 +121,8 @@ async fn delete_test(State(state): State<AppState>, authed: Authed, Path(id): Pa
 }
 
 async fn run_tests(State(state): State<AppState>, authed: Authed) -> ApiResult<ApiJson<Value>> {
-    let report = frontdesk_agent::test_cases::run_suite(&state.agent, &authed.actor()).await.map_err(ApiError::internal)?;
+    let report =
+        frontdesk_agent::test_cases::run_suite(&state.agent, &authed.actor()).await.map_err(ApiError::internal)?;
     Ok(ApiJson(json!(report)))
 }
 

@@ -16,11 +16,11 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::Authed;
-use frontdesk_engine::tokens::{random_token, token_hash};
-use frontdesk_engine::channels::config;
 use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::routes::{Access, Routes};
 use crate::state::AppState;
+use frontdesk_engine::channels::config;
+use frontdesk_engine::tokens::{random_token, token_hash};
 
 pub fn routes(r: Routes) -> Routes {
     use Access::User as U;

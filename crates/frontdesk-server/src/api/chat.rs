@@ -15,11 +15,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::bearer;
-use frontdesk_engine::tokens::token_hash;
-use frontdesk_engine::conversation as engine;
 use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult, Code};
 use crate::routes::{Access, Routes};
 use crate::state::AppState;
+use frontdesk_engine::conversation as engine;
+use frontdesk_engine::tokens::token_hash;
 
 pub fn routes(r: Routes) -> Routes {
     r.add(Method::GET, "/api/v1/chat/config", Access::Public, config)
@@ -41,7 +41,11 @@ pub struct ChatConfig {
 
 pub async fn chat_config(state: &AppState) -> ApiResult<ChatConfig> {
     let p = state.store.agent_profile().await?;
-    let on_duty = frontdesk_agent::snapshot::agent_on_duty(&*state.agent.snapshot().await?, Channel::LiveChat, jiff::Timestamp::now());
+    let on_duty = frontdesk_agent::snapshot::agent_on_duty(
+        &*state.agent.snapshot().await?,
+        Channel::LiveChat,
+        jiff::Timestamp::now(),
+    );
     let greeting = (p.enabled && on_duty).then(|| {
         frontdesk_core::persona::phrase(
             p.personality,
@@ -176,6 +180,7 @@ impl From<&Message> for MessageOut {
 #[into_params(parameter_in = Query)]
 pub struct AfterQuery {
     /// Only messages after this message id.
+    #[allow(dead_code)] // Documents the query in OpenAPI; the handler reads it with the token (`TokenQuery`).
     pub after: Option<i64>,
 }
 

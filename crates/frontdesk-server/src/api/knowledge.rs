@@ -14,9 +14,9 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult, Code};
-use frontdesk_engine::ingest::enqueue_sync;
 use crate::routes::{Access, Routes};
 use crate::state::AppState;
+use frontdesk_engine::ingest::enqueue_sync;
 
 pub fn routes(r: Routes) -> Routes {
     use Access::User as U;

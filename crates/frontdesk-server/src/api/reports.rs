@@ -14,9 +14,9 @@ use super::admin::ShortAnswerInput;
 use super::rfc3339;
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult};
-use frontdesk_engine::reports::ReportParams;
 use crate::routes::{Access, Routes};
 use crate::state::AppState;
+use frontdesk_engine::reports::ReportParams;
 
 pub fn routes(r: Routes) -> Routes {
     use Access::User as U;

@@ -20,11 +20,11 @@ use frontdesk_store::{contact_values, ActionRow, ContactActor, ContactTarget, Co
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use frontdesk_agent::actions::ActionResult;
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiJson, ApiResult, Code};
 use crate::routes::{Access, Routes};
 use crate::state::AppState;
+use frontdesk_agent::actions::ActionResult;
 
 pub fn routes(r: Routes) -> Routes {
     use Access::User as U;

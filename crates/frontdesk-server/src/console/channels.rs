@@ -21,9 +21,9 @@ use serde_json::Value;
 use super::{can, fmt_time, is_form_error, page, see_other, status_of, ConsoleForm, Layout, Opt, Section};
 use crate::api::channels::{create_channel, put_messaging, update_channel, ChannelChange, ChannelInput, SettingsInput};
 use crate::auth::Authed;
-use frontdesk_engine::channels::config::secret_names;
 use crate::error::{ApiError, ApiQuery, ApiResult, Code};
 use crate::state::AppState;
+use frontdesk_engine::channels::config::secret_names;
 
 /// The kinds a channel can be created as (live chat is built in).
 const KINDS: &[Channel] = &[Channel::Email, Channel::WhatsApp, Channel::Messenger, Channel::Custom];

@@ -23,9 +23,9 @@ use super::{
 };
 use crate::api::admin::{parse_assignee, parse_view, AssignInput};
 use crate::auth::Authed;
-use frontdesk_engine::conversation as engine;
 use crate::error::{ApiError, ApiQuery, ApiResult};
 use crate::state::AppState;
+use frontdesk_engine::conversation as engine;
 
 /// How many conversations a list shows.
 const LIST_LIMIT: i64 = 200;

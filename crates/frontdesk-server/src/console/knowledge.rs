@@ -25,10 +25,10 @@ use super::{
     ConsoleForm, Layout, Opt, Section,
 };
 use crate::api::knowledge::{add_file_source, sync_article_source, upload_file, ArticleInput};
-use frontdesk_engine::ingest::resync;
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult, Code};
 use crate::state::AppState;
+use frontdesk_engine::ingest::resync;
 
 /// The languages an article can be written in: those the agent speaks.
 const LANGUAGES: [(&str, &str); 12] = {

@@ -9,7 +9,6 @@
 //! re-render the page with the message (422).
 
 mod agent;
-mod test_cases;
 mod audit;
 mod bots;
 mod channels;
@@ -22,6 +21,7 @@ mod knowledge;
 mod leads;
 mod reports;
 mod session;
+mod test_cases;
 mod tools;
 mod users;
 mod workflows;

@@ -21,8 +21,8 @@ use super::{
 use crate::api::admin::ShortAnswerInput;
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult};
-use frontdesk_engine::reports::{Built, ReportParams};
 use crate::state::AppState;
+use frontdesk_engine::reports::{Built, ReportParams};
 
 // ---------- formatting ----------
 
@@ -512,17 +512,18 @@ async fn render_reports(
         zones: frontdesk_core::hours::COMMON_ZONES,
     };
     // The filters are checked once, by the first report; every report takes the same.
-    let first = match frontdesk_engine::reports::build(state, ReportKind::Handled, &params).await.map_err(ApiError::from) {
-        Ok(b) => b,
-        Err(e) if is_form_error(&e) => {
-            filters.errors = FieldErrors::of(&e);
-            view.layout.error = filters.errors.other.take();
-            view.filters = filters;
-            let status = if status.is_success() { status_of(&e) } else { status };
-            return page(status, &view);
-        }
-        Err(e) => return Err(e),
-    };
+    let first =
+        match frontdesk_engine::reports::build(state, ReportKind::Handled, &params).await.map_err(ApiError::from) {
+            Ok(b) => b,
+            Err(e) if is_form_error(&e) => {
+                filters.errors = FieldErrors::of(&e);
+                view.layout.error = filters.errors.other.take();
+                view.filters = filters;
+                let status = if status.is_success() { status_of(&e) } else { status };
+                return page(status, &view);
+            }
+            Err(e) => return Err(e),
+        };
     let fr = &first.report;
     filters.from = fr.from.clone();
     filters.to = fr.to.clone();
@@ -551,8 +552,11 @@ async fn render_reports(
 
     let mut pending = 0;
     for kind in ReportKind::ALL {
-        let built =
-            if kind == ReportKind::Handled { None } else { Some(frontdesk_engine::reports::build(state, kind, &params).await?) };
+        let built = if kind == ReportKind::Handled {
+            None
+        } else {
+            Some(frontdesk_engine::reports::build(state, kind, &params).await?)
+        };
         let built = built.as_ref().unwrap_or(&first);
         if matches!(kind, ReportKind::Impact | ReportKind::Resolution) {
             pending = pending.max(built.report.pending_evaluation);

@@ -11,11 +11,11 @@ use serde::Deserialize;
 
 use super::{can, is_htmx, ok, page, safe_next, see_other, ConsoleForm, Layout, Section};
 use crate::api::admin::open_session;
-use frontdesk_engine::service::users::parse_availability;
 use crate::auth::{self, Authed};
-use frontdesk_engine::tokens;
 use crate::error::{ApiQuery, ApiResult};
 use crate::state::AppState;
+use frontdesk_engine::service::users::parse_availability;
+use frontdesk_engine::tokens;
 
 #[derive(Template)]
 #[template(path = "login.html")]

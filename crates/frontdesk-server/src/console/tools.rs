@@ -17,11 +17,11 @@ use serde_json::{Map, Value};
 
 use super::{can, fmt_time, is_form_error, is_htmx, ok, options, page, preview, see_other, status_of};
 use super::{ConsoleForm, FlashQuery, Layout, Opt, Section};
-use frontdesk_agent::actions::ActionResult;
 use crate::api::tools::{self as api, FieldInput, TestInput};
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult};
 use crate::state::AppState;
+use frontdesk_agent::actions::ActionResult;
 
 /// Blank rows offered under the existing headers and parameters.
 const BLANK_ROWS: usize = 2;

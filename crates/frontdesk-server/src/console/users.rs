@@ -13,10 +13,10 @@ use super::{
     checked, fmt_time, ids_of, is_form_error, name_of, page, role_options, see_other, status_of, ConsoleForm,
     FlashQuery, Layout, Opt, Section,
 };
-use frontdesk_engine::service::users::{check_self_lockout, new_api_key, parse_team_name, UserInput, UserPatchInput};
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult, Code};
 use crate::state::AppState;
+use frontdesk_engine::service::users::{check_self_lockout, new_api_key, parse_team_name, UserInput, UserPatchInput};
 
 // ---------- users and teams ----------
 

@@ -61,4 +61,3 @@ async fn poll_now(State(state): State<AppState>, Path(id): Path<i64>) -> ApiResu
         .map_err(|e| ApiError::new(crate::error::Code::Unavailable, format!("could not read the mailbox: {e}")))?;
     Ok(ApiJson(json!({"processed": n})))
 }
-

@@ -140,8 +140,7 @@ async fn webhook(state: AppState, kind: Channel, id: &str, headers: &HeaderMap, 
         return StatusCode::OK.into_response();
     }
     let header = header.map(str::to_owned);
-    let task =
-        tokio::spawn(async move { meta::handle_batch(&state, channel, &body, header, events).await });
+    let task = tokio::spawn(async move { meta::handle_batch(&state, channel, &body, header, events).await });
     match tokio::time::timeout(ANSWER_WITHIN, task).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::error!(kind = %kind, error = %e, "webhook batch crashed"),
@@ -151,4 +150,3 @@ async fn webhook(state: AppState, kind: Channel, id: &str, headers: &HeaderMap, 
     }
     StatusCode::OK.into_response()
 }
-

@@ -498,9 +498,9 @@ crate::both_backends!(actions_in_the_console, private_networks);
 /// the built-in responder's trigger (example phrases + parameters found in
 /// the question), LLM tool calls by name, and visitor-provided CRM updates.
 async fn the_engine_interface_runs_actions_and_updates_contacts(app: TestApp) {
+    use frontdesk_agent::actions::{apply_visitor_updates, builtin_action, call_tool, load_tools, ActionReply};
     use frontdesk_core::actions::Failure;
     use frontdesk_core::lang::Lang;
-    use frontdesk_agent::actions::{apply_visitor_updates, builtin_action, call_tool, load_tools, ActionReply};
 
     let (base, _) = order_api().await;
     let v0 = app.store().content_version().await.unwrap();
@@ -531,7 +531,8 @@ async fn the_engine_interface_runs_actions_and_updates_contacts(app: TestApp) {
         other => panic!("{other:?}"),
     }
     assert_eq!(reply.unwrap().text(), "Your order is shipped and will arrive on May 3.");
-    let reply = builtin_action(&app.state.agent, &tools, conv, "Dov'è il mio ordine?", Lang::It).await.unwrap().unwrap();
+    let reply =
+        builtin_action(&app.state.agent, &tools, conv, "Dov'è il mio ordine?", Lang::It).await.unwrap().unwrap();
     assert!(matches!(reply, ActionReply::NeedsParams { .. }), "{reply:?}");
     assert!(reply.text().contains("order number"), "{}", reply.text());
     assert_eq!(reply.trace()["missing"][0]["name"], "order_number");
@@ -540,9 +541,11 @@ async fn the_engine_interface_runs_actions_and_updates_contacts(app: TestApp) {
         .unwrap()
         .is_none());
 
-    let r = call_tool(&app.state.agent, &tools, conv, "order_status", &json!({"order_number": "a-12345"}), Lang::En).await;
+    let r =
+        call_tool(&app.state.agent, &tools, conv, "order_status", &json!({"order_number": "a-12345"}), Lang::En).await;
     assert!(r.unwrap().ok);
-    let r = call_tool(&app.state.agent, &tools, conv, "order_status", &json!({"order_number": 5}), Lang::Fr).await.unwrap();
+    let r =
+        call_tool(&app.state.agent, &tools, conv, "order_status", &json!({"order_number": 5}), Lang::Fr).await.unwrap();
     assert_eq!(r.failure, Some(Failure::BadRequest));
     assert!(r.detail.contains("order_number"), "{}", r.detail);
     assert!(r.reply_text.starts_with("Désolé"));
@@ -553,7 +556,10 @@ async fn the_engine_interface_runs_actions_and_updates_contacts(app: TestApp) {
     assert_eq!(changes.len(), 1);
     assert_eq!(changes[0].after.as_deref(), Some("+393331234567"));
     // The email is not writable: nothing happens.
-    assert!(apply_visitor_updates(&app.state.agent, &tools, conv, "write to me at x@example.org").await.unwrap().is_empty());
+    assert!(apply_visitor_updates(&app.state.agent, &tools, conv, "write to me at x@example.org")
+        .await
+        .unwrap()
+        .is_empty());
     let events = app.store().list_events(conv).await.unwrap();
     assert_eq!(events.iter().filter(|e| e.kind == frontdesk_core::model::EventKind::ContactUpdated).count(), 1);
 }

@@ -147,10 +147,14 @@ impl TestApp {
             Some((u, _)) => u,
             None => create_user(state.store.as_ref(), "admin@test.example", Role::Admin, true).await,
         };
-        let (admin_key, _) =
-            frontdesk_engine::service::users::new_api_key(state.store.as_ref(), &Actor::system("test"), admin.id, "test")
-                .await
-                .expect("api key");
+        let (admin_key, _) = frontdesk_engine::service::users::new_api_key(
+            state.store.as_ref(),
+            &Actor::system("test"),
+            admin.id,
+            "test",
+        )
+        .await
+        .expect("api key");
         TestApp {
             base: format!("http://{addr}"),
             state,

@@ -85,9 +85,12 @@ async fn replies_are_debited_and_usage_is_reported(app: TestApp) {
     assert_eq!(rows[1]["message_id"], reply_id);
 
     // Another channel, through the engine (the public API is the live chat).
-    let started = frontdesk_engine::conversation::start_conversation(&app.state, Channel::Email, None, None).await.unwrap();
+    let started =
+        frontdesk_engine::conversation::start_conversation(&app.state, Channel::Email, None, None).await.unwrap();
     assert_eq!(started.conversation.assignee_kind, AssigneeKind::Agent);
-    frontdesk_engine::conversation::visitor_message(&app.state, &started.conversation, PRICE_QUESTION.into()).await.unwrap();
+    frontdesk_engine::conversation::visitor_message(&app.state, &started.conversation, PRICE_QUESTION.into())
+        .await
+        .unwrap();
 
     // The preview answers but costs nothing and records nothing.
     let before = ledger(&app).await.len();

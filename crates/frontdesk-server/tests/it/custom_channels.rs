@@ -512,11 +512,9 @@ async fn a_receiver_that_never_answers_is_marked_failed(app: TestApp) {
     // The last attempt hangs: after the timeout the delivery is failed, with the reason.
     receiver.hang_next(1);
     let started = Instant::now();
-    let r = frontdesk_engine::worker::run_job(
-        &app.state,
-        &deliver_job(delivery, frontdesk_store::DELIVERY_MAX_ATTEMPTS),
-    )
-    .await;
+    let r =
+        frontdesk_engine::worker::run_job(&app.state, &deliver_job(delivery, frontdesk_store::DELIVERY_MAX_ATTEMPTS))
+            .await;
     assert!(r.is_ok(), "{r:?}");
     let took = started.elapsed();
     assert!(took >= custom_channel::SEND_TIMEOUT - Duration::from_millis(500), "{took:?}");

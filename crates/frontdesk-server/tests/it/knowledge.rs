@@ -248,8 +248,13 @@ async fn chunks_are_embedded_and_searched_with_vectors() {
     assert!(app.state.agent.knowledge.num_vectors() > 0, "the chunks were embedded by the background job");
     // Vectors alone find the passage for a paraphrase that shares almost no words with it.
     use frontdesk_agent::knowledge::Retriever;
-    let hits =
-        app.state.agent.knowledge.search_with("I lost my login credentials", "en", 3, Retriever::Vectors).await.unwrap();
+    let hits = app
+        .state
+        .agent
+        .knowledge
+        .search_with("I lost my login credentials", "en", 3, Retriever::Vectors)
+        .await
+        .unwrap();
     assert!(!hits.is_empty());
     let reply = ask(&app, "I forgot my password, what do I do?").await;
     assert!(reply["text"].as_str().unwrap().contains("Forgot password"), "{reply}");

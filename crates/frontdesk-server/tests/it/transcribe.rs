@@ -10,8 +10,8 @@ use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use frontdesk_server::config::Settings;
 use frontdesk_engine::transcribe::{TranscribeError, Transcriber};
+use frontdesk_server::config::Settings;
 use reqwest::Method;
 use serde_json::{json, Value};
 

@@ -139,7 +139,8 @@ async fn agent_handoff_template_rotates_owners_per_channel(app: TestApp) {
     }
     assert_eq!(owners, vec![u1, u2, u1]);
 
-    let started = frontdesk_engine::conversation::start_conversation(&app.state, Channel::Email, None, None).await.unwrap();
+    let started =
+        frontdesk_engine::conversation::start_conversation(&app.state, Channel::Email, None, None).await.unwrap();
     let cid = started.conversation.id;
     let (s, _) = app.say(cid, &started.visitor_token, "I want to talk to a human").await;
     assert_eq!(s, 201);

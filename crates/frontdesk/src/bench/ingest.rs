@@ -9,9 +9,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use frontdesk_agent::knowledge::Knowledge;
 use frontdesk_knowledge::extract::kind_of;
 use frontdesk_server::config::Settings;
-use frontdesk_agent::knowledge::Knowledge;
 use frontdesk_server::state::AppState;
 use frontdesk_store::{source_kind, source_status, Actor, NewFile, NewSource};
 

@@ -9,10 +9,10 @@
 
 use std::time::{Duration, Instant};
 
+use frontdesk_agent::respond::{respond, Ask};
 use frontdesk_knowledge::index::Synthetic;
 use frontdesk_llm::testing::{openai_text, ScriptedServer};
 use frontdesk_server::config::Settings;
-use frontdesk_agent::respond::{respond, Ask};
 
 use super::retrieval::{fill, pct};
 

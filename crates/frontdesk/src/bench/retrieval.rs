@@ -15,8 +15,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use frontdesk_knowledge::index::Synthetic;
 use frontdesk_agent::knowledge::{Knowledge, Retriever};
+use frontdesk_knowledge::index::Synthetic;
 use frontdesk_store::{source_kind, Actor, Extracted, NewChunk, NewSource, Store};
 
 const PER_SOURCE: usize = 50;

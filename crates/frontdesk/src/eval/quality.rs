@@ -5,9 +5,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use frontdesk_agent::knowledge::Retriever;
 use frontdesk_knowledge::eval::Question;
 use frontdesk_knowledge::rank::{self, Calibration, Evidence, Example, FusionParams, Signals};
-use frontdesk_agent::knowledge::Retriever;
 use frontdesk_server::state::AppState;
 use serde::{Deserialize, Serialize};
 
