@@ -2,5 +2,8 @@
 //! uses — the admin API, the console and the CLI — with the rules in one
 //! place. They return the engine's error; the server maps it at the edge.
 
+pub mod hours;
+pub mod leads;
+pub mod reports;
 pub mod test_cases;
 pub mod users;

@@ -5,15 +5,15 @@
 
 use axum::extract::{Path, State};
 use axum::http::Method;
-use frontdesk_core::hours::{self, Day, DayRange, Mode, Schedule};
+use frontdesk_core::hours::{self, Schedule};
 use frontdesk_core::model::Channel;
 use frontdesk_core::permissions::Permission as P;
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::rfc3339;
 use crate::auth::Authed;
-use crate::error::{ApiError, ApiJson, ApiResult};
+use frontdesk_engine::service::hours::{all_hours, channel_of, set_hours, HoursInput};
+use crate::error::{ApiJson, ApiResult};
 use crate::routes::{Access, Routes};
 use crate::state::AppState;
 
@@ -25,63 +25,6 @@ pub fn routes(r: Routes) -> Routes {
         .add(Method::GET, "/api/v1/agent/hours/{channel}/status", U(P::ViewAgent), status)
 }
 
-/// A channel's schedule as sent: `{"mode": "during", "time_zone": "Europe/Rome",
-/// "ranges": [{"day": "mon", "start": "09:00", "end": "17:30"}]}`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HoursInput {
-    /// `all_hours`, `during` or `outside`.
-    pub mode: String,
-    /// An IANA time zone; UTC when left out.
-    #[serde(default)]
-    pub time_zone: Option<String>,
-    #[serde(default)]
-    pub ranges: Vec<RangeInput>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RangeInput {
-    pub day: String,
-    pub start: String,
-    pub end: String,
-}
-
-impl HoursInput {
-    /// The validated, normalised schedule; errors name the field
-    /// (`mode`, `time_zone`, `ranges`, `ranges[2].day`, `ranges[2].end`).
-    pub fn parse(self) -> ApiResult<Schedule> {
-        let mode = Mode::parse(&self.mode)
-            .ok_or_else(|| ApiError::invalid_field("mode", "must be all_hours, during or outside"))?;
-        let mut ranges = Vec::with_capacity(self.ranges.len());
-        for (i, r) in self.ranges.into_iter().enumerate() {
-            let day = Day::parse(&r.day).ok_or_else(|| {
-                ApiError::invalid_field(&format!("ranges[{i}].day"), "must be mon, tue, wed, thu, fri, sat or sun")
-            })?;
-            ranges.push(DayRange { day, start: r.start, end: r.end });
-        }
-        let time_zone = self.time_zone.unwrap_or_else(|| "UTC".to_owned());
-        Ok(Schedule { mode, time_zone, ranges }.validate()?)
-    }
-}
-
-/// The channel named in the path (`live_chat`, `email`, `whatsapp`, `messenger`, `custom`).
-pub fn channel_of(s: &str) -> ApiResult<Channel> {
-    Channel::parse(s).ok_or_else(|| ApiError::not_found("channel"))
-}
-
-/// Every channel's schedule (a channel never set works at all hours).
-pub async fn all_hours(state: &AppState) -> ApiResult<Vec<(Channel, Schedule, Option<i64>)>> {
-    let stored = state.store.list_working_hours().await?;
-    Ok(Channel::ALL
-        .iter()
-        .map(|&c| match stored.iter().find(|h| h.channel == c.as_str()) {
-            Some(h) => (c, h.schedule.clone(), Some(h.updated_at)),
-            None => (c, Schedule::default(), None),
-        })
-        .collect())
-}
-
 fn hours_json(channel: Channel, s: &Schedule, updated_at: Option<i64>) -> Value {
     json!({
         "channel": channel,
@@ -91,15 +34,6 @@ fn hours_json(channel: Channel, s: &Schedule, updated_at: Option<i64>) -> Value 
         "open": hours::is_open(s, jiff::Timestamp::now()),
         "updated_at": updated_at.map(rfc3339),
     })
-}
-
-/// Validates and saves a channel's schedule (audited; the agent snapshot and
-/// the widget's header follow at once).
-pub async fn set_hours(state: &AppState, authed: &Authed, channel: Channel, input: HoursInput) -> ApiResult<Value> {
-    let schedule = input.parse()?;
-    let saved = state.store.set_working_hours(&authed.actor(), channel.as_str(), &schedule).await?;
-    state.hub.notify_config();
-    Ok(hours_json(channel, &saved.schedule, Some(saved.updated_at)))
 }
 
 async fn list(State(state): State<AppState>) -> ApiResult<ApiJson<Value>> {
@@ -123,7 +57,8 @@ async fn put(
     ApiJson(input): ApiJson<HoursInput>,
 ) -> ApiResult<ApiJson<Value>> {
     let channel = channel_of(&channel)?;
-    Ok(ApiJson(set_hours(&state, &authed, channel, input).await?))
+    let saved = set_hours(&state, &authed.actor(), channel, input).await?;
+    Ok(ApiJson(hours_json(channel, &saved.schedule, Some(saved.updated_at))))
 }
 
 /// Whether the agent takes new conversations on the channel now by its

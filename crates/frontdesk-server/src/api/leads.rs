@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use super::rfc3339;
 use crate::auth::Authed;
+use frontdesk_engine::service::leads::set_settings;
 use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult};
 use crate::routes::{Access, Routes};
 use crate::state::AppState;
@@ -22,19 +23,6 @@ pub fn routes(r: Routes) -> Routes {
         .add(Method::GET, "/api/v1/leads", U(P::ViewConversations), list)
 }
 
-/// Validates the settings against the CRM fields and saves them (audited).
-/// Errors name the field: `criteria[2].accepted`, `sales_team_id`, …
-pub async fn set_settings(state: &AppState, authed: &Authed, input: LeadSettings) -> ApiResult<LeadSettings> {
-    let fields = state.store.list_crm_fields().await?;
-    let settings = input.parse(&fields)?;
-    state.store.set_lead_settings(&authed.actor(), settings).await.map_err(|e| match e {
-        frontdesk_store::StoreError::Invalid(m) if m.starts_with("sales_team_id:") => {
-            ApiError::invalid_field("sales_team_id", m.trim_start_matches("sales_team_id:").trim())
-        }
-        e => e.into(),
-    })
-}
-
 async fn get_settings(State(state): State<AppState>) -> ApiResult<ApiJson<LeadSettings>> {
     Ok(ApiJson(state.store.lead_settings().await?))
 }
@@ -44,7 +32,7 @@ async fn put_settings(
     authed: Authed,
     ApiJson(input): ApiJson<LeadSettings>,
 ) -> ApiResult<ApiJson<LeadSettings>> {
-    Ok(ApiJson(set_settings(&state, &authed, input).await?))
+    Ok(ApiJson(set_settings(&state, &authed.actor(), input).await?))
 }
 
 pub fn lead_json(l: &Lead) -> Value {

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use super::admin::ShortAnswerInput;
 use super::rfc3339;
 use crate::auth::Authed;
+use frontdesk_engine::service::reports::{open_topics, set_time_zone};
 use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult};
 use crate::routes::{Access, Routes};
 use crate::state::AppState;
@@ -50,21 +51,12 @@ struct SettingsInput {
     time_zone: String,
 }
 
-/// Sets the zone days and weeks are counted in (audited); the counters are
-/// recomputed in it at the next refresh.
-pub async fn set_time_zone(state: &AppState, authed: &Authed, time_zone: &str) -> ApiResult<()> {
-    let tz = frontdesk_core::hours::time_zone(time_zone).map_err(|e| ApiError::invalid_field(&e.field, e.message))?;
-    let name = tz.iana_name().unwrap_or(time_zone.trim()).to_owned();
-    state.store.set_report_time_zone(&authed.actor(), &name).await?;
-    Ok(())
-}
-
 async fn put_settings(
     State(state): State<AppState>,
     authed: Authed,
     ApiJson(b): ApiJson<SettingsInput>,
 ) -> ApiResult<ApiJson<Value>> {
-    set_time_zone(&state, &authed, &b.time_zone).await?;
+    set_time_zone(&state, &authed.actor(), &b.time_zone).await?;
     get_settings(State(state)).await
 }
 
@@ -143,14 +135,6 @@ fn question_json(q: &GapQuestion) -> Value {
 #[serde(deny_unknown_fields)]
 struct GapsQuery {
     format: Option<String>,
-}
-
-/// Groups what is waiting, then the open topics.
-pub async fn open_topics(state: &AppState) -> ApiResult<Vec<GapTopic>> {
-    frontdesk_agent::gaps::group_pending(&state.agent)
-        .await
-        .map_err(|e| ApiError::internal(format!("could not group questions: {e:#}")))?;
-    Ok(state.store.list_gap_topics(1000).await?)
 }
 
 async fn list_gaps(State(state): State<AppState>, ApiQuery(q): ApiQuery<GapsQuery>) -> ApiResult<Response> {

@@ -13,9 +13,9 @@ use frontdesk_core::permissions::Permission as P;
 
 use super::{can, fmt_time, is_form_error, page, see_other, status_of};
 use super::{ConsoleForm, FlashQuery, Layout, Section};
-use crate::api::hours::{all_hours, channel_of, set_hours, HoursInput, RangeInput};
+use frontdesk_engine::service::hours::{all_hours, channel_of, set_hours, HoursInput, RangeInput};
 use crate::auth::Authed;
-use crate::error::{ApiQuery, ApiResult};
+use crate::error::{ApiError, ApiQuery, ApiResult};
 use crate::state::AppState;
 
 /// A radio button of the mode.
@@ -147,7 +147,7 @@ pub(crate) async fn save_hours(
 ) -> ApiResult<Response> {
     let channel = channel_of(&channel)?;
     let saved = match f.input() {
-        Ok(input) => set_hours(&state, &authed, channel, input).await.map(|_| ()),
+        Ok(input) => set_hours(&state, &authed.actor(), channel, input).await.map(|_| ()).map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match saved {

@@ -11,7 +11,7 @@ use frontdesk_core::permissions::Permission as P;
 
 use super::{can, checked, fmt_time, is_form_error, page, see_other, status_of};
 use super::{ConsoleForm, FlashQuery, Layout, Opt, Section};
-use crate::api::leads::set_settings;
+use frontdesk_engine::service::leads::set_settings;
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult};
 use crate::state::AppState;
@@ -150,7 +150,7 @@ pub(crate) async fn save_leads(
     ConsoleForm(f): ConsoleForm<LeadsForm>,
 ) -> ApiResult<Response> {
     let saved = match f.settings() {
-        Ok(s) => set_settings(&state, &authed, s).await.map(|_| ()),
+        Ok(s) => set_settings(&state, &authed.actor(), s).await.map(|_| ()).map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match saved {

@@ -603,7 +603,7 @@ pub(crate) async fn save_settings(
     authed: Authed,
     ConsoleForm(f): ConsoleForm<TimeZoneForm>,
 ) -> ApiResult<Response> {
-    match crate::api::reports::set_time_zone(&state, &authed, &f.time_zone).await {
+    match frontdesk_engine::service::reports::set_time_zone(&state, &authed.actor(), &f.time_zone).await.map_err(ApiError::from) {
         Ok(()) => Ok(see_other("/console/reports?flash=saved")),
         Err(e) if is_form_error(&e) => {
             let message = e.message.strip_prefix("time_zone: ").unwrap_or(&e.message).to_owned();
@@ -647,7 +647,7 @@ pub(crate) async fn gaps_page(
     authed: Authed,
     ApiQuery(q): ApiQuery<GapsQuery>,
 ) -> ApiResult<Response> {
-    let topics = crate::api::reports::open_topics(&state).await?;
+    let topics = frontdesk_engine::service::reports::open_topics(&state).await?;
     let time_zone = state.store.report_settings().await?.time_zone;
     let tz = core_reports::zone(&time_zone);
     let notice = match q.dismissed.as_deref() {
