@@ -74,4 +74,3 @@ pub async fn set_hours(state: &Engine, actor: &Actor, channel: Channel, input: H
     state.hub.notify_config();
     Ok(saved)
 }
-

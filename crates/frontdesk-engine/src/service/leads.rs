@@ -18,4 +18,3 @@ pub async fn set_settings(state: &Engine, actor: &Actor, input: LeadSettings) ->
         e => e.into(),
     })
 }
-

@@ -2,6 +2,7 @@
 //! uses — the admin API, the console and the CLI — with the rules in one
 //! place. They return the engine's error; the server maps it at the edge.
 
+pub mod credits;
 pub mod hours;
 pub mod leads;
 pub mod reports;

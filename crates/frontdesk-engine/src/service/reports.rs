@@ -22,4 +22,3 @@ pub async fn open_topics(state: &Engine) -> Result<Vec<GapTopic>> {
         .map_err(|e| Error::internal(format!("could not group questions: {e:#}")))?;
     Ok(state.store.list_gap_topics(1000).await?)
 }
-

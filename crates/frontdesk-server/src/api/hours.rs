@@ -12,10 +12,10 @@ use serde_json::{json, Value};
 
 use super::rfc3339;
 use crate::auth::Authed;
-use frontdesk_engine::service::hours::{all_hours, channel_of, set_hours, HoursInput};
 use crate::error::{ApiJson, ApiResult};
 use crate::routes::{Access, Routes};
 use crate::state::AppState;
+use frontdesk_engine::service::hours::{all_hours, channel_of, set_hours, HoursInput};
 
 pub fn routes(r: Routes) -> Routes {
     use Access::User as U;

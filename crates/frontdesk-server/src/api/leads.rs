@@ -11,10 +11,10 @@ use serde_json::{json, Value};
 
 use super::rfc3339;
 use crate::auth::Authed;
-use frontdesk_engine::service::leads::set_settings;
 use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult};
 use crate::routes::{Access, Routes};
 use crate::state::AppState;
+use frontdesk_engine::service::leads::set_settings;
 
 pub fn routes(r: Routes) -> Routes {
     use Access::User as U;

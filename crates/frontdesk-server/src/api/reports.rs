@@ -13,11 +13,11 @@ use serde_json::{json, Value};
 use super::admin::ShortAnswerInput;
 use super::rfc3339;
 use crate::auth::Authed;
-use frontdesk_engine::service::reports::{open_topics, set_time_zone};
 use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult};
 use crate::routes::{Access, Routes};
 use crate::state::AppState;
 use frontdesk_engine::reports::ReportParams;
+use frontdesk_engine::service::reports::{open_topics, set_time_zone};
 
 pub fn routes(r: Routes) -> Routes {
     use Access::User as U;

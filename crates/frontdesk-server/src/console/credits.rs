@@ -10,10 +10,10 @@ use frontdesk_core::permissions::Permission as P;
 use serde::Deserialize;
 
 use super::{can, checked, fmt_time, is_form_error, page, see_other, status_of, ConsoleForm, Layout, Section};
-use crate::api::credits::{usage_range, CreditSettingsInput, GrantInput, UsageQuery, OUT_OF_CREDITS};
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult};
 use crate::state::AppState;
+use frontdesk_engine::service::credits::{usage_range, CreditSettingsInput, GrantInput, UsageQuery, OUT_OF_CREDITS};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -116,7 +116,7 @@ async fn render(
 ) -> ApiResult<Response> {
     let s = state.store.credit_status(frontdesk_store::now_ms()).await?;
     let uq = UsageQuery { from: q.from.clone(), to: q.to.clone() };
-    let (error, (from, to)) = match usage_range(state, &uq).await {
+    let (error, (from, to)) = match usage_range(state, &uq).await.map_err(ApiError::from) {
         Ok(r) => (error, r),
         Err(e) if is_form_error(&e) => {
             let fallback = usage_range(state, &UsageQuery::default()).await?;
@@ -187,7 +187,7 @@ pub(crate) async fn save_settings(
     authed: Authed,
     ConsoleForm(f): ConsoleForm<SettingsForm>,
 ) -> ApiResult<Response> {
-    let saved = match f.input().and_then(|i| i.parse()) {
+    let saved = match f.input().and_then(|i| Ok(i.parse()?)) {
         Ok(s) => state.store.set_credit_settings(&authed.actor(), s).await.map_err(ApiError::from),
         Err(e) => Err(e),
     };
@@ -206,7 +206,7 @@ pub(crate) async fn grant(
     ConsoleForm(f): ConsoleForm<GrantForm>,
 ) -> ApiResult<Response> {
     let granted = match number("amount", &f.amount) {
-        Ok(amount) => match (GrantInput { amount, note: Some(f.note.clone()) }).parse() {
+        Ok(amount) => match (GrantInput { amount, note: Some(f.note.clone()) }).parse().map_err(ApiError::from) {
             Ok((amount, note)) => {
                 state.store.grant_credits(&authed.actor(), amount, note).await.map_err(ApiError::from)
             }

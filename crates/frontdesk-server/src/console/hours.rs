@@ -13,10 +13,10 @@ use frontdesk_core::permissions::Permission as P;
 
 use super::{can, fmt_time, is_form_error, page, see_other, status_of};
 use super::{ConsoleForm, FlashQuery, Layout, Section};
-use frontdesk_engine::service::hours::{all_hours, channel_of, set_hours, HoursInput, RangeInput};
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult};
 use crate::state::AppState;
+use frontdesk_engine::service::hours::{all_hours, channel_of, set_hours, HoursInput, RangeInput};
 
 /// A radio button of the mode.
 struct ModeOpt {

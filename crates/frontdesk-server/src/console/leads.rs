@@ -11,10 +11,10 @@ use frontdesk_core::permissions::Permission as P;
 
 use super::{can, checked, fmt_time, is_form_error, page, see_other, status_of};
 use super::{ConsoleForm, FlashQuery, Layout, Opt, Section};
-use frontdesk_engine::service::leads::set_settings;
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult};
 use crate::state::AppState;
+use frontdesk_engine::service::leads::set_settings;
 
 /// A lead as the list shows it.
 struct LeadRow {

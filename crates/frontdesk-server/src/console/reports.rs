@@ -603,7 +603,10 @@ pub(crate) async fn save_settings(
     authed: Authed,
     ConsoleForm(f): ConsoleForm<TimeZoneForm>,
 ) -> ApiResult<Response> {
-    match frontdesk_engine::service::reports::set_time_zone(&state, &authed.actor(), &f.time_zone).await.map_err(ApiError::from) {
+    match frontdesk_engine::service::reports::set_time_zone(&state, &authed.actor(), &f.time_zone)
+        .await
+        .map_err(ApiError::from)
+    {
         Ok(()) => Ok(see_other("/console/reports?flash=saved")),
         Err(e) if is_form_error(&e) => {
             let message = e.message.strip_prefix("time_zone: ").unwrap_or(&e.message).to_owned();
