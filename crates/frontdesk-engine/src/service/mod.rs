@@ -2,9 +2,11 @@
 //! uses — the admin API, the console and the CLI — with the rules in one
 //! place. They return the engine's error; the server maps it at the edge.
 
+pub mod bots;
 pub mod credits;
 pub mod hours;
 pub mod leads;
 pub mod reports;
 pub mod test_cases;
+pub mod tickets;
 pub mod users;

@@ -5,16 +5,14 @@
 use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use frontdesk_core::bot::{self, Bot, Step};
-use frontdesk_core::model::Channel;
 use frontdesk_core::permissions::Permission as P;
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::routes::{Access, Routes};
 use crate::state::AppState;
+use frontdesk_engine::service::bots::BotInput;
 
 pub fn routes(r: Routes) -> Routes {
     use Access::User as U;
@@ -23,44 +21,6 @@ pub fn routes(r: Routes) -> Routes {
         .add(Method::GET, "/api/v1/bots/{id}", U(P::ViewAgent), get_one)
         .add(Method::PUT, "/api/v1/bots/{id}", U(P::EditAgent), update)
         .add(Method::DELETE, "/api/v1/bots/{id}", U(P::EditAgent), delete)
-}
-
-/// A bot as sent: `{"name": "Welcome", "channel": "live_chat", "enabled": true,
-/// "start": "hello", "steps": [{"id": "hello", "type": "message", "text": "Hi!", "next": "email"},
-/// {"id": "email", "type": "ask", "question": "Your email?", "property": "email", "next": "agent"},
-/// {"id": "agent", "type": "to_agent"}]}`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BotInput {
-    pub name: String,
-    pub channel: Channel,
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    pub start: String,
-    #[serde(default)]
-    pub steps: Vec<Step>,
-}
-
-fn yes() -> bool {
-    true
-}
-
-impl BotInput {
-    /// The validated bot: its steps against the CRM fields and the teams.
-    pub async fn parse(self, state: &AppState) -> ApiResult<Bot> {
-        let mut b = Bot {
-            id: 0,
-            name: self.name,
-            channel: self.channel,
-            enabled: self.enabled,
-            start: self.start,
-            steps: self.steps,
-        };
-        let fields = state.store.list_crm_fields().await?;
-        let teams: Vec<i64> = state.store.list_teams().await?.into_iter().map(|t| t.id).collect();
-        bot::validate(&mut b, &fields, &teams)?;
-        Ok(b)
-    }
 }
 
 fn id_of(id: &str) -> ApiResult<i64> {

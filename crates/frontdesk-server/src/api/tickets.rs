@@ -6,9 +6,7 @@
 use axum::extract::{Path, State};
 use axum::http::Method;
 use frontdesk_core::permissions::Permission as P;
-use frontdesk_core::validate::bounded_text;
-use frontdesk_core::workflow::{Priority, TicketStatus};
-use frontdesk_store::TicketUpdate;
+use frontdesk_core::workflow::TicketStatus;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -16,6 +14,7 @@ use crate::auth::Authed;
 use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult};
 use crate::routes::{Access, Routes};
 use crate::state::AppState;
+use frontdesk_engine::service::tickets::TicketInput;
 
 pub fn routes(r: Routes) -> Routes {
     use Access::User as U;
@@ -24,50 +23,12 @@ pub fn routes(r: Routes) -> Routes {
         .add(Method::PATCH, "/api/v1/tickets/{id}", U(P::HandleConversations), update)
 }
 
-pub const MAX_NOTE_CHARS: usize = 5_000;
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ListQuery {
     /// `open` or `closed`; all when absent.
     pub status: Option<String>,
     pub limit: Option<i64>,
-}
-
-/// A change as sent: `{"status": "closed"}`, `{"priority": "high"}`,
-/// `{"note": "Called back"}` — any of them, at least one.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TicketInput {
-    #[serde(default)]
-    pub status: Option<String>,
-    #[serde(default)]
-    pub priority: Option<String>,
-    #[serde(default)]
-    pub note: Option<String>,
-}
-
-impl TicketInput {
-    pub fn parse(self) -> ApiResult<TicketUpdate> {
-        let status = match self.status.as_deref() {
-            None => None,
-            Some(s) => Some(
-                TicketStatus::parse(s).ok_or_else(|| ApiError::invalid_field("status", "must be open or closed"))?,
-            ),
-        };
-        let priority = match self.priority.as_deref() {
-            None => None,
-            Some(p) => Some(
-                Priority::parse(p)
-                    .ok_or_else(|| ApiError::invalid_field("priority", "must be low, normal, high or urgent"))?,
-            ),
-        };
-        let note = self.note.as_deref().map(|n| bounded_text("note", n, 1, MAX_NOTE_CHARS)).transpose()?;
-        if status.is_none() && priority.is_none() && note.is_none() {
-            return Err(ApiError::invalid_field("status", "nothing to change: send status, priority or note"));
-        }
-        Ok(TicketUpdate { status, priority, note })
-    }
 }
 
 pub fn status_filter(status: Option<&str>) -> ApiResult<Option<TicketStatus>> {

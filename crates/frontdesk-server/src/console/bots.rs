@@ -12,10 +12,10 @@ use frontdesk_core::permissions::Permission as P;
 use serde::Deserialize;
 
 use super::{can, is_form_error, page, see_other, status_of, ConsoleForm, FlashQuery, Layout, Section};
-use crate::api::bots::BotInput;
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult};
 use crate::state::AppState;
+use frontdesk_engine::service::bots::BotInput;
 
 struct Row {
     id: i64,

@@ -797,8 +797,11 @@ pub(crate) async fn ticket(
         return Err(ApiError::not_found("ticket"));
     };
     let some = |s: String| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-    let input =
-        crate::api::tickets::TicketInput { status: some(f.status), priority: some(f.priority), note: some(f.note) };
+    let input = frontdesk_engine::service::tickets::TicketInput {
+        status: some(f.status),
+        priority: some(f.priority),
+        note: some(f.note),
+    };
     let result = async {
         let update = input.parse()?;
         Ok::<_, ApiError>(state.store.update_ticket(&authed.actor(), t.id, update).await?)
