@@ -10,3 +10,4 @@ pub mod reports;
 pub mod test_cases;
 pub mod tickets;
 pub mod users;
+pub mod workflows;

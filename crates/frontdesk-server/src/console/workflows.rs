@@ -11,10 +11,10 @@ use frontdesk_core::workflow::TicketFacts;
 use serde::Deserialize;
 
 use super::{can, is_form_error, page, see_other, status_of, ConsoleForm, FlashQuery, Layout, Section};
-use crate::api::workflows::{test_workflow, WorkflowInput};
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult};
 use crate::state::AppState;
+use frontdesk_engine::service::workflows::{test_workflow, WorkflowInput};
 
 struct Row {
     id: i64,
@@ -221,6 +221,7 @@ pub(crate) async fn test(
     let outcome = match serde_json::from_str::<TicketFacts>(&f.facts) {
         Ok(facts) => test_workflow(&state, &row.workflow, &facts)
             .await
+            .map_err(ApiError::from)
             .map(|v| serde_json::to_string_pretty(&v).unwrap_or_default()),
         Err(e) => Err(ApiError::invalid_field("facts", format!("is not a sample ticket: {e}"))),
     };
