@@ -72,6 +72,15 @@ pub enum BenchCommand {
         /// Time the LLM responder against a scripted streaming model on loopback.
         #[arg(long)]
         llm: bool,
+        /// Retrieve with vectors too: every question is embedded by the real
+        /// multilingual-e5-small (from --models-dir) and searched against one
+        /// stored vector per chunk (random unit vectors: embedding 100,000
+        /// passages would take hours, and a vector's values do not change what
+        /// a search costs).
+        #[arg(long)]
+        embeddings: bool,
+        #[arg(long, default_value = "./models")]
+        models_dir: std::path::PathBuf,
     },
     /// Knowledge gaps: grouping unanswered questions into topics — speed over
     /// N noisy paraphrases of a labelled multilingual sample, and quality
@@ -284,8 +293,9 @@ pub async fn run(cmd: BenchCommand, database_url: Option<String>) -> anyhow::Res
         BenchCommand::Assign { users, teams, handoffs } => {
             return assign::run(users, teams, handoffs, database_url).await
         }
-        BenchCommand::Reply { chunks, questions, llm } => {
-            return reply::run(chunks, questions, database_url, llm).await
+        BenchCommand::Reply { chunks, questions, llm, embeddings, models_dir } => {
+            let vectors = embeddings.then_some(models_dir);
+            return reply::run(chunks, questions, database_url, llm, vectors).await;
         }
         BenchCommand::Gaps { questions, models_dir } => {
             return tokio::task::spawn_blocking(move || gaps::run(questions, &models_dir)).await?

@@ -27,16 +27,63 @@ fn stats(label: &str, mut v: Vec<Duration>) {
     );
 }
 
-pub async fn run(chunks: usize, questions: usize, database_url: Option<String>, llm: bool) -> anyhow::Result<()> {
+/// Gives every chunk without one a random unit vector of `dims` (seeded:
+/// the same on every run), recorded as `model`'s, so that startup keeps them.
+async fn fill_vectors(store: &dyn frontdesk_store::Store, model: &str, dims: usize) -> anyhow::Result<usize> {
+    store.switch_embedding_model(&frontdesk_store::Actor::system("bench"), model, dims as i64).await?;
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        // xorshift64*, then a uniform in (-1, 1): enough for directions.
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        (state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+    };
+    let mut done = 0;
+    loop {
+        let batch = store.chunks_missing_embedding(2_000).await?;
+        if batch.is_empty() {
+            return Ok(done);
+        }
+        let rows: Vec<(i64, Vec<u8>)> = batch
+            .iter()
+            .map(|(id, _, _)| {
+                let mut v: Vec<f32> = (0..dims).map(|_| next()).collect();
+                let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-6);
+                v.iter_mut().for_each(|x| *x /= norm);
+                (*id, frontdesk_embed::to_bytes(&v))
+            })
+            .collect();
+        store.set_chunk_embeddings(&rows).await?;
+        done += rows.len();
+    }
+}
+
+pub async fn run(
+    chunks: usize,
+    questions: usize,
+    database_url: Option<String>,
+    llm: bool,
+    models_dir: Option<std::path::PathBuf>,
+) -> anyhow::Result<()> {
     let tmp = tempfile::tempdir()?;
     let url = database_url.unwrap_or_else(|| format!("sqlite://{}", tmp.path().join("bench.db").display()));
     let backend = if url.starts_with("postgres") { "postgres" } else { "sqlite" };
     println!(
-        "bench reply: backend={backend}, {chunks} chunks, {questions} questions, responder={}",
-        if llm { "llm (scripted server on loopback)" } else { "built-in" }
+        "bench reply: backend={backend}, {chunks} chunks, {questions} questions, responder={}, retrieval={}",
+        if llm { "llm (scripted server on loopback)" } else { "built-in" },
+        if models_dir.is_some() { "bm25 + vectors (e5)" } else { "bm25" }
     );
     let store = frontdesk_store::open(&url).await?;
     fill(store.as_ref(), chunks).await?;
+    if models_dir.is_some() {
+        let started = Instant::now();
+        let n = fill_vectors(store.as_ref(), "multilingual-e5-small", 384).await?;
+        println!(
+            "  {n} chunk vectors stored in {:.1} s (random unit vectors, 384 dimensions)",
+            started.elapsed().as_secs_f64()
+        );
+    }
     drop(store);
     let server = if llm {
         let s = ScriptedServer::start().await;
@@ -52,7 +99,9 @@ pub async fn run(chunks: usize, questions: usize, database_url: Option<String>, 
         data_dir: tmp.path().join("data"),
         listen: "127.0.0.1:0".into(),
         run_worker: false,
-        embeddings: false,
+        embeddings: models_dir.is_some(),
+        models_dir: models_dir.clone().unwrap_or_default(),
+        embedding_model: "multilingual-e5-small".into(),
         llm_url: server.as_ref().map(|s| s.base_url()).unwrap_or_default(),
         ..Settings::default()
     };
@@ -60,6 +109,15 @@ pub async fn run(chunks: usize, questions: usize, database_url: Option<String>, 
     let app = frontdesk_server::startup::Application::build(settings).await?;
     let state = app.state.clone();
     let agent = state.agent.snapshot().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    if models_dir.is_some() {
+        let k = &state.agent.knowledge;
+        anyhow::ensure!(
+            k.embedder().is_some_and(|e| e.name() == "multilingual-e5-small") && k.num_vectors() == chunks,
+            "embeddings: multilingual-e5-small must be in --models-dir (scripts/fetch-models.sh e5) and every chunk's vector loaded ({} of {chunks})",
+            k.num_vectors()
+        );
+        println!("  vectors: {} loaded, questions embedded by multilingual-e5-small", k.num_vectors());
+    }
 
     let mut corpus = Synthetic::new();
     for id in 0..chunks {
