@@ -51,3 +51,28 @@ fn bench_retrieval_runs_against_a_store() {
     let out = run(frontdesk().args(args).arg(dir.path().join("no-models")));
     assert!(out.contains("reusing the 500 chunks"), "{out}");
 }
+
+#[test]
+fn bench_reply_embeds_questions_and_searches_stored_vectors() {
+    let models = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+    if !models.join("multilingual-e5-small/e5-small-q4.bin").exists() {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true: scripts/fetch-models.sh must have fetched e5");
+        eprintln!("SKIPPED: multilingual-e5-small is not in ./models (scripts/fetch-models.sh e5)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("reply.db").display());
+    let args = ["bench", "reply", "--chunks", "300", "--questions", "10", "--embeddings", "--database-url", &db];
+    let out = run(frontdesk().args(args).arg("--models-dir").arg(&models));
+    assert!(out.contains("retrieval=bm25 + vectors (e5)"), "{out}");
+    assert!(out.contains("300 chunk vectors stored"), "{out}");
+    assert!(out.contains("vectors: 300 loaded"), "{out}");
+    assert!(out.contains("reply decision: p50"), "{out}");
+    // Without the model the mode refuses to measure BM25 under its name.
+    let db2 = format!("sqlite://{}", dir.path().join("reply2.db").display());
+    let args = ["bench", "reply", "--chunks", "50", "--questions", "5", "--embeddings", "--database-url", &db2];
+    let out = frontdesk().args(args).arg("--models-dir").arg(dir.path().join("none")).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("multilingual-e5-small"), "{err}");
+}
