@@ -4,6 +4,7 @@
 
 pub mod bots;
 pub mod credits;
+pub mod handoff;
 pub mod hours;
 pub mod leads;
 pub mod reports;

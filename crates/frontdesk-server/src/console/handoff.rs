@@ -11,10 +11,10 @@ use frontdesk_core::routing::{HandoffMessage, HandoffProcess, WhenUnassigned};
 use frontdesk_store::HandoffSettings;
 
 use super::{can, ids_of, is_form_error, page, see_other, status_of, ConsoleForm, FlashQuery, Layout, Section};
-use crate::api::handoff::{HandoffInput, LangText};
 use crate::auth::Authed;
 use crate::error::{ApiQuery, ApiResult};
 use crate::state::AppState;
+use frontdesk_engine::service::handoff::{HandoffInput, LangText};
 
 struct Pick {
     id: i64,
