@@ -5,10 +5,10 @@
 use axum::extract::{Path, State};
 use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use frontdesk_core::model::{ConversationStatus, JobStatus, Personality, View};
+use frontdesk_core::model::{ConversationStatus, JobStatus, View};
 use frontdesk_core::permissions::Permission as P;
-use frontdesk_core::validate::{bounded_text, MessageText};
-use frontdesk_store::{AgentProfile, Assignee, AuditFilter, ConversationFilter, NewSession, NewShortAnswer, UserPatch};
+use frontdesk_core::validate::MessageText;
+use frontdesk_store::{AgentProfile, Assignee, AuditFilter, ConversationFilter, NewSession, UserPatch};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
@@ -18,6 +18,8 @@ use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult, Code};
 use crate::routes::{Access, Routes};
 use crate::state::AppState;
 use frontdesk_engine::conversation as engine;
+use frontdesk_engine::service::profile::{update_profile, ProfileInput};
+use frontdesk_engine::service::short_answers::ShortAnswerInput;
 use frontdesk_engine::service::users::{
     check_self_lockout, new_api_key, parse_availability, parse_team_name, UserInput, UserPatchInput,
 };
@@ -135,122 +137,6 @@ async fn set_availability(
 
 // ---------- agent profile ----------
 
-/// Changes to the agent's profile; absent fields keep their value.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProfileInput {
-    pub name: Option<String>,
-    /// friendly, professional, casual, empathetic, witty or brand_voice
-    pub personality: Option<String>,
-    pub brand_voice: Option<String>,
-    /// The on/off switch (D2).
-    pub enabled: Option<bool>,
-    pub default_lang: Option<String>,
-    pub inactivity_close_minutes: Option<i64>,
-    /// Words and phrases that hand the conversation to humans (E2), matched
-    /// case- and accent-insensitively on word boundaries.
-    pub handoff_phrases: Option<Vec<String>>,
-    /// Topics the agent must not discuss: `{name, keywords, instruction, handoff}` (A3).
-    #[schema(value_type = Option<Vec<Object>>)]
-    pub topics_to_avoid: Option<Vec<frontdesk_core::guard::Topic>>,
-}
-
-fn phrase_list(field: &str, items: Vec<String>, max_items: usize) -> ApiResult<Vec<String>> {
-    if items.len() > max_items {
-        return Err(ApiError::invalid_field(field, format!("must have at most {max_items} entries")));
-    }
-    let mut out: Vec<String> = Vec::with_capacity(items.len());
-    for (i, p) in items.iter().enumerate() {
-        let p = bounded_text(&format!("{field}[{i}]"), p, 1, 80)?;
-        if frontdesk_core::text::words(&p).is_empty() {
-            return Err(ApiError::invalid_field(&format!("{field}[{i}]"), "must contain at least one word"));
-        }
-        if !out.iter().any(|o| frontdesk_core::text::fold(o) == frontdesk_core::text::fold(&p)) {
-            out.push(p);
-        }
-    }
-    Ok(out)
-}
-
-impl ProfileInput {
-    pub fn apply(self, mut p: AgentProfile) -> ApiResult<AgentProfile> {
-        if let Some(n) = self.name {
-            p.name = bounded_text("name", &n, 1, 60)?;
-        }
-        if let Some(s) = self.personality {
-            p.personality = Personality::parse(s.trim()).ok_or_else(|| {
-                ApiError::invalid_field(
-                    "personality",
-                    "must be one of friendly, professional, casual, empathetic, witty, brand_voice",
-                )
-            })?;
-        }
-        if let Some(b) = self.brand_voice {
-            p.brand_voice = bounded_text("brand_voice", &b, 0, 2000)?;
-        }
-        if let Some(e) = self.enabled {
-            p.enabled = e;
-        }
-        if let Some(l) = self.default_lang {
-            let l = l.trim().to_lowercase();
-            if frontdesk_core::lang::Lang::from_code(&l).is_none() {
-                return Err(ApiError::invalid_field(
-                    "default_lang",
-                    format!("must be one of {}", frontdesk_core::lang::Lang::codes()),
-                ));
-            }
-            p.default_lang = l;
-        }
-        if let Some(m) = self.inactivity_close_minutes {
-            if !(5..=60 * 24 * 30).contains(&m) {
-                return Err(ApiError::invalid_field(
-                    "inactivity_close_minutes",
-                    "must be between 5 and 43200 (30 days)",
-                ));
-            }
-            p.inactivity_close_minutes = m;
-        }
-        if let Some(phrases) = self.handoff_phrases {
-            p.handoff_phrases = phrase_list("handoff_phrases", phrases, 100)?;
-        }
-        if let Some(topics) = self.topics_to_avoid {
-            if topics.len() > 50 {
-                return Err(ApiError::invalid_field("topics_to_avoid", "must have at most 50 topics"));
-            }
-            let mut clean = Vec::with_capacity(topics.len());
-            for (i, t) in topics.into_iter().enumerate() {
-                let f = |name: &str| format!("topics_to_avoid[{i}].{name}");
-                let name = bounded_text(&f("name"), &t.name, 1, 80)?;
-                if frontdesk_core::text::words(&name).is_empty() {
-                    return Err(ApiError::invalid_field(&f("name"), "must contain at least one word"));
-                }
-                clean.push(frontdesk_core::guard::Topic {
-                    name,
-                    keywords: phrase_list(&f("keywords"), t.keywords, 30)?,
-                    instruction: bounded_text(&f("instruction"), &t.instruction, 0, 1000)?,
-                    handoff: t.handoff,
-                });
-            }
-            p.topics_to_avoid = clean;
-        }
-        if p.personality == Personality::BrandVoice && p.brand_voice.trim().is_empty() {
-            return Err(ApiError::invalid_field(
-                "brand_voice",
-                "must describe the brand voice when the personality is brand_voice",
-            ));
-        }
-        Ok(p)
-    }
-}
-
-pub async fn update_profile(state: &AppState, authed: &Authed, input: ProfileInput) -> ApiResult<AgentProfile> {
-    let current = state.store.agent_profile().await?;
-    let next = input.apply(current)?;
-    let saved = state.store.update_agent_profile(&authed.actor(), next).await?;
-    state.hub.notify_config();
-    Ok(saved)
-}
-
 async fn get_agent(State(state): State<AppState>) -> ApiResult<ApiJson<AgentProfile>> {
     Ok(ApiJson(state.store.agent_profile().await?))
 }
@@ -260,33 +146,10 @@ async fn put_agent(
     authed: Authed,
     ApiJson(b): ApiJson<ProfileInput>,
 ) -> ApiResult<ApiJson<AgentProfile>> {
-    Ok(ApiJson(update_profile(&state, &authed, b).await?))
+    Ok(ApiJson(update_profile(&state, &authed.actor(), b).await?))
 }
 
 // ---------- short answers ----------
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ShortAnswerInput {
-    pub question: String,
-    pub answer: String,
-    #[serde(default = "yes")]
-    pub citations_enabled: bool,
-}
-
-fn yes() -> bool {
-    true
-}
-
-impl ShortAnswerInput {
-    pub fn parse(self) -> ApiResult<NewShortAnswer> {
-        Ok(NewShortAnswer {
-            question: bounded_text("question", &self.question, 1, 500)?,
-            answer: bounded_text("answer", &self.answer, 1, 5000)?,
-            citations_enabled: self.citations_enabled,
-        })
-    }
-}
 
 async fn list_short_answers(State(state): State<AppState>) -> ApiResult<ApiJson<Value>> {
     Ok(ApiJson(json!(state.store.list_short_answers().await?)))

@@ -10,13 +10,13 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
-use super::admin::ProfileInput;
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::routes::{Access, Routes};
 use crate::state::AppState;
 use frontdesk_agent::respond::{respond, Ask};
 use frontdesk_agent::snapshot::{topic_vectors, AgentSnapshot};
+use frontdesk_engine::service::profile::ProfileInput;
 use frontdesk_engine::service::test_cases::AgentTestInput;
 
 pub fn routes(r: Routes) -> Routes {

@@ -10,7 +10,6 @@ use frontdesk_store::{GapQuestion, GapTopic};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::admin::ShortAnswerInput;
 use super::rfc3339;
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult};
@@ -18,6 +17,7 @@ use crate::routes::{Access, Routes};
 use crate::state::AppState;
 use frontdesk_engine::reports::ReportParams;
 use frontdesk_engine::service::reports::{open_topics, set_time_zone};
+use frontdesk_engine::service::short_answers::ShortAnswerInput;
 
 pub fn routes(r: Routes) -> Routes {
     use Access::User as U;

@@ -14,10 +14,11 @@ use super::{
     can, checked, fmt_time, is_form_error, options, page, preview, see_other, status_of, ConsoleForm, FlashQuery,
     Layout, Opt, Section,
 };
-use crate::api::admin::{update_profile, ProfileInput, ShortAnswerInput};
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult};
 use crate::state::AppState;
+use frontdesk_engine::service::profile::{update_profile, ProfileInput};
+use frontdesk_engine::service::short_answers::ShortAnswerInput;
 
 // ---------- profile ----------
 
@@ -214,7 +215,7 @@ pub(crate) async fn save_profile(
     ConsoleForm(f): ConsoleForm<ProfileForm>,
 ) -> ApiResult<Response> {
     let saved = match f.input() {
-        Ok(input) => update_profile(&state, &authed, input).await,
+        Ok(input) => update_profile(&state, &authed.actor(), input).await.map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match saved {
@@ -373,7 +374,7 @@ pub(crate) async fn create_short_answer(
     authed: Authed,
     ConsoleForm(f): ConsoleForm<ShortAnswerForm>,
 ) -> ApiResult<Response> {
-    let created = match f.input().parse() {
+    let created = match f.input().parse().map_err(ApiError::from) {
         Ok(new) => state.store.create_short_answer(&authed.actor(), new).await.map_err(ApiError::from),
         Err(e) => Err(e),
     };
@@ -390,7 +391,7 @@ pub(crate) async fn update_short_answer(
     Path(id): Path<i64>,
     ConsoleForm(f): ConsoleForm<ShortAnswerForm>,
 ) -> ApiResult<Response> {
-    let updated = match f.input().parse() {
+    let updated = match f.input().parse().map_err(ApiError::from) {
         Ok(new) => state.store.update_short_answer(&authed.actor(), id, new).await.map_err(ApiError::from),
         Err(e) => Err(e),
     };
@@ -478,7 +479,7 @@ mod tests {
         assert!(!f.input().parse().unwrap().citations_enabled);
         assert!(ShortAnswerForm::new_empty().cited());
         let empty = ShortAnswerForm { question: " ".into(), ..ShortAnswerForm::new_empty() };
-        assert_eq!(empty.input().parse().unwrap_err().field.as_deref(), Some("question"));
+        assert_eq!(empty.input().parse().unwrap_err().field(), Some("question"));
     }
 
     #[test]

@@ -18,11 +18,11 @@ use super::charts::{Category, Chart, Kind, Series, Unit};
 use super::{
     can, ids_of, is_form_error, is_htmx, options, page, see_other, status_of, ConsoleForm, Layout, Opt, Section,
 };
-use crate::api::admin::ShortAnswerInput;
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult};
 use crate::state::AppState;
 use frontdesk_engine::reports::{Built, ReportParams};
+use frontdesk_engine::service::short_answers::ShortAnswerInput;
 
 // ---------- formatting ----------
 
