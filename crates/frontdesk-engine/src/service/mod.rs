@@ -7,6 +7,7 @@ pub mod credits;
 pub mod handoff;
 pub mod hours;
 pub mod leads;
+pub mod preview;
 pub mod profile;
 pub mod reports;
 pub mod short_answers;

@@ -11,11 +11,11 @@ use serde::Deserialize;
 use super::agent::ProfileForm;
 use super::conversations::{unsaved_message_view, MessageView};
 use super::{can, fmt_time, is_form_error, ok, page, see_other, status_of, ConsoleForm, FlashQuery, Layout, Section};
-use crate::api::agent::preview_agent;
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult};
 use crate::state::AppState;
 use frontdesk_agent::respond::{respond, Ask};
+use frontdesk_engine::service::preview::preview_agent;
 use frontdesk_engine::service::test_cases::AgentTestInput;
 
 // ---------- preview ----------
