@@ -387,7 +387,7 @@ async fn run_calibrate(
     for (cands, ..) in &sets {
         for (q, _) in cands {
             if let Some(src) = q.expected_sources.first() {
-                let article = src.split_once('/').map_or(src.as_str(), |x| x.1);
+                let article = quality::article(src);
                 article_of.insert(q.id.clone(), format!("{}:{article}", q.id.split('-').next().unwrap_or("")));
             }
         }

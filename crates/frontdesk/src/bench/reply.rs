@@ -14,7 +14,7 @@ use frontdesk_knowledge::index::Synthetic;
 use frontdesk_llm::testing::{openai_text, ScriptedServer};
 use frontdesk_server::config::Settings;
 
-use super::retrieval::{fill, pct};
+use super::retrieval::{fill, pct, random_vectors};
 
 fn stats(label: &str, mut v: Vec<Duration>) {
     v.sort();
@@ -25,38 +25,6 @@ fn stats(label: &str, mut v: Vec<Duration>) {
         pct(&v, 0.99),
         pct(&v, 1.0)
     );
-}
-
-/// Gives every chunk without one a random unit vector of `dims` (seeded:
-/// the same on every run), recorded as `model`'s, so that startup keeps them.
-async fn fill_vectors(store: &dyn frontdesk_store::Store, model: &str, dims: usize) -> anyhow::Result<usize> {
-    store.switch_embedding_model(&frontdesk_store::Actor::system("bench"), model, dims as i64).await?;
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut next = move || {
-        // xorshift64*, then a uniform in (-1, 1): enough for directions.
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        (state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 40) as f32 / (1u64 << 23) as f32 - 1.0
-    };
-    let mut done = 0;
-    loop {
-        let batch = store.chunks_missing_embedding(2_000).await?;
-        if batch.is_empty() {
-            return Ok(done);
-        }
-        let rows: Vec<(i64, Vec<u8>)> = batch
-            .iter()
-            .map(|(id, _, _)| {
-                let mut v: Vec<f32> = (0..dims).map(|_| next()).collect();
-                let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-6);
-                v.iter_mut().for_each(|x| *x /= norm);
-                (*id, frontdesk_embed::to_bytes(&v))
-            })
-            .collect();
-        store.set_chunk_embeddings(&rows).await?;
-        done += rows.len();
-    }
 }
 
 pub async fn run(
@@ -78,7 +46,9 @@ pub async fn run(
     fill(store.as_ref(), chunks).await?;
     if models_dir.is_some() {
         let started = Instant::now();
-        let n = fill_vectors(store.as_ref(), "multilingual-e5-small", 384).await?;
+        // Recorded as e5's, so that startup keeps them rather than re-embedding.
+        store.switch_embedding_model(&frontdesk_store::Actor::system("bench"), "multilingual-e5-small", 384).await?;
+        let n = random_vectors(store.as_ref(), 384).await?;
         println!(
             "  {n} chunk vectors stored in {:.1} s (random unit vectors, 384 dimensions)",
             started.elapsed().as_secs_f64()

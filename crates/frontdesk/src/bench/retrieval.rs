@@ -90,7 +90,7 @@ pub(super) async fn fill(store: &dyn Store, n: usize) -> anyhow::Result<()> {
 }
 
 /// Gives every chunk without one a random unit vector (see the module doc).
-async fn random_vectors(store: &dyn Store, dims: usize) -> anyhow::Result<usize> {
+pub(super) async fn random_vectors(store: &dyn Store, dims: usize) -> anyhow::Result<usize> {
     let mut seed = 0x1234_5678_9ABC_DEF0u64;
     let mut next = move || {
         seed ^= seed << 13;

@@ -365,7 +365,6 @@ impl Candidates {
     pub fn twin_pairs(&self, params: &FusionParams, n: usize) -> Vec<(f32, bool)> {
         let ranked = self.product(params);
         let Some((first, first_path)) = ranked.first() else { return Vec::new() };
-        let article = |p: &str| p.split_once('/').map(|x| x.1.to_owned()).unwrap_or_default();
         let mut best: HashMap<i64, (f32, bool)> = HashMap::new();
         for (s, p) in ranked.iter().take(n).filter(|(s, _)| s.source_id != first.source_id) {
             if let Some(x) = self.similarity.get(&(first.chunk_id, s.chunk_id)) {
@@ -395,6 +394,12 @@ impl Candidates {
         }
         Some(Example { evidence: Evidence::of(&sig), right })
     }
+}
+
+/// The article a source path of the eval sets names: `<lang>/<article>`
+/// (an article's translations share it).
+pub fn article(path: &str) -> &str {
+    path.split_once('/').map_or(path, |x| x.1)
 }
 
 /// How many first-stage candidates the second stage ranks again (as the product does).
