@@ -34,7 +34,13 @@ pub struct Knowledge {
     embedder_status: std::sync::RwLock<EmbedderStatus>,
     fusion: std::sync::RwLock<Option<FusionParams>>,
     calibration: std::sync::RwLock<Option<Calibration>>,
+    /// The vectors of the last questions (exact text): support questions repeat
+    /// ("how much does it cost?"), and embedding one is most of a reply's time.
+    recent_questions: std::sync::Mutex<lru::LruCache<String, Vec<f32>>>,
 }
+
+/// How many question vectors are kept (384 floats each: about 6 MB at most).
+const RECENT_QUESTIONS: usize = 4_096;
 
 /// How much of a question is embedded (its beginning).
 const MAX_QUERY_CHARS: usize = 1_000;
@@ -77,6 +83,9 @@ impl Knowledge {
             embedder_status: std::sync::RwLock::new(status),
             fusion: std::sync::RwLock::new(None),
             calibration: std::sync::RwLock::new(None),
+            recent_questions: std::sync::Mutex::new(lru::LruCache::new(
+                std::num::NonZeroUsize::new(RECENT_QUESTIONS).expect("a positive capacity"),
+            )),
         }
     }
 
@@ -204,21 +213,28 @@ impl Knowledge {
         let depth = depth.max(20);
         let mut notes = Vec::new();
         let want_vectors = retriever != Retriever::Bm25 && self.embedder.is_some() && self.num_vectors() > 0;
-        let qv = if want_vectors {
-            match self.query_vector(query).await {
-                Ok(v) => Some(v),
-                Err(e) => {
-                    notes.push(format!("the question could not be embedded ({e}): BM25 only"));
-                    None
+        // The question is embedded on a blocking thread while BM25 searches here.
+        let (qv, early_bm25) = tokio::join!(
+            async {
+                match want_vectors {
+                    true => Some(self.query_vector(query).await),
+                    false => None,
                 }
+            },
+            async { (retriever != Retriever::Vectors).then(|| self.index.search(query, lang, depth)) },
+        );
+        let qv = match qv {
+            Some(Ok(v)) => Some(v),
+            Some(Err(e)) => {
+                notes.push(format!("the question could not be embedded ({e}): BM25 only"));
+                None
             }
-        } else {
-            None
+            None => None,
         };
-        let bm25 = if retriever == Retriever::Vectors && qv.is_some() {
-            Vec::new()
-        } else {
-            self.index.search(query, lang, depth)?
+        let bm25 = match early_bm25 {
+            Some(hits) => hits?,
+            None if qv.is_none() => self.index.search(query, lang, depth)?,
+            None => Vec::new(),
         };
         let vhits = match &qv {
             Some(v) => self.vectors.read().map(|ix| ix.search(v, depth)).unwrap_or_default(),
@@ -341,6 +357,11 @@ impl Knowledge {
     pub async fn embed_query_vector(&self, text: &str) -> Result<Vec<f32>, String> {
         let Some(embedder) = self.embedder.clone() else { return Err("no embedding model".into()) };
         let want = self.vectors.read().map(|v| v.dimensions()).unwrap_or(0);
+        if let Some(v) = self.recent_questions.lock().ok().and_then(|mut c| c.get(text).cloned()) {
+            if want == 0 || v.len() == want {
+                return Ok(v);
+            }
+        }
         let q = vec![text.to_owned()];
         let e = embedder.clone();
         let result = match tokio::task::spawn_blocking(move || e.embed_query(&q)).await {
@@ -363,6 +384,9 @@ impl Knowledge {
         if !self.embedder_status().ok {
             tracing::info!(model = embedder.name(), "the embedder answers again");
             self.set_embedder_status(EmbedderStatus::ok(embedder.name(), embedder.dimensions()));
+        }
+        if let Ok(mut recent) = self.recent_questions.lock() {
+            recent.put(text.to_owned(), v.clone());
         }
         Ok(v)
     }

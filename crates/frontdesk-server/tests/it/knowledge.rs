@@ -365,6 +365,13 @@ async fn vectors_follow_the_configured_embedder(app: TestApp) {
     assert!(ready.starts_with("ready\n") && ready.contains("embedder: fake-a (4 dimensions): ok"), "{ready}");
     let v = app.state.agent.knowledge.embed_query_vector("how long do deleted files stay?").await.unwrap();
     assert_eq!(v.len(), 4);
+    // A repeated question comes from the recent questions' vectors: no request.
+    let asked = seen.load(std::sync::atomic::Ordering::SeqCst);
+    let again = app.state.agent.knowledge.embed_query_vector("how long do deleted files stay?").await.unwrap();
+    assert_eq!(again, v);
+    assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), asked, "a repeated question is not embedded again");
+    app.state.agent.knowledge.embed_query_vector("and in the recycle bin?").await.unwrap();
+    assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), asked + 1, "a new question is");
 
     // Same embedder again: nothing cleared, nothing re-embedded.
     let before = seen.load(std::sync::atomic::Ordering::SeqCst);

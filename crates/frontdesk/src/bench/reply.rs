@@ -94,6 +94,9 @@ pub async fn run(
         let _ = corpus.chunk(id);
     }
     let qs: Vec<String> = (0..questions + 20).map(|_| corpus.query().0).collect();
+    // A repeated question's vector comes from the recent questions: say how many repeat.
+    let distinct = qs[20..].iter().collect::<std::collections::HashSet<_>>().len();
+    println!("  {distinct} distinct questions of {questions} measured");
     let (mut total, mut added, mut first) = (Vec::new(), Vec::new(), Vec::new());
     let mut outcomes = std::collections::BTreeMap::<&'static str, usize>::new();
     for (i, q) in qs.iter().enumerate() {
