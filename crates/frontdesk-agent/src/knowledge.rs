@@ -56,11 +56,11 @@ pub struct Found {
 }
 
 impl Knowledge {
-    /// Opens (or recreates) the index under `data_dir/index`.
+    /// A fresh index of this process alone, under `data_dir/index/<start ms>-<pid>-<n>`
+    /// (the index is a cache rebuilt from the store: see [`Index::open_private`]).
     pub fn open(data_dir: &Path, embedder: Option<Arc<dyn Embedder>>) -> anyhow::Result<Knowledge> {
-        let dir = data_dir.join("index");
-        std::fs::create_dir_all(&dir)?;
-        Ok(Self::with(Index::open_or_create(&dir)?, data_dir.join("tmp"), embedder))
+        let (index, _dir) = Index::open_private(&data_dir.join("index"))?;
+        Ok(Self::with(index, data_dir.join("tmp"), embedder))
     }
 
     /// An index in memory (evaluation, tests).

@@ -54,8 +54,21 @@ pub struct Settings {
     pub run_worker: bool,
     /// How often the worker looks for due jobs, in milliseconds.
     pub worker_poll_ms: u64,
-    /// Jobs one process runs at once (deliveries to channels, syncs).
+    /// Jobs of the fast lane one process runs at once (deliveries to
+    /// channels, a turn's follow-ups, sweeps, reports).
     pub worker_concurrency: usize,
+    /// Jobs of the slow lane (syncs, crawls, embedding) one process runs at
+    /// once: apart from the fast lane's, so ingestion never delays a reply.
+    pub worker_slow_concurrency: usize,
+    /// Longest a fast-lane job may run, in seconds, before it is stopped and
+    /// retried (or dead after its attempts).
+    pub job_timeout_fast_secs: u64,
+    /// Longest a slow-lane job may run, in seconds (a sync, a crawl batch).
+    pub job_timeout_slow_secs: u64,
+    /// On SIGTERM, how long running jobs may take to finish, in seconds,
+    /// before they are handed back to the queue; the process exits within
+    /// about this long.
+    pub shutdown_grace_secs: u64,
     /// A running job's lease, in milliseconds; renewed while it runs, so a job
     /// of a process that died is taken over after at most this long.
     pub job_lease_ms: i64,
@@ -123,6 +136,10 @@ impl Default for Settings {
             run_worker: true,
             worker_poll_ms: 500,
             worker_concurrency: 4,
+            worker_slow_concurrency: 2,
+            job_timeout_fast_secs: 120,
+            job_timeout_slow_secs: 900,
+            shutdown_grace_secs: 10,
             sweep_interval_secs: 60,
             job_lease_ms: 60_000,
             answer_threshold: frontdesk_core::responder::ShortAnswerResponder::DEFAULT_THRESHOLD,

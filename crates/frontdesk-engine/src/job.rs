@@ -59,6 +59,33 @@ pub enum UnknownJob {
     Payload { kind: String, reason: String },
 }
 
+/// The worker's lanes: each claims and runs its own jobs with its own
+/// concurrency and time limit, so a reply to deliver never waits behind a
+/// sync, a crawl or embedding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lane {
+    /// Deliveries, a turn's follow-ups (gap grouping), sweeps and reports:
+    /// short jobs someone is waiting on.
+    Fast,
+    /// Ingestion: syncs, crawls, embedding, and the re-sync sweep.
+    Slow,
+}
+
+impl Lane {
+    pub const ALL: [Lane; 2] = [Lane::Fast, Lane::Slow];
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Lane::Fast => "fast",
+            Lane::Slow => "slow",
+        }
+    }
+}
+
+/// The kinds of the slow lane; the fast lane takes every other kind
+/// (an unknown one too, so it fails and ends dead visibly).
+pub const SLOW_KINDS: [&str; 4] = ["resync_due", "embed_chunks", "sync_source", "crawl_source"];
+
 /// Every kind, as stored in the `kind` column.
 pub const KINDS: [&str; 8] =
     ["close_inactive", "resync_due", "embed_chunks", "sync_source", "crawl_source", "deliver", "reports", "group_gaps"];
@@ -75,6 +102,14 @@ impl Job {
             Job::Deliver { .. } => "deliver",
             Job::Reports => "reports",
             Job::GroupGaps => "group_gaps",
+        }
+    }
+
+    /// The lane this job runs in.
+    pub fn lane(&self) -> Lane {
+        match self {
+            Job::ResyncDue | Job::EmbedChunks | Job::SyncSource { .. } | Job::CrawlSource { .. } => Lane::Slow,
+            Job::Deliver { .. } | Job::GroupGaps | Job::CloseInactive | Job::Reports => Lane::Fast,
         }
     }
 
@@ -146,6 +181,16 @@ mod tests {
             assert_eq!(Job::decode(job.kind(), &job.payload()).unwrap(), job);
         }
         assert_eq!(Job::Deliver { delivery_id: 5 }.payload(), json!({"delivery_id": 5}));
+    }
+
+    #[test]
+    fn slow_kinds_are_the_kinds_of_the_slow_lane() {
+        for kind in KINDS {
+            let job = Job::decode(kind, &json!({"source_id": 1, "delivery_id": 1})).unwrap();
+            assert_eq!(job.lane() == Lane::Slow, SLOW_KINDS.contains(&kind), "{kind}");
+        }
+        assert_eq!(Job::Deliver { delivery_id: 1 }.lane(), Lane::Fast);
+        assert_eq!(Job::GroupGaps.lane(), Lane::Fast);
     }
 
     #[test]

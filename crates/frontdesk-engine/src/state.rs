@@ -23,6 +23,9 @@ pub struct Inner {
     pub channel_locks: crate::channels::ChannelLocks,
     /// The agent: search index, LLM client, snapshot cache.
     pub agent: frontdesk_agent::Context,
+    /// Set once when the process is asked to stop (SIGTERM): live streams
+    /// end, the worker claims nothing more, the mail poll loop stops.
+    shutdown: tokio::sync::watch::Sender<bool>,
 }
 
 impl std::ops::Deref for Engine {
@@ -67,6 +70,25 @@ impl Engine {
             wake_worker: tokio::sync::Notify::new(),
             channel_locks: Default::default(),
             agent,
+            shutdown: tokio::sync::watch::Sender::new(false),
         }))
+    }
+
+    /// Starts the shutdown: everything waiting on [`Engine::shutting_down`] wakes.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
+    /// Resolves once the shutdown has begun (at once if it has); owns what it
+    /// needs, so a stream can hold it.
+    pub fn shutting_down(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut rx = self.shutdown.subscribe();
+        async move {
+            let _ = rx.wait_for(|stopping| *stopping).await;
+        }
     }
 }

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use crate::job::{Attempt, Job};
-use frontdesk_store::now_ms;
+use crate::job::{Attempt, Job, Lane, SLOW_KINDS};
+use frontdesk_store::{now_ms, KindFilter};
 
 use crate::Engine;
 
@@ -77,29 +77,167 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// Claims and runs due jobs until none is left, up to `worker_concurrency`
-/// at once (a burst of replies to deliver goes out in parallel). Returns how
-/// many ran.
+/// A job stopped because it ran longer than its lane allows. Its future is
+/// dropped (work on a blocking thread, which cannot be cancelled, runs on to
+/// its end but its result is discarded); the job is retried with backoff, or
+/// dead after its attempts, with this as its error.
+#[derive(Debug, thiserror::Error)]
+#[error("stopped after running longer than the {lane} lane's limit of {secs} s (setting `{setting}`)")]
+pub struct Overran {
+    pub lane: &'static str,
+    pub secs: u64,
+    pub setting: &'static str,
+}
+
+/// One lane's budget: how many of its jobs run at once and for how long each may.
+#[derive(Debug, Clone, Copy)]
+pub struct LaneLimits {
+    pub concurrency: usize,
+    pub time_limit: Duration,
+    /// The setting that sets `time_limit`, named in the error of a job that overruns.
+    pub time_setting: &'static str,
+}
+
+impl LaneLimits {
+    pub fn of(settings: &crate::config::Settings, lane: Lane) -> LaneLimits {
+        match lane {
+            Lane::Fast => LaneLimits {
+                concurrency: settings.worker_concurrency.max(1),
+                time_limit: Duration::from_secs(settings.job_timeout_fast_secs.max(1)),
+                time_setting: "job_timeout_fast_secs",
+            },
+            Lane::Slow => LaneLimits {
+                concurrency: settings.worker_slow_concurrency.max(1),
+                time_limit: Duration::from_secs(settings.job_timeout_slow_secs.max(1)),
+                time_setting: "job_timeout_slow_secs",
+            },
+        }
+    }
+
+    fn filter(lane: Lane) -> KindFilter<'static> {
+        match lane {
+            Lane::Slow => KindFilter::Only(&SLOW_KINDS),
+            Lane::Fast => KindFilter::Except(&SLOW_KINDS),
+        }
+    }
+}
+
+struct LaneSlots {
+    lane: Lane,
+    limits: LaneLimits,
+    running: tokio::task::JoinSet<anyhow::Result<()>>,
+}
+
+/// The jobs one process is running, by lane. Each lane claims a job as soon
+/// as one of its slots is free (no waiting for a batch), and only kinds of
+/// its own lane: the fast lane's deliveries never wait behind the slow
+/// lane's syncs.
+pub struct Worker {
+    state: Engine,
+    name: String,
+    lease: i64,
+    lanes: Vec<LaneSlots>,
+}
+
+impl Worker {
+    pub fn new(state: &Engine, name: &str) -> Worker {
+        let lanes = Lane::ALL
+            .iter()
+            .map(|&lane| LaneSlots {
+                lane,
+                limits: LaneLimits::of(&state.settings, lane),
+                running: tokio::task::JoinSet::new(),
+            })
+            .collect();
+        Worker { state: state.clone(), name: name.to_owned(), lease: state.settings.job_lease_ms.max(100), lanes }
+    }
+
+    /// Jobs running now.
+    pub fn running(&self) -> usize {
+        self.lanes.iter().map(|l| l.running.len()).sum()
+    }
+
+    /// Claims due jobs into every free slot of every lane and starts them.
+    /// Returns how many it started.
+    pub async fn fill(&mut self) -> anyhow::Result<usize> {
+        let mut n = 0;
+        for slots in &mut self.lanes {
+            while slots.running.len() < slots.limits.concurrency {
+                let filter = LaneLimits::filter(slots.lane);
+                let Some(job) = self.state.store.claim_job_of(&self.name, now_ms(), self.lease, filter).await? else {
+                    break;
+                };
+                n += 1;
+                let (state, worker, lease, lane, limits) =
+                    (self.state.clone(), self.name.clone(), self.lease, slots.lane, slots.limits);
+                slots.running.spawn(async move { run_claimed(&state, &worker, job, lease, lane, limits).await });
+            }
+        }
+        Ok(n)
+    }
+
+    /// Waits for any running job to finish and returns its outcome; `None`
+    /// when nothing runs.
+    pub async fn next_done(&mut self) -> Option<anyhow::Result<()>> {
+        let waits: Vec<_> = self
+            .lanes
+            .iter_mut()
+            .filter(|l| !l.running.is_empty())
+            .map(|l| Box::pin(async move { l.running.join_next().await }))
+            .collect();
+        if waits.is_empty() {
+            return None;
+        }
+        let (done, _, _) = futures::future::select_all(waits).await;
+        match done {
+            Some(Ok(r)) => Some(r),
+            Some(Err(e)) if e.is_panic() => Some(Err(anyhow::anyhow!("a job panicked: {e}"))),
+            _ => Some(Ok(())),
+        }
+    }
+
+    /// Stops: running jobs get `grace` to finish; those still running then
+    /// are stopped and handed back to the queue at once (their claim
+    /// released, the attempt not counted), so the next process or another
+    /// replica runs them without waiting for their lease to expire.
+    pub async fn shut_down(mut self, grace: Duration) -> anyhow::Result<u64> {
+        let running = self.running();
+        if running > 0 {
+            tracing::info!(running, grace_secs = grace.as_secs_f32(), "waiting for running jobs to finish");
+        }
+        let _ = tokio::time::timeout(grace, async {
+            while let Some(r) = self.next_done().await {
+                if let Err(e) = r {
+                    tracing::warn!(error = %e, "job worker error");
+                }
+            }
+        })
+        .await;
+        for slots in &mut self.lanes {
+            slots.running.shutdown().await;
+        }
+        let handed_back = self.state.store.release_jobs(&self.name, now_ms()).await?;
+        if handed_back > 0 {
+            tracing::info!(jobs = handed_back, "handed back the jobs still running to the queue");
+        }
+        Ok(handed_back)
+    }
+}
+
+/// Claims and runs due jobs until none is left, each lane up to its
+/// concurrency. Returns how many ran.
 pub async fn drain(state: &Engine, worker: &str) -> anyhow::Result<usize> {
-    let limit = state.settings.worker_concurrency.max(1);
-    let lease = state.settings.job_lease_ms.max(100);
-    let mut running = tokio::task::JoinSet::new();
+    let mut w = Worker::new(state, worker);
     let mut n = 0;
     let mut first_error = None;
     loop {
-        while running.len() >= limit {
-            if let Some(Ok(Err(e))) = running.join_next().await {
+        n += w.fill().await?;
+        match w.next_done().await {
+            Some(Err(e)) => {
                 first_error.get_or_insert(e);
             }
-        }
-        let Some(job) = state.store.claim_job(worker, now_ms(), lease).await? else { break };
-        n += 1;
-        let (state, worker) = (state.clone(), worker.to_owned());
-        running.spawn(async move { run_claimed(&state, &worker, job, lease).await });
-    }
-    while let Some(r) = running.join_next().await {
-        if let Ok(Err(e)) = r {
-            first_error.get_or_insert(e);
+            Some(Ok(())) => {}
+            None => break,
         }
     }
     match first_error {
@@ -108,8 +246,16 @@ pub async fn drain(state: &Engine, worker: &str) -> anyhow::Result<usize> {
     }
 }
 
-/// Runs one claimed job, renewing its lease meanwhile, and records the outcome.
-async fn run_claimed(state: &Engine, worker: &str, job: frontdesk_store::Job, lease: i64) -> anyhow::Result<()> {
+/// Runs one claimed job within its lane's time limit, renewing its lease
+/// meanwhile, and records the outcome.
+async fn run_claimed(
+    state: &Engine,
+    worker: &str,
+    job: frontdesk_store::Job,
+    lease: i64,
+    lane: Lane,
+    limits: LaneLimits,
+) -> anyhow::Result<()> {
     // Heartbeat: renew the lease while the job runs (and stop with it,
     // even when this future is dropped mid-job).
     let _beat = {
@@ -123,18 +269,42 @@ async fn run_claimed(state: &Engine, worker: &str, job: frontdesk_store::Job, le
             }
         }))
     };
-    match run_job(state, &job).await {
+    let outcome = match tokio::time::timeout(limits.time_limit, run_job(state, &job)).await {
+        Ok(r) => r.map_err(|e| (e, "error")),
+        Err(_) => {
+            let overran =
+                Overran { lane: lane.name(), secs: limits.time_limit.as_secs(), setting: limits.time_setting };
+            on_overrun(state, &job, &overran).await;
+            Err((anyhow::Error::new(overran), "timeout"))
+        }
+    };
+    match outcome {
         Ok(()) => {
             state.store.complete_job(job.id).await?;
             state.metrics.jobs_run.with_label_values(&[&job.kind, "ok"]).inc();
         }
-        Err(e) => {
+        Err((e, label)) => {
             tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, error = %e, "job failed");
             state.store.fail_job(job.id, &format!("{e:#}"), now_ms() + backoff_ms(job.attempts)).await?;
-            state.metrics.jobs_run.with_label_values(&[&job.kind, "error"]).inc();
+            state.metrics.jobs_run.with_label_values(&[&job.kind, label]).inc();
         }
     }
     Ok(())
+}
+
+/// A sync or crawl stopped on its last attempt leaves its source in error,
+/// naming the limit, rather than "syncing" for ever.
+async fn on_overrun(state: &Engine, row: &frontdesk_store::Job, overran: &Overran) {
+    if row.attempts < row.max_attempts {
+        return;
+    }
+    if let Ok(Job::SyncSource { source_id } | Job::CrawlSource { source_id }) = Job::decode(&row.kind, &row.payload) {
+        let message = format!("the sync {overran}");
+        let status = frontdesk_store::source_status::ERROR;
+        if let Err(e) = state.store.set_source_status(source_id, status, Some(&message)).await {
+            tracing::warn!(source_id, error = %e, "could not record a stopped sync on its source");
+        }
+    }
 }
 
 /// Asks the worker to group new questions now.
@@ -157,27 +327,43 @@ pub async fn schedule_periodic(state: &Engine) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The worker loop of `serve`.
+/// The worker loop of `serve`: runs jobs as slots free up, until the
+/// shutdown begins; then gives running jobs `shutdown_grace_secs` and hands
+/// back the rest.
 pub async fn worker_loop(state: Engine, worker: String) {
     let poll = Duration::from_millis(state.settings.worker_poll_ms.max(10));
     let sweep_every = Duration::from_secs(state.settings.sweep_interval_secs.max(1));
     let mut last_sweep: Option<tokio::time::Instant> = None;
-    loop {
+    let mut w = Worker::new(&state, &worker);
+    let stop = state.shutting_down();
+    tokio::pin!(stop);
+    while !state.is_shutting_down() {
         if last_sweep.is_none_or(|t| t.elapsed() >= sweep_every) {
             if let Err(e) = schedule_periodic(&state).await {
                 tracing::warn!(error = %e, "could not schedule periodic jobs");
             }
             last_sweep = Some(tokio::time::Instant::now());
         }
-        if let Err(e) = drain(&state, &worker).await {
+        if let Err(e) = w.fill().await {
             tracing::warn!(error = %e, "job worker error");
         }
-        // A reply to deliver wakes the worker at once; otherwise it polls
-        // (jobs of other replicas, retries coming due).
+        // A finished job frees a slot; a reply to deliver wakes the worker at
+        // once; otherwise it polls (jobs of other replicas, retries coming due).
+        let busy = w.running() > 0;
         tokio::select! {
+            _ = &mut stop => break,
+            Some(r) = w.next_done(), if busy => {
+                if let Err(e) = r {
+                    tracing::warn!(error = %e, "job worker error");
+                }
+            }
             _ = tokio::time::sleep(poll) => {}
             _ = state.wake_worker.notified() => {}
         }
+    }
+    let grace = Duration::from_secs(state.settings.shutdown_grace_secs);
+    if let Err(e) = w.shut_down(grace).await {
+        tracing::warn!(error = %e, "could not hand back the running jobs; they are taken over when their lease expires");
     }
 }
 

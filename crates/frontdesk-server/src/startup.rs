@@ -1,6 +1,7 @@
 //! Builds the application from settings and runs it. Exposes the bound
 //! address so tests can start the real server on port 0.
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -142,27 +143,73 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves; runs the job worker alongside.
+    ///
+    /// Then drains, within `shutdown_grace_secs` plus a few seconds however
+    /// clients and jobs behave: no new connection is accepted, live event
+    /// streams end (clients reconnect to the next process), running jobs get
+    /// the grace period and are then handed back, the mail poll loop stops,
+    /// and requests still open at the deadline are cut.
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let worker = if self.state.settings.run_worker {
+        let state = self.state.clone();
+        let worker = if state.settings.run_worker {
             let name = format!("{}-{}", hostname(), std::process::id());
             Some((
-                tokio::spawn(frontdesk_engine::worker::worker_loop(self.state.clone(), name)),
-                tokio::spawn(frontdesk_engine::channels::email::poll_loop(self.state.clone())),
+                tokio::spawn(frontdesk_engine::worker::worker_loop(state.clone(), name)),
+                tokio::spawn(frontdesk_engine::channels::email::poll_loop(state.clone())),
             ))
         } else {
             None
         };
-        let result = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
-        if let Some((w, mail)) = worker {
-            w.abort();
-            mail.abort();
+        let signal = {
+            let state = state.clone();
+            async move {
+                shutdown.await;
+                tracing::info!("shutting down: ending live streams, finishing or handing back running jobs");
+                state.begin_shutdown();
+            }
+        };
+        let server = axum::serve(self.listener, self.router).with_graceful_shutdown(signal).into_future();
+        let mut server = tokio::spawn(server);
+        tokio::select! {
+            r = &mut server => {
+                // The server stopped by itself (an accept error): stop the rest too.
+                state.begin_shutdown();
+                if let Some((w, mail)) = worker {
+                    w.abort();
+                    mail.abort();
+                }
+                return Ok(r??);
+            }
+            _ = state.shutting_down() => {}
         }
-        Ok(result?)
+        let grace = std::time::Duration::from_secs(state.settings.shutdown_grace_secs);
+        let deadline = tokio::time::Instant::now() + grace + DRAIN_MARGIN;
+        if let Some((mut w, mut mail)) = worker {
+            if tokio::time::timeout_at(deadline, &mut w).await.is_err() {
+                tracing::warn!("the job worker did not stop in time");
+                w.abort();
+            }
+            if tokio::time::timeout_at(deadline, &mut mail).await.is_err() {
+                mail.abort();
+            }
+        }
+        match tokio::time::timeout_at(deadline, &mut server).await {
+            Ok(r) => Ok(r??),
+            Err(_) => {
+                tracing::warn!("requests still open at the drain deadline were cut");
+                server.abort();
+                Ok(())
+            }
+        }
     }
 }
+
+/// How long past the jobs' grace period open requests may take before the
+/// process exits anyway.
+const DRAIN_MARGIN: std::time::Duration = std::time::Duration::from_secs(3);
 
 fn hostname() -> String {
     std::fs::read_to_string("/etc/hostname").map(|s| s.trim().to_owned()).unwrap_or_else(|_| "frontdesk".into())

@@ -166,7 +166,21 @@ pub trait Store:
     /// Enqueues a job; with a `dedupe_key` already queued or running, does nothing and returns `None`.
     async fn enqueue_job(&self, new: NewJob) -> StoreResult<Option<i64>>;
     /// Claims the oldest due job (or one whose lease expired) for `worker`.
-    async fn claim_job(&self, worker: &str, now: i64, lease_ms: i64) -> StoreResult<Option<Job>>;
+    async fn claim_job(&self, worker: &str, now: i64, lease_ms: i64) -> StoreResult<Option<Job>> {
+        self.claim_job_of(worker, now, lease_ms, KindFilter::Any).await
+    }
+    /// Claims the oldest due job of the kinds `filter` lets through.
+    async fn claim_job_of(
+        &self,
+        worker: &str,
+        now: i64,
+        lease_ms: i64,
+        filter: KindFilter<'_>,
+    ) -> StoreResult<Option<Job>>;
+    /// Hands back every job `worker` is running (a process shutting down):
+    /// queued again, due at `now`, the interrupted attempt not counted.
+    /// Returns how many.
+    async fn release_jobs(&self, worker: &str, now: i64) -> StoreResult<u64>;
     async fn complete_job(&self, id: i64) -> StoreResult<()>;
     /// Renews a running job's lease (heartbeat); false when the job is no longer ours.
     async fn touch_job(&self, id: i64, worker: &str, now: i64) -> StoreResult<bool>;

@@ -351,3 +351,15 @@ pub struct NewJob {
     pub max_attempts: i64,
     pub dedupe_key: Option<String>,
 }
+
+/// Which kinds of job a claim may take: the worker's lanes claim apart, so
+/// deliveries never wait behind ingestion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KindFilter<'a> {
+    /// Any kind.
+    Any,
+    /// Only these kinds (none: nothing).
+    Only(&'a [&'a str]),
+    /// Every kind but these (an unknown kind too, so it fails visibly).
+    Except(&'a [&'a str]),
+}

@@ -1286,14 +1286,42 @@ macro_rules! impl_store {
                 Ok(row.map(|r| r.try_get("id")).transpose()?)
             }
 
-            async fn claim_job(&self, worker: &str, now: i64, lease_ms: i64) -> StoreResult<Option<Job>> {
-                let row = sqlx::query(&format!($claim_sql, cols = JOB_COLUMNS))
-                    .bind(worker)
-                    .bind(now)
-                    .bind(now - lease_ms)
-                    .fetch_optional(&self.write)
-                    .await?;
+            async fn claim_job_of(
+                &self,
+                worker: &str,
+                now: i64,
+                lease_ms: i64,
+                filter: KindFilter<'_>,
+            ) -> StoreResult<Option<Job>> {
+                // The kinds are bound as parameters after the three fixed ones.
+                let list = |kinds: &[&str]| (4..4 + kinds.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+                let (kinds, filter_sql): (&[&str], String) = match filter {
+                    KindFilter::Any => (&[], String::new()),
+                    KindFilter::Only([]) => (&[], " AND 1 = 0".into()),
+                    KindFilter::Only(k) => (k, format!(" AND kind IN ({})", list(k))),
+                    KindFilter::Except([]) => (&[], String::new()),
+                    KindFilter::Except(k) => (k, format!(" AND kind NOT IN ({})", list(k))),
+                };
+                let sql = format!($claim_sql, cols = JOB_COLUMNS, filter = filter_sql);
+                let mut q = sqlx::query(&sql).bind(worker).bind(now).bind(now - lease_ms);
+                for k in kinds {
+                    q = q.bind(*k);
+                }
+                let row = q.fetch_optional(&self.write).await?;
                 row.as_ref().map(job_from_row).transpose()
+            }
+
+            async fn release_jobs(&self, worker: &str, now: i64) -> StoreResult<u64> {
+                Ok(sqlx::query(
+                    "UPDATE jobs SET status = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, \
+                     run_at = $1, locked_by = NULL, locked_at = NULL, updated_at = $1 \
+                     WHERE status = 'running' AND locked_by = $2",
+                )
+                .bind(now)
+                .bind(worker)
+                .execute(&self.write)
+                .await?
+                .rows_affected())
             }
 
             async fn touch_job(&self, id: i64, worker: &str, now: i64) -> StoreResult<bool> {

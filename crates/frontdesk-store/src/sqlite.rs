@@ -38,7 +38,7 @@ crate::sql::impl_store!(
     Sqlite,
     "sqlite",
     "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1, locked_at = $2, updated_at = $2 \
-     WHERE id = (SELECT id FROM jobs WHERE (status = 'queued' AND run_at <= $2) OR (status = 'running' AND locked_at < $3) \
+     WHERE id = (SELECT id FROM jobs WHERE ((status = 'queued' AND run_at <= $2) OR (status = 'running' AND locked_at < $3)){filter} \
      ORDER BY run_at, id LIMIT 1) RETURNING {cols}"
 );
 

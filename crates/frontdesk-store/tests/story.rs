@@ -525,6 +525,35 @@ async fn jobs(s: &dyn Store, actor: &Actor) {
     assert_eq!(s.queue_depth().await.unwrap(), depth + 1);
     let j = s.claim_job("w1", now_ms(), 60_000).await.unwrap().unwrap();
     s.complete_job(j.id).await.unwrap();
+
+    // Lanes claim by kind: only some kinds, or every kind but some.
+    let slow = s.enqueue_job(new("crawl", None, 3)).await.unwrap().unwrap();
+    let fast = s.enqueue_job(new("deliver", None, 3)).await.unwrap().unwrap();
+    let odd = s.enqueue_job(new("mystery", None, 3)).await.unwrap().unwrap();
+    let now = now_ms();
+    assert!(s.claim_job_of("w1", now, 60_000, KindFilter::Only(&[])).await.unwrap().is_none());
+    let j = s.claim_job_of("w1", now, 60_000, KindFilter::Except(&["crawl", "sync"])).await.unwrap().unwrap();
+    assert_eq!(j.id, fast, "the oldest job not of the excepted kinds");
+    let j = s.claim_job_of("w1", now, 60_000, KindFilter::Only(&["sync", "crawl"])).await.unwrap().unwrap();
+    assert_eq!(j.id, slow);
+    assert!(s.claim_job_of("w1", now, 60_000, KindFilter::Only(&["crawl"])).await.unwrap().is_none());
+    let j = s.claim_job_of("w2", now, 60_000, KindFilter::Except(&["crawl"])).await.unwrap().unwrap();
+    assert_eq!(j.id, odd, "an unknown kind is claimed by the lane that takes the rest");
+    // Handing back at shutdown: only the worker's own running jobs, queued and
+    // due now, the interrupted attempt not counted, claimable at once.
+    assert_eq!(s.release_jobs("w1", now + 1).await.unwrap(), 2);
+    assert_eq!(s.release_jobs("w1", now + 1).await.unwrap(), 0);
+    let queued = s.list_jobs(Some(JobStatus::Queued), 10).await.unwrap();
+    for id in [fast, slow] {
+        let j = queued.iter().find(|j| j.id == id).expect("queued again");
+        assert_eq!((j.attempts, j.run_at), (0, now + 1));
+    }
+    assert!(s.list_jobs(Some(JobStatus::Running), 10).await.unwrap().iter().any(|j| j.id == odd), "w2's stays");
+    let j = s.claim_job_of("w3", now + 1, 60_000, KindFilter::Only(&["deliver"])).await.unwrap().unwrap();
+    assert_eq!((j.id, j.attempts), (fast, 1));
+    for id in [fast, slow, odd] {
+        s.complete_job(id).await.unwrap();
+    }
 }
 
 fn chunk(ordinal: i64, text: &str) -> NewChunk {

@@ -202,9 +202,17 @@ async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+fn main() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let result = runtime.block_on(run(Cli::parse()));
+    // Work on a blocking thread cannot be cancelled (e.g. an extraction a
+    // stopped job left running): do not wait for it, so a shutdown ends
+    // within its grace period.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    result
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     init_tracing();
     match cli.command {
         Command::Serve { demo } => {

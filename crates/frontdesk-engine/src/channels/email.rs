@@ -233,7 +233,9 @@ pub async fn poll_loop(state: Engine) {
     // restart); one added later is first read after its interval (or by
     // "poll now").
     let mut first_round = true;
-    loop {
+    let stop = state.shutting_down();
+    tokio::pin!(stop);
+    while !state.is_shutting_down() {
         match state.store.list_channels().await {
             Ok(channels) => {
                 for c in channels.iter().filter(|c| c.kind == Channel::Email) {
@@ -254,7 +256,11 @@ pub async fn poll_loop(state: Engine) {
             }
             Err(e) => tracing::warn!(error = %e, "could not list channels"),
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        // Stops at shutdown (a mailbox read in progress finishes first).
+        tokio::select! {
+            _ = &mut stop => break,
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
     }
 }
 

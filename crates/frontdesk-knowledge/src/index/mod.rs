@@ -295,6 +295,31 @@ impl Index {
         Index::wrap(index, fields, true)
     }
 
+    /// A fresh, empty index for this process alone, in its own directory
+    /// under `root` (`<start ms>-<pid>-<n>`), returned with that directory.
+    ///
+    /// The index is a cache rebuilt from the store at every start, so nothing
+    /// is lost by not reopening an older one, and a process starting while
+    /// the previous one still drains (a deploy) never meets its writer lock.
+    /// Directories whose owner is gone — their writer lock is free — are
+    /// removed first, as are the files of an index kept directly in `root`
+    /// by older versions once no process holds it. Directories made in the
+    /// last minute are left alone: their owner may not hold its lock yet.
+    pub fn open_private(root: &Path) -> Result<(Index, std::path::PathBuf), IndexError> {
+        std::fs::create_dir_all(root)?;
+        remove_stale_indexes(root, std::time::Duration::from_secs(60));
+        // Unique even for two opens in one process within a millisecond (tests).
+        static OPENED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = OPENED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let dir = root.join(format!("{}-{}-{n}", started.as_millis(), std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let (schema, fields) = schema();
+        let index = tantivy::Index::create_in_dir(&dir, schema)?;
+        std::fs::write(dir.join(VERSION_FILE), INDEX_VERSION)?;
+        Ok((Index::wrap(index, fields, true)?, dir))
+    }
+
     fn open_existing(dir: &Path, schema: &Schema, fields: Fields) -> Result<Index, IndexError> {
         let index = tantivy::Index::open(MmapDirectory::open(dir)?)?;
         if index.schema() != *schema {
@@ -584,6 +609,45 @@ impl tantivy_fst::Automaton for Dfa<'_> {
     }
 }
 
+/// Whether no process holds the index writer lock in `dir` (an OS file
+/// lock: released when its process exits, however it exits).
+fn writer_lock_free(dir: &Path) -> bool {
+    use tantivy::directory::{Directory, INDEX_WRITER_LOCK};
+    match MmapDirectory::open(dir) {
+        Ok(d) => d.acquire_lock(&INDEX_WRITER_LOCK).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// Removes the per-process index directories under `root` whose process is
+/// gone, and the files of an index of older versions kept in `root` itself
+/// when nothing holds it. Directories named for a start less than `young`
+/// ago are kept. Best effort: what cannot be removed now is tried at the
+/// next start.
+pub fn remove_stale_indexes(root: &Path, young: std::time::Duration) {
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis();
+    if root.join("meta.json").exists() && writer_lock_free(root) {
+        let _ = wipe_index_files(root);
+    }
+    let Ok(entries) = std::fs::read_dir(root) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let mut parts = name.split('-');
+        let Some(started) = parts.next().and_then(|ms| ms.parse::<u128>().ok()).filter(|_| {
+            parts.next().is_some_and(|pid| pid.parse::<u32>().is_ok()) && parts.all(|n| n.parse::<u64>().is_ok())
+        }) else {
+            continue; // not one of ours
+        };
+        if !entry.file_type().is_ok_and(|t| t.is_dir()) || now_ms.saturating_sub(started) < young.as_millis() {
+            continue;
+        }
+        let path = entry.path();
+        if writer_lock_free(&path) {
+            let _ = std::fs::remove_dir_all(&path);
+        }
+    }
+}
+
 /// Removes what tantivy and this module keep in `dir`: its meta files,
 /// locks, segment files (`<32 hex>.<ext>`) and the version file. Anything
 /// else in the directory is left alone.
@@ -609,6 +673,33 @@ fn wipe_index_files(dir: &Path) -> Result<(), IndexError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn private_indexes_coexist_and_those_of_gone_owners_are_removed() {
+        let root = temp_dir("private");
+        let root = &root;
+        // An index of an older version kept in the root itself, no longer held.
+        drop(Index::open_or_create(root).unwrap());
+        assert!(root.join("meta.json").exists());
+        let (alive, alive_dir) = Index::open_private(root).unwrap();
+        // A second process on the same data while the first still runs: no LockBusy.
+        let (gone, gone_dir) = Index::open_private(root).unwrap();
+        assert_ne!(alive_dir, gone_dir);
+        assert!(alive.is_new() && gone.is_new());
+        drop(gone); // its owner exits: its writer lock is free
+        remove_stale_indexes(root, std::time::Duration::from_secs(60));
+        assert!(gone_dir.exists(), "a directory made in the last minute is left alone");
+        remove_stale_indexes(root, std::time::Duration::ZERO);
+        assert!(!gone_dir.exists(), "the directory of a gone owner is removed");
+        assert!(alive_dir.join("meta.json").exists(), "the running one's is kept");
+        assert!(!root.join("meta.json").exists(), "the old shared index is removed");
+        let other = root.join("notes");
+        std::fs::create_dir_all(&other).unwrap();
+        remove_stale_indexes(root, std::time::Duration::ZERO);
+        assert!(other.exists(), "directories not named like ours are left alone");
+        drop(alive);
+        let _ = std::fs::remove_dir_all(root);
+    }
 
     fn chunk(title: &str, headings: &[&str], text: &str, lang: &str) -> Chunk {
         Chunk {

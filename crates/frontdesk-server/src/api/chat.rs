@@ -230,6 +230,7 @@ pub async fn stream(
         .and_then(|v| v.trim().parse::<i64>().ok())
         .or(q.after);
     let start_seq = seq_after(&state, conversation.id, last_event_id).await?;
+    let stopping = state.shutting_down();
     let rx = state.hub.subscribe(conversation.id);
     let config_rx = state.hub.subscribe_config();
     let drafts = state.hub.subscribe_drafts(conversation.id);
@@ -303,6 +304,10 @@ pub async fn stream(
             }
         }
     });
+    // On shutdown the stream ends at once, so a deploy does not wait on it: the
+    // widget's EventSource reconnects (to the next process) with the last
+    // event id it saw and misses nothing.
+    let events = futures::StreamExt::take_until(events, stopping);
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 

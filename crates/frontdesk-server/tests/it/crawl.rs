@@ -254,6 +254,8 @@ async fn a_crawl_resumes_after_a_restart(backend: Backend) {
         s.crawl_delay_ms = 0;
         s.crawl_concurrency = 1;
         s.job_lease_ms = 600;
+        // Stopped mid-crawl: no grace period to finish it in.
+        s.shutdown_grace_secs = 0;
     };
     let Some(app) = TestApp::spawn_with(backend, tweak).await else { return };
     let base = slow_site(30).await;

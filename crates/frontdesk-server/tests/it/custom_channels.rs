@@ -703,3 +703,26 @@ async fn a_help_desk_channel_makes_tickets(app: TestApp) {
     assert_eq!((s, v["destination"].as_str()), (200, Some("inbox")), "{v}");
 }
 crate::both_backends!(a_help_desk_channel_makes_tickets);
+
+/// A channel reply goes out while ingestion holds the worker: with a crawl
+/// running (of a site that never answers), a reply enqueued afterwards is
+/// delivered within a second or two — the worker neither waits for the
+/// crawl to finish before claiming again, nor lets ingestion take the slots
+/// deliveries need.
+async fn a_reply_goes_out_while_a_crawl_holds_the_slow_lane(app: TestApp) {
+    app.seed_agent().await;
+    let (receiver, _, key) = connected(&app).await;
+    crate::jobs::start_hanging_crawl(&app).await;
+    let sent = Instant::now();
+    let (s, v) = post(&app, &key, message("msg-1", ada(), "How much does the Pro plan cost?")).await;
+    assert_eq!(s, 202, "{v}");
+    let id = v["conversation_id"].as_i64().unwrap();
+    let calls = receiver.wait_acks(1, Duration::from_secs(5)).await;
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    wait_deliveries(&app, id, Duration::from_secs(5), |ds| ds.len() == 1 && ds[0]["status"] == "sent").await;
+    assert!(sent.elapsed() < Duration::from_secs(3), "the reply waited behind the crawl: {:?}", sent.elapsed());
+    // The crawl is still running meanwhile.
+    let (_, running) = app.admin(Method::GET, "/api/v1/jobs?status=running", None).await;
+    assert!(running.as_array().unwrap().iter().any(|j| j["kind"] == "crawl_source"), "{running}");
+}
+crate::both_backends!(a_reply_goes_out_while_a_crawl_holds_the_slow_lane, private_networks);
