@@ -13,7 +13,7 @@
 //! host names by the client's resolver (so a name cannot be re-pointed
 //! between a check and the connection), and redirects are not followed.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use frontdesk_core::actions::{
@@ -310,15 +310,12 @@ pub struct ActionClient {
 
 impl ActionClient {
     pub fn new(allow_private: bool) -> Self {
-        let mut b = reqwest::Client::builder()
+        let b = reqwest::Client::builder()
             .user_agent("Frontdesk-Actions/1.0")
             .connect_timeout(Duration::from_secs(5))
             // Every hop would need the private-address check: redirects are reported, not followed.
             .redirect(reqwest::redirect::Policy::none());
-        if !allow_private {
-            b = b.dns_resolver(Arc::new(frontdesk_net::PublicOnly));
-        }
-        Self { http: b.build().unwrap_or_default(), allow_private }
+        Self { http: frontdesk_net::guarded(b, allow_private).build().unwrap_or_default(), allow_private }
     }
 
     /// One client per setting for the whole process (connections are pooled).
@@ -409,10 +406,8 @@ pub async fn execute(client: &ActionClient, def: &ActionDef, values: &[(String, 
     };
     result.request = Some(format!("{} {}", req.method.as_str(), url));
     let host = host_of(&url);
-    if !client.allow_private {
-        if let Some(ip) = frontdesk_net::literal_ip(&url).filter(|ip| frontdesk_net::is_private(*ip)) {
-            return fail(result, Failure::Refused, format!("{ip} is a private or local address (not allowed)"));
-        }
+    if let Err(p) = frontdesk_net::check_literal(&url, client.allow_private) {
+        return fail(result, Failure::Refused, p.to_string());
     }
     let method = match req.method {
         HttpMethod::Get => reqwest::Method::GET,
@@ -452,7 +447,7 @@ pub async fn execute(client: &ActionClient, def: &ActionDef, values: &[(String, 
         Err(_) => return fail(result, Failure::Timeout, format!("timed out after {} ms", def.timeout_ms)),
         Ok(Err(e)) => {
             if let Some(why) = frontdesk_net::refused_private(&e).map(|p| p.to_string()) {
-                return fail(result, Failure::Refused, format!("{why} (not allowed)"));
+                return fail(result, Failure::Refused, why);
             }
             if e.is_timeout() {
                 return fail(result, Failure::Timeout, format!("timed out after {} ms", def.timeout_ms));

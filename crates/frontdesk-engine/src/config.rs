@@ -17,8 +17,13 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Largest uploaded file, in bytes (B2).
     pub max_upload_bytes: usize,
-    /// Let the crawler fetch private, loopback and link-local addresses (off: refused).
+    /// Let outbound connections made for users (the crawler, actions, channel
+    /// webhooks, the Graph API, IMAP/SMTP) reach private, loopback and
+    /// link-local addresses (off: refused, by the network guard).
     pub allow_private_networks: bool,
+    /// Let email channels' IMAP/SMTP hosts be private or loopback addresses (a
+    /// local mail relay) without opening the other connections to private networks.
+    pub allow_private_mail_servers: bool,
     /// Pages fetched at once per crawl, and the pause between requests to one host (ms).
     pub crawl_concurrency: usize,
     pub crawl_delay_ms: u64,
@@ -118,6 +123,7 @@ impl Default for Settings {
             max_body_bytes: 256 * 1024,
             max_upload_bytes: 50 * 1024 * 1024,
             allow_private_networks: false,
+            allow_private_mail_servers: false,
             embeddings: true,
             models_dir: PathBuf::from("./models"),
             embedding_model: "auto".into(),
@@ -162,6 +168,11 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// Whether email channels' IMAP/SMTP servers may be private addresses.
+    pub fn private_mail_servers(&self) -> bool {
+        self.allow_private_networks || self.allow_private_mail_servers
+    }
+
     /// The database URL to use: the configured one, or a SQLite file in the data dir.
     pub fn effective_database_url(&self) -> String {
         if self.database_url.trim().is_empty() {

@@ -40,15 +40,31 @@ pub async fn enqueue_crawl(state: &Engine, source_id: i64) -> anyhow::Result<Opt
 
 pub use frontdesk_net::check_url;
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
+/// The crawler's client: with the network guard's resolver unless private
+/// networks are allowed, so the address checked is the one connected to (a
+/// name re-pointed to a private address between two fetches is refused when
+/// connecting, not only when first checked).
+fn client(allow_private: bool) -> reqwest::Client {
+    let builder = reqwest::Client::builder()
         .user_agent(format!("{USER_AGENT}/1.0 (+Frontdesk)"))
         .timeout(Duration::from_secs(15))
         .connect_timeout(Duration::from_secs(5))
         // Redirects are followed by hand, so every hop is checked (same site, robots, private).
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap_or_default()
+        .redirect(reqwest::redirect::Policy::none());
+    frontdesk_net::guarded(builder, allow_private).build().unwrap_or_default()
+}
+
+/// Why a fetch failed, for the page's error: the guard's refusal names the
+/// address and the setting.
+fn fetch_error(e: &reqwest::Error) -> String {
+    if let Some(p) = frontdesk_net::refused_private(e) {
+        return p.to_string();
+    }
+    if e.is_timeout() {
+        "timed out".to_owned()
+    } else {
+        format!("could not be fetched: {e}")
+    }
 }
 
 /// Reads at most `max` bytes of a body; `None` when it is bigger.
@@ -68,17 +84,24 @@ async fn read_capped(resp: reqwest::Response, max: usize) -> Result<Option<Vec<u
     Ok(Some(body))
 }
 
-async fn fetch_robots(client: &reqwest::Client, start: &Url) -> Robots {
-    let Ok(robots_url) = start.join("/robots.txt") else { return Robots::allow_all() };
-    match client.get(robots_url).send().await {
+/// The site's robots.txt; the network guard's refusal when the site's host
+/// is a private address (the crawl stops there, saying why).
+async fn fetch_robots(client: &reqwest::Client, start: &Url) -> Result<Robots, frontdesk_net::PrivateAddress> {
+    let Ok(robots_url) = start.join("/robots.txt") else { return Ok(Robots::allow_all()) };
+    Ok(match client.get(robots_url).send().await {
         Ok(r) if r.status().is_success() => match read_capped(r, 512 * 1024).await {
             Ok(Some(body)) => Robots::parse(&body),
             _ => Robots::allow_all(),
         },
         Ok(r) if r.status().is_client_error() => Robots::allow_all(),
-        // Unreachable or a server error: assume everything is disallowed (RFC 9309).
-        _ => Robots::disallow_all(),
-    }
+        Err(e) => match frontdesk_net::refused_private(&e) {
+            Some(refused) => return Err(refused.clone()),
+            // Unreachable: assume everything is disallowed (RFC 9309).
+            None => Robots::disallow_all(),
+        },
+        // A server error: assume everything is disallowed (RFC 9309).
+        Ok(_) => Robots::disallow_all(),
+    })
 }
 
 /// Seeds the frontier: the start URL, and with related URLs the sitemaps.
@@ -108,6 +131,9 @@ async fn seed(
             break;
         }
         let Some(u) = normalize(&sm, None).filter(|u| same_site(u, start)) else { continue };
+        if frontdesk_net::check_literal(&u, state.settings.allow_private_networks).is_err() {
+            continue;
+        }
         let Ok(resp) = client.get(u).send().await else { continue };
         if !resp.status().is_success() {
             continue;
@@ -172,8 +198,10 @@ async fn crawl_page(ctx: &Ctx<'_>, page: &CrawlPage) -> anyhow::Result<()> {
                 .finish_page(page.id, outcome(page_status::SKIPPED, Some("disallowed by robots.txt".into())))
                 .await?);
         }
-        if let Err(e) = check_url(&url, ctx.state.settings.allow_private_networks).await {
-            return Ok(store.finish_page(page.id, outcome(page_status::FAILED, Some(e))).await?);
+        // An IP literal is checked here (no resolver sees it); a host name is
+        // resolved once, by the client's guard, at connection time.
+        if let Err(e) = frontdesk_net::check_literal(&url, ctx.state.settings.allow_private_networks) {
+            return Ok(store.finish_page(page.id, outcome(page_status::FAILED, Some(e.to_string()))).await?);
         }
         let mut req = ctx.client.get(url.clone());
         if page.status != page_status::QUEUED || page.fetched_at.is_some() {
@@ -187,8 +215,7 @@ async fn crawl_page(ctx: &Ctx<'_>, page: &CrawlPage) -> anyhow::Result<()> {
         let resp = match req.send().await {
             Ok(r) => r,
             Err(e) => {
-                let why = if e.is_timeout() { "timed out".to_owned() } else { format!("could not be fetched: {e}") };
-                return Ok(store.finish_page(page.id, outcome(page_status::FAILED, Some(why))).await?);
+                return Ok(store.finish_page(page.id, outcome(page_status::FAILED, Some(fetch_error(&e)))).await?)
             }
         };
         if resp.status().is_redirection() && resp.status() != reqwest::StatusCode::NOT_MODIFIED {
@@ -334,8 +361,18 @@ pub async fn crawl(state: &Engine, source_id: i64) -> anyhow::Result<()> {
     let cap = max_pages.clamp(1, MAX_PAGES);
     store.set_source_status(source_id, source_status::SYNCING, None).await?;
     store.requeue_inflight_pages(source_id).await?;
-    let client = client();
-    let robots = fetch_robots(&client, &start).await;
+    if let Err(e) = frontdesk_net::check_literal(&start, state.settings.allow_private_networks) {
+        store.set_source_status(source_id, source_status::ERROR, Some(&e.to_string())).await?;
+        return Ok(());
+    }
+    let client = client(state.settings.allow_private_networks);
+    let robots = match fetch_robots(&client, &start).await {
+        Ok(r) => r,
+        Err(refused) => {
+            store.set_source_status(source_id, source_status::ERROR, Some(&refused.to_string())).await?;
+            return Ok(());
+        }
+    };
     if store.crawl_progress(source_id).await?.found == 0 {
         seed(state, &client, source_id, &start, related, cap, &robots).await?;
     }
@@ -395,4 +432,42 @@ async fn enqueue_crawl_continuation(state: &Engine, source_id: i64) -> anyhow::R
     // jobs on one source would only share the work (pages are claimed atomically).
     state.store.enqueue_job(Job::CrawlSource { source_id }.to_new(frontdesk_store::now_ms(), 5, None)).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    use super::*;
+
+    /// The crawler's client resolves through the guard: a name that resolves
+    /// to 127.0.0.1 (as a rebound name would) is refused when connecting, and
+    /// the listener there is never called; with private networks allowed it is.
+    #[tokio::test]
+    async fn the_client_refuses_a_name_of_a_private_address_when_connecting() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let called = Arc::new(AtomicBool::new(false));
+        let seen = called.clone();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                seen.store(true, Ordering::SeqCst);
+                use tokio::io::AsyncWriteExt;
+                let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok").await;
+            }
+        });
+        let url = Url::parse(&format!("http://localhost:{port}/")).unwrap();
+        let e = client(false).get(url.clone()).send().await.unwrap_err();
+        let why = fetch_error(&e);
+        assert!(why.contains("localhost points to a private or local address"), "{why}");
+        assert!(why.contains("allow_private_networks"), "{why}");
+        assert!(matches!(fetch_robots(&client(false), &url).await, Err(p) if p.host == "localhost"));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!called.load(Ordering::SeqCst), "the private listener was called");
+
+        let r = client(true).get(url).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(called.load(Ordering::SeqCst));
+    }
 }

@@ -12,6 +12,7 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use async_imap::error::Error as ImapError;
@@ -70,6 +71,10 @@ pub struct ImapConfig {
     pub accept_invalid_certs: bool,
     /// Limit for each network step, in seconds (not for the whole operation).
     pub timeout_secs: u64,
+    /// Where to connect, when the caller resolved `host` itself and checked the
+    /// addresses (the network guard); empty: `host` is resolved here. `host`
+    /// stays the TLS server name either way.
+    pub addresses: Vec<SocketAddr>,
 }
 
 impl ImapConfig {
@@ -84,6 +89,7 @@ impl ImapConfig {
             mailbox: DEFAULT_MAILBOX.to_owned(),
             accept_invalid_certs: false,
             timeout_secs: DEFAULT_TIMEOUT_SECS,
+            addresses: Vec::new(),
         }
     }
 
@@ -115,6 +121,7 @@ impl fmt::Debug for ImapConfig {
             .field("mailbox", &self.mailbox)
             .field("accept_invalid_certs", &self.accept_invalid_certs)
             .field("timeout_secs", &self.timeout_secs)
+            .field("addresses", &self.addresses)
             .finish()
     }
 }
@@ -237,7 +244,7 @@ impl ImapSession {
         if cfg.tls == ImapTls::Plain && !is_loopback(&cfg.host) {
             tracing::warn!(%server, "IMAP without TLS: the password travels in clear");
         }
-        let tcp = connect_tcp(&server, limit).await?;
+        let (tcp, _) = connect_tcp(&server, &cfg.addresses, limit).await?;
         let stream = match cfg.tls {
             ImapTls::Tls => start_tls(&server, tcp, cfg.accept_invalid_certs, limit).await?,
             ImapTls::StartTls | ImapTls::Plain => Stream::Plain(tcp),

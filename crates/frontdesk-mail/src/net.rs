@@ -3,6 +3,7 @@
 //! or without verification for self-signed test servers.
 
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
@@ -128,19 +129,29 @@ impl AsyncWrite for Stream {
     }
 }
 
-/// Resolves and connects, each within `limit`; DNS failures and refusals are
-/// [`MailError::Connection`] with a message that says which.
-pub(crate) async fn connect_tcp(server: &Server, limit: Duration) -> Result<TcpStream, MailError> {
+/// Connects to `pinned` (addresses the caller resolved and checked) or, when
+/// it is empty, resolves the host; each step within `limit`. DNS failures and
+/// refusals are [`MailError::Connection`] with a message that says which.
+/// Returns the stream and the address it is connected to.
+pub(crate) async fn connect_tcp(
+    server: &Server,
+    pinned: &[SocketAddr],
+    limit: Duration,
+) -> Result<(TcpStream, SocketAddr), MailError> {
     let timeout =
         |during: &str| MailError::Timeout { server: server.clone(), secs: limit.as_secs(), during: during.to_owned() };
-    let addrs: Vec<_> = tokio::time::timeout(limit, tokio::net::lookup_host((server.host.as_str(), server.port)))
-        .await
-        .map_err(|_| timeout("DNS lookup"))?
-        .map_err(|e| MailError::Connection {
-            server: server.clone(),
-            message: format!("DNS lookup of {:?} failed: {e}", server.host),
-        })?
-        .collect();
+    let addrs: Vec<SocketAddr> = if pinned.is_empty() {
+        tokio::time::timeout(limit, tokio::net::lookup_host((server.host.as_str(), server.port)))
+            .await
+            .map_err(|_| timeout("DNS lookup"))?
+            .map_err(|e| MailError::Connection {
+                server: server.clone(),
+                message: format!("DNS lookup of {:?} failed: {e}", server.host),
+            })?
+            .collect()
+    } else {
+        pinned.to_vec()
+    };
     if addrs.is_empty() {
         return Err(MailError::Connection {
             server: server.clone(),
@@ -152,7 +163,7 @@ pub(crate) async fn connect_tcp(server: &Server, limit: Duration) -> Result<TcpS
         match tokio::time::timeout(limit, TcpStream::connect(addr)).await {
             Ok(Ok(stream)) => {
                 let _ = stream.set_nodelay(true);
-                return Ok(stream);
+                return Ok((stream, addr));
             }
             Ok(Err(e)) => last_error = Some(format!("connecting to {addr}: {e}")),
             Err(_) => last_error = Some(format!("connecting to {addr}: timed out")),

@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::error::Error as _;
 use std::fmt;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use lettre::address::{Address, Envelope};
@@ -54,6 +55,10 @@ pub struct SmtpConfig {
     /// Limit, in seconds, for connecting and for each step; the whole send is bounded by
     /// four times this plus one second per 64 KiB of message.
     pub timeout_secs: u64,
+    /// Where to connect, when the caller resolved `host` itself and checked the
+    /// addresses (the network guard); empty: `host` is resolved here. `host`
+    /// stays the TLS server name either way.
+    pub addresses: Vec<SocketAddr>,
 }
 
 impl SmtpConfig {
@@ -67,6 +72,7 @@ impl SmtpConfig {
             password: None,
             accept_invalid_certs: false,
             timeout_secs: DEFAULT_TIMEOUT_SECS,
+            addresses: Vec::new(),
         }
     }
 
@@ -85,6 +91,7 @@ impl fmt::Debug for SmtpConfig {
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("accept_invalid_certs", &self.accept_invalid_certs)
             .field("timeout_secs", &self.timeout_secs)
+            .field("addresses", &self.addresses)
             .finish()
     }
 }
@@ -101,7 +108,8 @@ impl fmt::Debug for SmtpConfig {
 pub async fn send(cfg: &SmtpConfig, from: &str, to: &[String], raw: &[u8]) -> Result<(), MailError> {
     let server = Server::new(Protocol::Smtp, &cfg.host, cfg.port);
     let envelope = envelope(from, to)?;
-    let transport = transport(cfg, &server)?;
+    let target = target(cfg, &server).await?;
+    let transport = transport(cfg, &server, target)?;
     let data = wire_data(raw);
     let budget = cfg.limit() * 4 + Duration::from_secs(raw.len() as u64 / 65_536);
     match tokio::time::timeout(budget, transport.send_raw(&envelope, &data)).await {
@@ -160,7 +168,26 @@ fn parse_address(what: &str, address: &str) -> Result<Address, MailError> {
     bare.parse::<Address>().map_err(|e| MailError::InvalidInput(format!("{what} {address:?} is not an address: {e}")))
 }
 
-fn transport(cfg: &SmtpConfig, server: &Server) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailError> {
+/// The address lettre connects to: with pinned addresses, the first that
+/// accepts a connection (probed when there are several), as an IP — lettre
+/// then resolves nothing — while the TLS parameters keep the host name.
+async fn target(cfg: &SmtpConfig, server: &Server) -> Result<Option<SocketAddr>, MailError> {
+    match cfg.addresses.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(*one)),
+        several => {
+            let (probe, addr) = crate::net::connect_tcp(server, several, cfg.limit()).await?;
+            drop(probe);
+            Ok(Some(addr))
+        }
+    }
+}
+
+fn transport(
+    cfg: &SmtpConfig,
+    server: &Server,
+    target: Option<SocketAddr>,
+) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailError> {
     let tls_parameters = || {
         TlsParameters::builder(cfg.host.clone())
             .dangerous_accept_invalid_certs(cfg.accept_invalid_certs)
@@ -179,8 +206,12 @@ fn transport(cfg: &SmtpConfig, server: &Server) -> Result<AsyncSmtpTransport<Tok
             Tls::None
         }
     };
-    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(cfg.host.clone())
-        .port(cfg.port)
+    let (connect_to, port) = match target {
+        Some(a) => (a.ip().to_string(), a.port()),
+        None => (cfg.host.clone(), cfg.port),
+    };
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(connect_to)
+        .port(port)
         .tls(tls)
         .timeout(Some(cfg.limit()));
     if let Some(username) = &cfg.username {

@@ -204,6 +204,7 @@ impl MailServers {
             mailbox: "INBOX".into(),
             accept_invalid_certs: true,
             timeout_secs: 10,
+            addresses: Vec::new(),
         }
     }
 
@@ -221,6 +222,7 @@ impl MailServers {
             password: auth.then(|| TEST_PASSWORD.into()),
             accept_invalid_certs: true,
             timeout_secs: 10,
+            addresses: Vec::new(),
         }
     }
 

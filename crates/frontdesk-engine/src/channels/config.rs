@@ -228,6 +228,54 @@ pub fn validate(kind: Channel, config: &Value) -> Result<Value> {
     out.map_err(|e| Error::internal(anyhow::anyhow!(e)))
 }
 
+/// The refusal of a saved address, naming it and the setting that allows it.
+fn private(path: &str, p: &frontdesk_net::PrivateAddress) -> Error {
+    field(path, format!("points to a private or local address ({}); set {} to allow it", p.ip, p.setting))
+}
+
+async fn guard_url(path: &str, v: &str, allow_private: bool) -> Result<()> {
+    let Ok(url) = url::Url::parse(v) else { return Ok(()) };
+    let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else { return Ok(()) };
+    frontdesk_net::check_host(host, port, allow_private).await.map_err(|p| private(path, &p))
+}
+
+async fn guard_mail(path: &str, host: &str, port: u16, allow_private: bool) -> Result<()> {
+    frontdesk_net::check_host(host, port, allow_private).await.map_err(|mut p| {
+        p.setting = super::email::MAIL_SETTING;
+        private(path, &p)
+    })
+}
+
+/// The network guard on a configuration being saved (after [`validate`]):
+/// `graph_base_url`, `webhook_url` and the IMAP/SMTP hosts must not be, or
+/// resolve to, private addresses unless the settings allow it. The same check
+/// runs again at every connection (a DNS answer can change).
+pub async fn check_addresses(kind: Channel, config: &Value, settings: &crate::config::Settings) -> Result<()> {
+    let networks = settings.allow_private_networks;
+    match kind {
+        Channel::Email => {
+            let c: EmailConfig = parse(config)?;
+            let mail = settings.private_mail_servers();
+            if let Some(i) = &c.imap {
+                guard_mail("config.imap.host", &i.host, i.port, mail).await?;
+            }
+            if let Some(s) = &c.smtp {
+                guard_mail("config.smtp.host", &s.host, s.port, mail).await?;
+            }
+        }
+        Channel::WhatsApp | Channel::Messenger => {
+            let c: MetaConfig = parse(config)?;
+            guard_url("config.graph_base_url", &c.graph_base_url, networks).await?;
+        }
+        Channel::Custom => {
+            let c: CustomConfig = parse(config)?;
+            guard_url("config.webhook_url", &c.webhook_url, networks).await?;
+        }
+        Channel::LiveChat => {}
+    }
+    Ok(())
+}
+
 /// Refuses secrets a kind does not use.
 pub fn validate_secrets(kind: Channel, secrets: &BTreeMap<String, String>) -> Result<()> {
     for (k, v) in secrets {

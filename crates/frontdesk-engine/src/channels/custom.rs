@@ -3,12 +3,11 @@
 //! at its webhook, signed, with an idempotency key. This module is the
 //! runtime: the inbound message as the channel model takes it, and sending.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use frontdesk_channels::custom::{self as wire, CustomAuthor, CustomCitation, InboundCustom, OutboundCustom};
 use frontdesk_core::model::Author;
-use frontdesk_net::{PrivateAddress, PublicOnly};
 use frontdesk_store::NewContact;
 use serde_json::{json, Value};
 
@@ -60,12 +59,8 @@ pub async fn send(state: &Engine, out: &Outgoing<'_>) -> Result<Sent, SendError>
     })?;
     let what = format!("the webhook at {}", host_of(&url));
     let allow_private = state.settings.allow_private_networks;
-    if !allow_private {
-        if let Some(ip) = frontdesk_net::literal_ip(&url).filter(|ip| frontdesk_net::is_private(*ip)) {
-            return Err(SendError::Permanent(format!(
-                "{what}: {ip} is a private or local address (not allowed; see allow_private_networks)"
-            )));
-        }
+    if let Err(p) = frontdesk_net::check_literal(&url, allow_private) {
+        return Err(SendError::Permanent(format!("{what}: {p}")));
     }
     let payload = payload(out, contact, author);
     let body = payload.to_json();
@@ -135,16 +130,13 @@ fn host_of(url: &url::Url) -> String {
 /// One client per setting for the whole process (connections are pooled).
 fn client(allow_private: bool) -> &'static reqwest::Client {
     fn build(allow_private: bool) -> reqwest::Client {
-        let mut b = reqwest::Client::builder()
+        let b = reqwest::Client::builder()
             .user_agent("Frontdesk-Webhooks/1.0")
             .timeout(SEND_TIMEOUT)
             .connect_timeout(CONNECT_TIMEOUT)
             // Every hop would need the private-address check: redirects are reported, not followed.
             .redirect(reqwest::redirect::Policy::none());
-        if !allow_private {
-            b = b.dns_resolver(Arc::new(PublicOnly));
-        }
-        b.build().unwrap_or_default()
+        frontdesk_net::guarded(b, allow_private).build().unwrap_or_default()
     }
     static OPEN: OnceLock<reqwest::Client> = OnceLock::new();
     static GUARDED: OnceLock<reqwest::Client> = OnceLock::new();
@@ -158,12 +150,12 @@ fn client(allow_private: bool) -> &'static reqwest::Client {
 /// A failed request as a send error: a refused private target is permanent;
 /// timeouts and connection failures are worth retrying.
 fn request_error(what: &str, e: &reqwest::Error) -> SendError {
+    if let Some(p) = frontdesk_net::refused_private(e) {
+        return SendError::Permanent(format!("{what}: {p}"));
+    }
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     let mut root = e.to_string();
     while let Some(s) = source {
-        if let Some(p) = s.downcast_ref::<PrivateAddress>() {
-            return SendError::Permanent(format!("{what}: {p} (not allowed; see allow_private_networks)"));
-        }
         root = s.to_string();
         source = s.source();
     }

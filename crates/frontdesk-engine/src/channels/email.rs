@@ -167,6 +167,28 @@ fn smtp_config(cfg: &EmailConfig, password: Option<&String>) -> Option<SmtpConfi
     Some(c)
 }
 
+/// The setting that lets a mail server be a private address, as refusals name it.
+pub const MAIL_SETTING: &str = "allow_private_mail_servers";
+
+/// Resolves a mail server once and checks every address (the network guard);
+/// the connection goes to the addresses returned, the host name staying the
+/// TLS name. `field` names the setting in errors (`config.imap.host`).
+pub async fn guard_mail_host(
+    state: &Engine,
+    field: &str,
+    host: &str,
+    port: u16,
+) -> std::result::Result<Vec<std::net::SocketAddr>, String> {
+    match frontdesk_net::resolve_checked(host, port, state.settings.private_mail_servers()).await {
+        Ok(addrs) => Ok(addrs),
+        Err(frontdesk_net::GuardError::Private(mut p)) => {
+            p.setting = MAIL_SETTING;
+            Err(format!("{field}: {p}"))
+        }
+        Err(e) => Err(format!("{field}: {e}")),
+    }
+}
+
 /// Reads what arrived since the stored cursor, processes it, marks it seen
 /// and stores the cursor after each batch. Returns the messages processed.
 pub async fn poll_channel(state: &Engine, channel: &ChannelRow) -> anyhow::Result<usize> {
@@ -176,9 +198,11 @@ pub async fn poll_channel(state: &Engine, channel: &ChannelRow) -> anyhow::Resul
     let cfg = config_of(channel).map_err(|e| anyhow::anyhow!("{e}"))?;
     let secrets = state.store.channel_secrets(channel.id).await?;
     let password = secrets.get("imap_password").cloned().unwrap_or_default();
-    let Some(imap) = imap_config(&cfg, &password) else {
+    let Some(mut imap) = imap_config(&cfg, &password) else {
         return Ok(0);
     };
+    imap.addresses =
+        guard_mail_host(state, "config.imap.host", &imap.host, imap.port).await.map_err(anyhow::Error::msg)?;
     let mut total = 0;
     loop {
         let stored = state.store.channel_state(channel.id).await?;
@@ -296,7 +320,7 @@ fn original_from_meta(meta: &Value) -> Option<InboundEmail> {
 /// inbound email of the conversation (or as a new thread).
 pub async fn send(state: &Engine, out: &Outgoing<'_>) -> Result<Sent, SendError> {
     let cfg = config_of(out.channel).map_err(|e| SendError::Permanent(e.to_string()))?;
-    let Some(smtp) = smtp_config(&cfg, out.secrets.get("smtp_password")) else {
+    let Some(mut smtp) = smtp_config(&cfg, out.secrets.get("smtp_password")) else {
         return Err(SendError::Permanent("this email channel has no SMTP server configured".into()));
     };
     let meta =
@@ -334,6 +358,12 @@ pub async fn send(state: &Engine, out: &Outgoing<'_>) -> Result<Sent, SendError>
     if recipients.is_empty() {
         return Ok(Sent::Skipped("nobody to write to (only our own addresses)".into()));
     }
+    // Resolved and checked once, right before connecting (a DNS answer can change).
+    smtp.addresses = match guard_mail_host(state, "config.smtp.host", &smtp.host, smtp.port).await {
+        Ok(a) => a,
+        Err(e) if e.contains(MAIL_SETTING) => return Err(SendError::Permanent(e)),
+        Err(e) => return Err(SendError::Transient(e)),
+    };
     frontdesk_mail::send(&smtp, &cfg.address, &recipients, &email.raw).await.map_err(|e| {
         if e.is_permanent() {
             SendError::Permanent(e.to_string())

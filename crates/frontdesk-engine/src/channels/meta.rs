@@ -391,17 +391,26 @@ async fn text_only_reply(state: &Engine, conversation_id: i64, message_id: i64) 
 
 // ---------------------------------------------------------------- outbound
 
-fn client() -> &'static reqwest::Client {
-    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
-    CLIENT.get_or_init(|| {
-        reqwest::Client::builder()
+/// One client per setting for the whole process (connections are pooled);
+/// without `allow_private_networks` it has the network guard's resolver, so
+/// a `graph_base_url` whose name points to a private address is refused when
+/// connecting (the access token never leaves).
+fn client(allow_private: bool) -> &'static reqwest::Client {
+    fn build(allow_private: bool) -> reqwest::Client {
+        let builder = reqwest::Client::builder()
             .user_agent("Frontdesk/1.0")
             .connect_timeout(Duration::from_secs(5))
             .timeout(SEND_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default()
-    })
+            .redirect(reqwest::redirect::Policy::none());
+        frontdesk_net::guarded(builder, allow_private).build().unwrap_or_default()
+    }
+    static OPEN: OnceLock<reqwest::Client> = OnceLock::new();
+    static GUARDED: OnceLock<reqwest::Client> = OnceLock::new();
+    if allow_private {
+        OPEN.get_or_init(|| build(true))
+    } else {
+        GUARDED.get_or_init(|| build(false))
+    }
 }
 
 const PROGRESS: &str = "(parts sent: ";
@@ -425,7 +434,7 @@ fn graph_says_retry(body: &[u8]) -> bool {
 }
 
 /// Sends one message (agent or human) of a WhatsApp or Messenger conversation.
-pub async fn send(_state: &Engine, out: &Outgoing<'_>) -> Result<Sent, SendError> {
+pub async fn send(state: &Engine, out: &Outgoing<'_>) -> Result<Sent, SendError> {
     let kind = out.channel.kind;
     let (limit, body_of): (usize, fn(&str, &str) -> Value) = match kind {
         Channel::WhatsApp => (WHATSAPP_TEXT_LIMIT, wire::whatsapp_text),
@@ -447,6 +456,15 @@ pub async fn send(_state: &Engine, out: &Outgoing<'_>) -> Result<Sent, SendError
         return Ok(Sent::Skipped("the message is empty".into()));
     }
     let url = format!("{}/{}/messages", config.graph_base_url.trim_end_matches('/'), config.account_id.trim());
+    let allow_private = state.settings.allow_private_networks;
+    let parsed = url::Url::parse(&url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .ok_or_else(|| SendError::Permanent("the channel's graph_base_url is not an http(s) URL".into()))?;
+    // An IP literal is checked here (no resolver sees it); a name, by the client's resolver.
+    if let Err(p) = frontdesk_net::check_literal(&parsed, allow_private) {
+        return Err(SendError::Permanent(format!("graph_base_url: {p}")));
+    }
     let done = parts_already_sent(out.delivery.last_error.as_deref()).min(parts.len());
     let total = parts.len();
     let mut last_id = None;
@@ -461,10 +479,13 @@ pub async fn send(_state: &Engine, out: &Outgoing<'_>) -> Result<Sent, SendError
                 SendError::Permanent(m) => SendError::Permanent(m + &note),
             }
         };
-        let r = client().post(&url).bearer_auth(token).json(&body_of(to, part)).send().await;
+        let r = client(allow_private).post(parsed.clone()).bearer_auth(token).json(&body_of(to, part)).send().await;
         let r = match r {
             Ok(r) => r,
             Err(e) => {
+                if let Some(p) = frontdesk_net::refused_private(&e) {
+                    return Err(progress(SendError::Permanent(format!("graph_base_url: {p}"))));
+                }
                 let what = if e.is_timeout() { "timed out" } else { "could not be reached" };
                 return Err(progress(http_send_error("the Graph API", None, &format!("{what}: {e}"))));
             }
@@ -472,7 +493,7 @@ pub async fn send(_state: &Engine, out: &Outgoing<'_>) -> Result<Sent, SendError
         let status = r.status();
         let body = r.bytes().await.unwrap_or_default();
         if !status.is_success() {
-            let detail = wire::graph_error(&body).unwrap_or_else(|| snippet(&body));
+            let detail = wire::graph_error(&body).unwrap_or_else(|| not_graph(&body));
             let e = match http_send_error("the Graph API", Some(status), &detail) {
                 SendError::Permanent(m) if graph_says_retry(&body) => SendError::Transient(m),
                 e => e,
@@ -494,18 +515,14 @@ pub async fn send(_state: &Engine, out: &Outgoing<'_>) -> Result<Sent, SendError
     Ok(Sent::Sent { external_id: last_id })
 }
 
-/// The start of a non-Graph error body, for the delivery's error.
-fn snippet(body: &[u8]) -> String {
-    let s = String::from_utf8_lossy(body);
-    let s = s.trim();
-    if s.is_empty() {
+/// A non-Graph error answer, for the delivery's error (shown to every agent):
+/// its size only, never its words — whatever answered is not the Graph API
+/// (a proxy, or an internal service a mistaken `graph_base_url` reached).
+fn not_graph(body: &[u8]) -> String {
+    if body.iter().all(u8::is_ascii_whitespace) {
         return "no details".into();
     }
-    let mut out: String = s.chars().take(200).collect();
-    if s.chars().count() > 200 {
-        out.push('…');
-    }
-    out
+    format!("the answer is not a Graph API error ({} bytes, not shown)", body.len())
 }
 
 #[cfg(test)]
@@ -525,6 +542,13 @@ mod tests {
         assert!(graph_says_retry(br#"{"error":{"message":"x","code":100,"is_transient":true}}"#));
         assert!(!graph_says_retry(br#"{"error":{"message":"Invalid parameter","code":100}}"#));
         assert!(!graph_says_retry(b"nope"));
+    }
+
+    #[test]
+    fn non_graph_answers_are_not_quoted() {
+        let e = not_graph(b"<html>internal admin panel: secret=hunter2</html>");
+        assert!(!e.contains("hunter2") && e.contains("not shown"), "{e}");
+        assert_eq!(not_graph(b"  \n"), "no details");
     }
 
     #[test]

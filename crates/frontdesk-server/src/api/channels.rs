@@ -92,6 +92,7 @@ pub fn has_inbound_key(kind: Channel) -> bool {
 pub async fn create_channel(state: &AppState, authed: &Authed, input: ChannelInput) -> ApiResult<(ChannelRow, Value)> {
     let name = bounded_text("name", &input.name, 1, 100)?;
     let config = config::validate(input.kind, &input.config)?;
+    config::check_addresses(input.kind, &config, &state.settings).await?;
     let mut secrets = input.secrets;
     config::validate_secrets(input.kind, &secrets)?;
     let mut shown = json!({});
@@ -156,6 +157,9 @@ pub async fn update_channel(
     let current = state.store.get_channel(id).await?;
     let name = change.name.as_deref().map(|n| bounded_text("name", n, 1, 100)).transpose()?;
     let config = change.config.as_ref().map(|c| config::validate(current.kind, c)).transpose()?;
+    if let Some(c) = &config {
+        config::check_addresses(current.kind, c, &state.settings).await?;
+    }
     config::validate_secrets(current.kind, &change.secrets)?;
     let row = state
         .store

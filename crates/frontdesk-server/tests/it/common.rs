@@ -430,3 +430,35 @@ impl<'a> Console<'a> {
         Posted { status, location, body: r.text().await.unwrap() }
     }
 }
+
+/// A channel written straight to the store, as if saved when its host still
+/// pointed to a public address (the API refuses private targets when saving):
+/// for the network guard's checks at connection time. Returns its id and
+/// inbound key.
+pub async fn stored_channel(
+    app: &TestApp,
+    kind: frontdesk_core::model::Channel,
+    config: Value,
+    secrets: &[(&str, &str)],
+) -> (i64, String) {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let key = format!("fdch_stored_{}_{n}", kind.as_str());
+    let row = app
+        .store()
+        .create_channel(
+            &Actor::system("test"),
+            frontdesk_store::NewChannel {
+                kind,
+                name: format!("{} (stored {n})", kind.as_str()),
+                agent_deployed: true,
+                destination: "inbox".into(),
+                config,
+                secrets: secrets.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                key_hash: Some(frontdesk_engine::tokens::token_hash(&key)),
+            },
+        )
+        .await
+        .expect("create channel");
+    (row.id, key)
+}

@@ -254,7 +254,7 @@ async fn check_mail_now_shows_the_error(app: TestApp) {
     assert!(!p.body.contains("EAAG-secret") && !p.body.contains("Rotate the inbound key"), "{}", p.body);
     assert!(marked(&p.body, "shown-once").is_none(), "nothing to show once: {}", p.body);
 }
-both_backends!(check_mail_now_shows_the_error);
+both_backends!(check_mail_now_shows_the_error, settings = |s| s.allow_private_mail_servers = true);
 
 async fn wait_for_delivery(console: &Console<'_>, conversation: i64) -> String {
     for _ in 0..100 {
@@ -314,7 +314,7 @@ async fn conversation_shows_delivery_status(app: TestApp) {
     let d = app.store().deliveries_for(conversation).await.unwrap();
     assert!(fragment.contains(&format!("id=\"delivery-{}\"", d[0].message_id)), "{fragment}");
 }
-both_backends!(conversation_shows_delivery_status);
+both_backends!(conversation_shows_delivery_status, private_networks);
 
 /// An email with an attachment: listed under its message, downloaded from
 /// the console as an attachment (never inline); people who cannot read

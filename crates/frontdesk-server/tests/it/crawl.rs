@@ -286,3 +286,47 @@ async fn a_crawl_resumes_after_a_restart(backend: Backend) {
 }
 
 crate::both_backends!(a_crawl_resumes_after_a_restart, backend);
+
+/// The network guard (issue 15): a source whose host name resolves to a
+/// private address now (DNS rebinding: it pointed elsewhere when saved; here
+/// `localhost`, written to the store past the save-time check) is refused
+/// when connecting — not robots.txt, not the sitemap, not the page: the site
+/// on loopback is never called, and the source's error names the setting.
+async fn a_rebound_name_is_refused_when_connecting(app: TestApp) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let called = Arc::new(AtomicBool::new(false));
+    let seen = called.clone();
+    tokio::spawn(async move {
+        while let Ok((_s, _)) = listener.accept().await {
+            seen.store(true, Ordering::SeqCst);
+        }
+    });
+    for url in [format!("http://localhost:{port}/"), format!("http://[::ffff:7f00:1]:{port}/")] {
+        let store = app.store();
+        let source = store
+            .create_source(
+                &frontdesk_store::Actor::system("test"),
+                frontdesk_store::NewSource {
+                    kind: frontdesk_store::source_kind::URL.into(),
+                    title: url.clone(),
+                    url: Some(url.clone()),
+                    article_id: None,
+                    file_id: None,
+                    citations_enabled: true,
+                    private: false,
+                },
+            )
+            .await
+            .unwrap();
+        store.set_crawl_settings(source.id, true, 10).await.unwrap();
+        frontdesk_engine::crawler::enqueue_crawl(&app.state, source.id).await.unwrap();
+        let v = crawl_done(&app, source.id).await;
+        assert_eq!(v["source"]["status"], "error", "{v}");
+        let error = v["source"]["error"].as_str().unwrap_or_default();
+        assert!(error.contains("private or local address") && error.contains("allow_private_networks"), "{v}");
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!called.load(Ordering::SeqCst), "the private site was called");
+}
+crate::both_backends!(a_rebound_name_is_refused_when_connecting);

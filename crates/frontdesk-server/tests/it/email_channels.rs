@@ -187,7 +187,7 @@ async fn email_round_trip_threads_and_loop_protection(app: TestApp) {
     assert!(header(&raw3, "Auto-Submitted").is_none(), "{raw3}");
     assert_eq!(header(&raw3, "Subject"), Some("Re: Call me"));
 }
-both_backends!(email_round_trip_threads_and_loop_protection);
+both_backends!(email_round_trip_threads_and_loop_protection, settings = |s| s.allow_private_mail_servers = true);
 
 async fn raw_mime_webhook_is_processed_once_and_rate_limited(app: TestApp) {
     let Some(m) = servers() else { return };
@@ -238,7 +238,7 @@ async fn raw_mime_webhook_is_processed_once_and_rate_limited(app: TestApp) {
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(m.sent_messages().len(), 2, "the third and fourth threads are not answered");
 }
-both_backends!(raw_mime_webhook_is_processed_once_and_rate_limited);
+both_backends!(raw_mime_webhook_is_processed_once_and_rate_limited, settings = |s| s.allow_private_mail_servers = true);
 
 async fn a_mailbox_is_read_once_across_restarts(app: TestApp) {
     let Some(m) = servers() else { return };
@@ -250,7 +250,7 @@ async fn a_mailbox_is_read_once_across_restarts(app: TestApp) {
     assert_eq!(poll(&app, channel).await, 1);
     sent(&m, 1).await;
     let db = app.stop().await;
-    let app = TestApp::spawn_on(db, |_| {}).await;
+    let app = TestApp::spawn_on(db, |s| s.allow_private_mail_servers = true).await;
     assert_eq!(poll(&app, channel).await, 0, "the cursor survived the restart");
     m.deliver(&mail("Cy <cy@customer.test>", "r2@customer.test", "Password", "How do I reset my password?", ""));
     assert_eq!(poll(&app, channel).await, 1);
@@ -258,7 +258,7 @@ async fn a_mailbox_is_read_once_across_restarts(app: TestApp) {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(m.sent_messages().len(), 2, "nothing answered twice");
 }
-both_backends!(a_mailbox_is_read_once_across_restarts);
+both_backends!(a_mailbox_is_read_once_across_restarts, settings = |s| s.allow_private_mail_servers = true);
 
 /// Reply to all participants (our own addresses left out), and a 30 MB
 /// attachment stored whole with its message.
@@ -319,4 +319,75 @@ async fn reply_all_and_a_large_attachment(app: TestApp) {
     let (_, bytes) = app.store().attachment_data(files[0].id).await.unwrap();
     assert!(bytes == data, "the attachment is stored byte for byte");
 }
-both_backends!(reply_all_and_a_large_attachment);
+both_backends!(reply_all_and_a_large_attachment, settings = |s| s.allow_private_mail_servers = true);
+
+/// A listener on loopback that records whether anything connected to it.
+async fn recording_listener() -> (u16, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let called = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen = called.clone();
+    tokio::spawn(async move {
+        while let Ok((_s, _)) = listener.accept().await {
+            seen.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    (port, called)
+}
+
+/// The network guard (issue 15): with the default settings an IMAP or SMTP
+/// host on a private address is refused when saved (the field and the
+/// setting named), and a stored one (a name that pointed elsewhere when
+/// saved) is refused when connecting: the server is never reached.
+async fn private_mail_servers_are_refused_by_default(app: TestApp) {
+    app.seed_agent().await;
+    let (port, called) = recording_listener().await;
+    for (server, host) in
+        [("imap", "127.0.0.1"), ("imap", "localhost"), ("smtp", "[::ffff:127.0.0.1]"), ("smtp", "10.0.0.5")]
+    {
+        let config = json!({"address": "support@shop.test",
+            server: {"host": host, "port": port, "security": "plain", "username": "support"}});
+        let (s, e) = app
+            .admin(Method::POST, "/api/v1/channels", Some(json!({"kind": "email", "name": "Mail", "config": config})))
+            .await;
+        let field = format!("config.{server}.host");
+        assert_eq!((s, e["field"].as_str()), (422, Some(field.as_str())), "{host}: {e}");
+        let m = e["message"].as_str().unwrap();
+        assert!(m.contains("private or local address") && m.contains("allow_private_mail_servers"), "{m}");
+    }
+    assert!(app.store().list_channels().await.unwrap().is_empty());
+
+    // Stored anyway: refused at connection time, nothing reached.
+    let config = json!({"address": "support@shop.test",
+        "imap": {"host": "localhost", "port": port, "security": "plain", "username": "support"}});
+    let (id, _) =
+        crate::common::stored_channel(&app, frontdesk_core::model::Channel::Email, config, &[("imap_password", "pw")])
+            .await;
+    let (s, e) = app.admin(Method::POST, &format!("/api/v1/channels/{id}/poll"), None).await;
+    assert_eq!(s, 503, "{e}");
+    let m = e["message"].as_str().unwrap();
+    assert!(m.contains("config.imap.host") && m.contains("allow_private_mail_servers"), "{m}");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!called.load(std::sync::atomic::Ordering::SeqCst), "the private IMAP server was reached");
+}
+both_backends!(private_mail_servers_are_refused_by_default);
+
+/// A local mail relay is allowed by its own setting, without opening the
+/// other connections (webhooks, Graph API, crawler) to private networks.
+async fn a_local_mail_relay_is_allowed_by_its_setting(app: TestApp) {
+    let config = json!({"address": "support@shop.test",
+        "smtp": {"host": "127.0.0.1", "port": 25, "security": "plain"}});
+    let (s, v) = app
+        .admin(Method::POST, "/api/v1/channels", Some(json!({"kind": "email", "name": "Relay", "config": config})))
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let (s, e) = app
+        .admin(
+            Method::POST,
+            "/api/v1/channels",
+            Some(json!({"kind": "custom", "name": "Hook", "config": {"webhook_url": "http://127.0.0.1:9/hook"}})),
+        )
+        .await;
+    assert_eq!((s, e["field"].as_str()), (422, Some("config.webhook_url")), "{e}");
+}
+both_backends!(a_local_mail_relay_is_allowed_by_its_setting, settings = |s| s.allow_private_mail_servers = true);

@@ -171,4 +171,4 @@ async fn inactive_conversations_close_per_channel(app: TestApp) {
     frontdesk_engine::worker::run_job(&app.state, &job).await.unwrap();
     assert_eq!(detail(&app, from_custom).await["conversation"]["status"], "closed");
 }
-both_backends!(inactive_conversations_close_per_channel);
+both_backends!(inactive_conversations_close_per_channel, private_networks);

@@ -316,7 +316,7 @@ async fn webhooks_are_authenticated(app: TestApp) {
     let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("inbound_total{channel=\"whatsapp\",result=\"refused\"}"), "{metrics}");
 }
-both_backends!(webhooks_are_authenticated);
+both_backends!(webhooks_are_authenticated, private_networks);
 
 async fn whatsapp_text_is_answered_and_statuses_move_forward(app: TestApp) {
     app.seed_agent().await;
@@ -410,7 +410,7 @@ async fn whatsapp_text_is_answered_and_statuses_move_forward(app: TestApp) {
     let contact = app.store().get_contact(contact_id).await.unwrap();
     assert_eq!((contact.name.as_deref(), contact.phone.as_deref()), (Some("Giulia"), Some("+393331234567")));
 }
-both_backends!(whatsapp_text_is_answered_and_statuses_move_forward);
+both_backends!(whatsapp_text_is_answered_and_statuses_move_forward, private_networks);
 
 async fn media_is_stored_and_answered_politely(app: TestApp) {
     app.seed_agent().await;
@@ -464,7 +464,7 @@ async fn media_is_stored_and_answered_politely(app: TestApp) {
         ["Mi dispiace, posso leggere solo messaggi di testo. Puoi scrivere la tua domanda in un messaggio?"]
     );
 }
-both_backends!(media_is_stored_and_answered_politely);
+both_backends!(media_is_stored_and_answered_politely, private_networks);
 
 async fn graph_failures_are_retried_then_visible(app: TestApp) {
     app.seed_agent().await;
@@ -528,7 +528,7 @@ async fn graph_failures_are_retried_then_visible(app: TestApp) {
     assert_eq!(d[2]["attempts"], 1);
     assert_eq!(g.calls().len(), n);
 }
-both_backends!(graph_failures_are_retried_then_visible);
+both_backends!(graph_failures_are_retried_then_visible, private_networks);
 
 async fn messenger_text_is_answered_to_the_psid(app: TestApp) {
     app.seed_agent().await;
@@ -608,7 +608,7 @@ async fn messenger_text_is_answered_to_the_psid(app: TestApp) {
     assert_eq!(calls.len(), 3);
     assert!(calls.iter().all(|c| c.body["recipient"]["id"] == psid));
 }
-both_backends!(messenger_text_is_answered_to_the_psid);
+both_backends!(messenger_text_is_answered_to_the_psid, private_networks);
 
 async fn long_answers_are_split_and_resume_after_a_failed_part(app: TestApp) {
     let (graph, g) = fake_graph().await;
@@ -643,7 +643,7 @@ async fn long_answers_are_split_and_resume_after_a_failed_part(app: TestApp) {
     assert_eq!(sent[0]["external_id"], "m_OUT2", "the last part's id");
     assert_eq!(sent[0]["attempts"], 2);
 }
-both_backends!(long_answers_are_split_and_resume_after_a_failed_part);
+both_backends!(long_answers_are_split_and_resume_after_a_failed_part, private_networks);
 
 async fn one_meta_app_may_serve_several_numbers(app: TestApp) {
     app.seed_agent().await;
@@ -678,4 +678,76 @@ async fn one_meta_app_may_serve_several_numbers(app: TestApp) {
     whatsapp(&app, first, &body).await;
     assert_eq!(conversation_of(&app, second, "16505551111").await, None);
 }
-both_backends!(one_meta_app_may_serve_several_numbers);
+both_backends!(one_meta_app_may_serve_several_numbers, private_networks);
+
+/// The network guard (issue 15): with the default settings a `graph_base_url`
+/// on a private address is refused when saved, and a stored one (a name that
+/// pointed elsewhere when saved) is refused when connecting — the fake Graph
+/// API on loopback is never called, so the access token never leaves, and the
+/// delivery's error names the address and the setting.
+async fn a_private_graph_base_url_is_refused_and_the_token_stays(app: TestApp) {
+    app.seed_agent().await;
+    let (graph, g) = fake_graph().await;
+    let port = graph.trim_start_matches("http://127.0.0.1:").split('/').next().unwrap().to_owned();
+    for (target, shown) in [
+        (graph.clone(), "127.0.0.1"),
+        (format!("http://[::127.0.0.1]:{port}/v21.0"), "::7f00:1"),
+        (format!("http://[64:ff9b::127.0.0.1]:{port}/v21.0"), "64:ff9b::7f00:1"),
+        (format!("http://localhost:{port}/v21.0"), "localhost"),
+    ] {
+        let (s, e) = app
+            .admin(
+                Method::POST,
+                "/api/v1/channels",
+                Some(json!({"kind": "whatsapp", "name": "WA",
+                    "config": {"account_id": PHONE_ID, "verify_token": VERIFY, "graph_base_url": target},
+                    "secrets": {"access_token": TOKEN, "app_secret": APP_SECRET}})),
+            )
+            .await;
+        assert_eq!((s, e["field"].as_str()), (422, Some("config.graph_base_url")), "{target}: {e}");
+        let m = e["message"].as_str().unwrap();
+        assert!(m.contains("private") && m.contains("allow_private_networks"), "{target}: {m}");
+        assert!(m.contains(shown) || shown == "localhost", "{target}: {m}");
+    }
+    assert!(app.store().list_channels().await.unwrap().is_empty());
+
+    // Stored anyway (the name resolved elsewhere when saved): refused when connecting.
+    for (n, target) in [graph.clone(), format!("http://localhost:{port}/v21.0")].into_iter().enumerate() {
+        let account = format!("10654035224292{n}");
+        let config = json!({"account_id": account, "verify_token": VERIFY, "graph_base_url": target});
+        let (wa, _) = crate::common::stored_channel(
+            &app,
+            frontdesk_core::model::Channel::WhatsApp,
+            config,
+            &[("access_token", TOKEN), ("app_secret", APP_SECRET)],
+        )
+        .await;
+        let mut body = wa_text("16505551234", "Sheena", &format!("wamid.P{n}"), "What are your opening hours?");
+        body["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = json!(account);
+        whatsapp(&app, wa, &body).await;
+        let id = conversation_of(&app, wa, "16505551234").await.expect("a conversation");
+        let d = wait_deliveries(&app, id, |d| d.len() == 1 && d[0]["status"] == "failed").await;
+        let error = d[0]["last_error"].as_str().unwrap();
+        assert!(error.contains("graph_base_url") && error.contains("allow_private_networks"), "{error}");
+        assert!(error.contains("127.0.0.1") || error.contains("::1"), "the address is named: {error}");
+        assert_eq!(d[0]["attempts"], 1, "refused at once, not retried: {d:?}");
+    }
+    assert!(g.calls().is_empty(), "the private Graph API was called: {:?}", g.calls());
+}
+both_backends!(a_private_graph_base_url_is_refused_and_the_token_stays);
+
+/// An answer that is not a Graph API error (a proxy's page, an internal
+/// service's answer) is never quoted in the delivery's error agents see.
+async fn a_non_graph_answer_is_not_quoted(app: TestApp) {
+    app.seed_agent().await;
+    let (graph, g) = fake_graph().await;
+    g.0.lock().unwrap().fail_calls = vec![1];
+    let wa = meta_channel(&app, "whatsapp", PHONE_ID, &graph).await;
+    whatsapp(&app, wa, &wa_text("16505551234", "Sheena", "wamid.Q1", "What are your opening hours?")).await;
+    let id = conversation_of(&app, wa, "16505551234").await.unwrap();
+    let d = wait_deliveries(&app, id, |d| d.len() == 1 && d[0]["last_error"].is_string()).await;
+    let error = d[0]["last_error"].as_str().unwrap();
+    assert!(error.contains("502") && error.contains("not shown"), "{error}");
+    assert!(!error.contains("bad gateway</html>"), "the body is not quoted: {error}");
+}
+both_backends!(a_non_graph_answer_is_not_quoted, private_networks);
