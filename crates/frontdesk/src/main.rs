@@ -202,8 +202,17 @@ async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
+fn main() -> anyhow::Result<()> {
+    // An extraction child (the server re-executes this binary to read one file under
+    // CPU, memory and time limits): checked first, before a runtime starts threads.
+    if std::env::args_os().nth(1).is_some_and(|a| a == frontdesk_engine::extract_child::CHILD_ARG) {
+        std::process::exit(frontdesk_engine::extract_child::child_main());
+    }
+    run()
+}
+
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_tracing();
     match cli.command {
