@@ -92,6 +92,18 @@ pub struct Settings {
     pub transcription_timeout_secs: u64,
     /// The ffmpeg program that extracts a media file's audio.
     pub ffmpeg_path: String,
+    /// The binary that extracts files' text in a child process (`frontdesk`, which
+    /// has the hidden extract subcommand); empty: this binary when it is `frontdesk`,
+    /// else in-process under the wall-clock limit only.
+    pub extract_command: String,
+    /// CPU seconds, wall-clock seconds and memory (MB) one file's extraction may use;
+    /// beyond them the file's source fails naming the limit.
+    pub extract_cpu_seconds: u64,
+    pub extract_timeout_seconds: u64,
+    pub extract_memory_mb: u64,
+    /// Characters of a file's text that are indexed; the rest is cut, and the
+    /// source says so ("indexed the first N characters of M").
+    pub extract_max_text_chars: usize,
     /// Base URL of an OpenAI-compatible chat-completions server (`…/v1`);
     /// empty: the built-in responder answers (no AI service needed, K1).
     pub llm_url: String,
@@ -154,6 +166,11 @@ impl Default for Settings {
             transcription_model: "whisper-1".into(),
             transcription_timeout_secs: 600,
             ffmpeg_path: "ffmpeg".into(),
+            extract_command: String::new(),
+            extract_cpu_seconds: 60,
+            extract_timeout_seconds: 120,
+            extract_memory_mb: 2048,
+            extract_max_text_chars: 5_000_000,
             llm_url: String::new(),
             llm_api_key: String::new(),
             llm_model: String::new(),

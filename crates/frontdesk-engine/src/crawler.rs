@@ -13,7 +13,6 @@ use crate::job::Job;
 use frontdesk_knowledge::crawl::{
     looks_like_page, looks_like_trap, normalize, page_links, parse_sitemap, same_site, Robots, USER_AGENT,
 };
-use frontdesk_knowledge::extract::{extract, Limits};
 use frontdesk_store::{page_status, source_status, CrawlPage, NewChunk, PageOutcome};
 use futures::StreamExt;
 use url::Url;
@@ -312,14 +311,11 @@ async fn crawl_page(ctx: &Ctx<'_>, page: &CrawlPage) -> anyhow::Result<()> {
         return Ok(store.finish_page(page.id, without_passages(page_status::SKIPPED, why)).await?);
     }
     let name = if content_type.starts_with("text/plain") { "page.txt" } else { "page.html" };
-    let doc = match tokio::task::spawn_blocking(move || extract(name, &body, &Limits::default())).await {
-        Ok(Ok(d)) => d,
-        Ok(Err(e)) => return Ok(store.finish_page(page.id, outcome(page_status::FAILED, Some(e.to_string()))).await?),
-        Err(_) => {
-            return Ok(store
-                .finish_page(page.id, outcome(page_status::FAILED, Some("the extractor crashed".into())))
-                .await?)
-        }
+    // Under the same limits as uploaded files (a hostile page fails that page only).
+    let limits = crate::extract_child::ExtractLimits::from_settings(&ctx.state.settings);
+    let doc = match crate::extract_child::extract_limited(&limits, name, body).await {
+        Ok(d) => d,
+        Err(e) => return Ok(store.finish_page(page.id, outcome(page_status::FAILED, Some(e.to_string()))).await?),
     };
     let extracted = crate::ingest::prepare(&doc, url.as_str());
     if let Some(other) = store.page_with_hash(page.source_id, &extracted.content_hash, page.id).await? {

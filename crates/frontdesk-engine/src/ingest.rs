@@ -7,11 +7,12 @@ use std::path::Path;
 use crate::job::Job;
 use frontdesk_embed::{Embedder, LoadedEmbedder};
 use frontdesk_knowledge::chunk::{chunk, ChunkOptions};
-use frontdesk_knowledge::extract::{extract, kind_of, split_pages, ExtractError, Kind, Limits};
-use frontdesk_knowledge::Document;
+use frontdesk_knowledge::extract::{kind_of, split_pages, ExtractError, Kind};
+use frontdesk_knowledge::{Document, Truncation};
 use frontdesk_store::{source_kind, source_status, Extracted, NewChunk, Source, Store};
 use sha2::{Digest, Sha256};
 
+use crate::extract_child::{self, extract_limited, ExtractFailure, ExtractLimits};
 use crate::transcribe::Transcriber;
 use crate::Engine;
 
@@ -121,35 +122,34 @@ async fn content_of(store: &dyn Store, source: &Source) -> anyhow::Result<Option
     })
 }
 
-/// Extracts text, falling back to poppler's `pdftotext` for PDFs the
-/// built-in parser cannot read.
-async fn extract_document(tmp_dir: &Path, name: &str, bytes: Vec<u8>) -> Result<Document, ExtractError> {
-    let limits = Limits::default();
-    let (n, b) = (name.to_owned(), bytes.clone());
-    let first = tokio::task::spawn_blocking(move || {
-        std::panic::catch_unwind(|| extract(&n, &b, &limits))
-            .unwrap_or_else(|_| Err(ExtractError::Corrupt { kind: "file", detail: "the parser crashed".into() }))
-    })
-    .await
-    .unwrap_or_else(|_| Err(ExtractError::Corrupt { kind: "file", detail: "the parser crashed".into() }));
+/// Extracts text in a child process under the `extract_*` limits
+/// ([`crate::extract_child`]), falling back to poppler's `pdftotext` (under the
+/// same limits) for PDFs the built-in parser cannot read.
+async fn extract_document(
+    limits: &ExtractLimits,
+    tmp_dir: &Path,
+    name: &str,
+    bytes: Vec<u8>,
+) -> Result<Document, ExtractFailure> {
+    let first = extract_limited(limits, name, bytes.clone()).await;
     match first {
-        Err(ExtractError::Corrupt { kind: "PDF", ref detail })
-        | Err(ExtractError::Corrupt { kind: "pdf", ref detail }) => match pdftotext(tmp_dir, &bytes).await {
-            Some(text) if !text.trim().is_empty() => Ok(Document { title: None, sections: split_pages(&text) }),
-            _ => Err(ExtractError::Corrupt { kind: "PDF", detail: detail.clone() }),
-        },
+        Err(ExtractFailure::Extract(ExtractError::Corrupt { kind: "PDF" | "pdf", ref detail })) => {
+            match extract_child::pdftotext(limits, tmp_dir, &bytes).await? {
+                Some(text) if !text.trim().is_empty() => {
+                    let cap = limits.limits.max_text_chars;
+                    let total = text.chars().count() as u64;
+                    let text = if total as usize > cap { text.chars().take(cap).collect() } else { text };
+                    let sections = split_pages(&text);
+                    let kept = sections.iter().map(|s| s.text.chars().count() as u64).sum::<u64>();
+                    let truncated =
+                        (total as usize > cap).then_some(Truncation { kept, total, total_is_lower_bound: false });
+                    Ok(Document { title: None, sections, truncated })
+                }
+                _ => Err(ExtractError::Corrupt { kind: "PDF", detail: detail.clone() }.into()),
+            }
+        }
         other => other,
     }
-}
-
-async fn pdftotext(tmp_dir: &Path, bytes: &[u8]) -> Option<String> {
-    tokio::fs::create_dir_all(tmp_dir).await.ok()?;
-    let path = tmp_dir.join(format!("pdf-{}.pdf", crate::tokens::random_token("").get(..16)?));
-    tokio::fs::write(&path, bytes).await.ok()?;
-    let out = tokio::process::Command::new("pdftotext").arg("-enc").arg("UTF-8").arg(&path).arg("-").output().await;
-    let _ = tokio::fs::remove_file(&path).await;
-    let out = out.ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Syncs one source: extract, chunk, store (unchanged content costs nothing),
@@ -180,8 +180,8 @@ pub async fn sync_source(state: &Engine, source_id: i64) -> anyhow::Result<()> {
     let document = match (kind_of(&name), Transcriber::from_settings(&state.settings)) {
         // Audio and video: their transcript is the document (B2).
         (Ok(Kind::Media), Some(t)) => t.transcribe(tmp_dir, &name, &bytes).await.map_err(|e| e.to_string()),
-        _ => match extract_document(tmp_dir, &name, bytes).await {
-            Err(ExtractError::NeedsTranscription) => {
+        _ => match extract_document(&ExtractLimits::from_settings(&state.settings), tmp_dir, &name, bytes).await {
+            Err(ExtractFailure::Extract(ExtractError::NeedsTranscription)) => {
                 store.set_source_status(source_id, source_status::NEEDS_TRANSCRIPTION, Some(NEEDS_ENGINE)).await?;
                 return Ok(());
             }
@@ -234,6 +234,11 @@ pub fn prepare(doc: &Document, fallback_title: &str) -> Extracted {
         title: doc.title.clone(),
         content_hash,
         text,
+        truncated: doc.truncated.map(|t| frontdesk_store::Truncated {
+            kept: t.kept as i64,
+            total: t.total as i64,
+            at_least: t.total_is_lower_bound,
+        }),
         chunks: chunks
             .into_iter()
             .map(|c| NewChunk {

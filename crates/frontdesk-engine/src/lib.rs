@@ -17,6 +17,7 @@ pub mod conversation;
 pub mod crawler;
 pub mod credits;
 pub mod error;
+pub mod extract_child;
 pub mod handoff;
 pub mod hub;
 pub mod ingest;

@@ -410,7 +410,7 @@ pub fn transcript_document(segments: &[Segment]) -> Document {
     if let Some(b) = block {
         close(b, &mut sections);
     }
-    Document { title: None, sections }
+    Document { title: None, sections, truncated: None }
 }
 
 /// At start, with an engine configured: queues a sync of every media source

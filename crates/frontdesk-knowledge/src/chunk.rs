@@ -440,7 +440,7 @@ mod tests {
     }
 
     fn doc(title: Option<&str>, sections: Vec<Section>) -> Document {
-        Document { title: title.map(str::to_owned), sections }
+        Document { title: title.map(str::to_owned), sections, truncated: None }
     }
 
     const EN: &str = "Files you delete stay in the Trash for 30 days, and you can restore them from there at any time.";

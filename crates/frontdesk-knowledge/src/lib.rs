@@ -23,6 +23,21 @@ pub struct Document {
     /// The document's own title (HTML `<title>`/`<h1>`, front matter, first heading…).
     pub title: Option<String>,
     pub sections: Vec<Section>,
+    /// Set when the text was cut at `Limits::max_text_chars`: only the first
+    /// `kept` characters are indexed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truncated: Option<Truncation>,
+}
+
+/// "Indexed the first `kept` characters of `total`" (`total_is_lower_bound`: the
+/// reader stopped early, e.g. the pages of a PDF after the cap, so the file holds
+/// at least `total`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Truncation {
+    pub kept: u64,
+    pub total: u64,
+    #[serde(default)]
+    pub total_is_lower_bound: bool,
 }
 
 /// A run of text under one heading (or one slide, one sheet row…).

@@ -83,6 +83,37 @@ pub struct Source {
     pub last_synced_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Set when the last sync indexed only part of the text: the first
+    /// `truncated_kept` characters of `truncated_total` (of at least that many
+    /// when `truncated_at_least`: the reader stopped early).
+    pub truncated_kept: Option<i64>,
+    pub truncated_total: Option<i64>,
+    pub truncated_at_least: bool,
+}
+
+impl Source {
+    /// "indexed the first 5,000,000 characters of 45,000,000", when the text was cut.
+    pub fn truncation_note(&self) -> Option<String> {
+        let (kept, total) = (self.truncated_kept?, self.truncated_total?);
+        let of = if self.truncated_at_least { "at least " } else { "" };
+        Some(format!("indexed the first {} characters of {of}{}", thousands(kept), thousands(total)))
+    }
+}
+
+/// 5000000 → "5,000,000".
+fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        out.insert(0, '-');
+    }
+    out
 }
 
 #[derive(Debug, Clone)]
@@ -175,6 +206,16 @@ pub struct Extracted {
     pub content_hash: String,
     pub text: String,
     pub chunks: Vec<NewChunk>,
+    /// The text was cut: recorded on the source (see [`Source::truncation_note`]).
+    pub truncated: Option<Truncated>,
+}
+
+/// How much of a source's text was indexed: `kept` characters of `total` (at least, when `at_least`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Truncated {
+    pub kept: i64,
+    pub total: i64,
+    pub at_least: bool,
 }
 
 #[async_trait]

@@ -6,7 +6,8 @@ pub(crate) const ARTICLE_COLUMNS: &str =
     "id, slug, title, body, category, language, published, public, created_at, updated_at, published_at";
 pub(crate) const SOURCE_COLUMNS: &str =
     "id, kind, title, url, article_id, file_id, citations_enabled, private, status, \
-    error, content_hash, chunk_count, last_synced_at, created_at, updated_at";
+    error, content_hash, chunk_count, last_synced_at, created_at, updated_at, \
+    truncated_kept, truncated_total, truncated_at_least";
 pub(crate) const CHUNK_COLUMNS: &str = "id, source_id, ordinal, title, heading_path, locator, body, lang, url";
 pub(crate) const PAGE_COLUMNS: &str =
     "id, source_id, url, depth, status, title, content_hash, etag, last_modified, error, fetched_at";
@@ -348,7 +349,8 @@ macro_rules! impl_knowledge_store {
                 insert_chunks(&mut tx, source_id, &extracted.chunks, None, now).await?;
                 sqlx::query(
                     "UPDATE sources SET status = 'ready', error = NULL, content_hash = $1, extracted_text = $2, chunk_count = $3, \
-                     last_synced_at = $4, updated_at = $4, title = COALESCE($5, title) WHERE id = $6",
+                     last_synced_at = $4, updated_at = $4, title = COALESCE($5, title), \
+                     truncated_kept = $7, truncated_total = $8, truncated_at_least = $9 WHERE id = $6",
                 )
                 .bind(&extracted.content_hash)
                 .bind(&extracted.text)
@@ -356,6 +358,9 @@ macro_rules! impl_knowledge_store {
                 .bind(now)
                 .bind(&extracted.title)
                 .bind(source_id)
+                .bind(extracted.truncated.map(|t| t.kept))
+                .bind(extracted.truncated.map(|t| t.total))
+                .bind(extracted.truncated.is_some_and(|t| t.at_least))
                 .execute(&mut *tx)
                 .await?;
                 let s = fetch_source(&mut tx, source_id).await?;

@@ -624,10 +624,14 @@ async fn knowledge(s: &dyn Store, actor: &Actor) {
                 content_hash: "h1".into(),
                 text: "Returns within 30 days. Refunds in 5 days.".into(),
                 chunks: vec![chunk(0, "Returns within 30 days."), chunk(1, "Refunds in 5 days.")],
+                truncated: Some(frontdesk_store::Truncated { kept: 5_000_000, total: 45_000_000, at_least: false }),
             },
         )
         .await
         .unwrap();
+    // A cut text is recorded on the source, and said.
+    assert_eq!((ready.truncated_kept, ready.truncated_total), (Some(5_000_000), Some(45_000_000)));
+    assert_eq!(ready.truncation_note().as_deref(), Some("indexed the first 5,000,000 characters of 45,000,000"));
     assert_eq!(
         (ready.status.as_str(), ready.chunk_count, ready.content_hash.as_deref()),
         (source_status::READY, 2, Some("h1"))
@@ -663,6 +667,21 @@ async fn knowledge(s: &dyn Store, actor: &Actor) {
 
     let cited = s.set_source_citations(actor, source.id, false).await.unwrap();
     assert!(!cited.citations_enabled);
+    // A later sync that keeps the whole text clears the note; a reader that stopped early says "at least".
+    let whole = Extracted {
+        title: None,
+        content_hash: "h2".into(),
+        text: "Returns within 30 days.".into(),
+        chunks: vec![chunk(0, "Returns within 30 days.")],
+        truncated: None,
+    };
+    let resynced = s.replace_chunks(source.id, whole.clone()).await.unwrap();
+    assert_eq!((resynced.truncated_kept, resynced.truncation_note()), (None, None));
+    let partial =
+        Extracted { truncated: Some(frontdesk_store::Truncated { kept: 10, total: 12, at_least: true }), ..whole };
+    let resynced = s.replace_chunks(source.id, partial).await.unwrap();
+    assert_eq!(resynced.truncation_note().as_deref(), Some("indexed the first 10 characters of at least 12"));
+    assert!(resynced.truncated_at_least);
     assert_eq!(s.list_sources(Some(source_kind::FILE)).await.unwrap().len(), 1);
 
     // A crawled source: the frontier, claims, outcomes, progress.

@@ -203,6 +203,11 @@ async fn shutdown_signal() {
 }
 
 fn main() -> anyhow::Result<()> {
+    // An extraction child (the server re-executes this binary to read one file under
+    // CPU, memory and time limits): checked first, before a runtime starts threads.
+    if std::env::args_os().nth(1).is_some_and(|a| a == frontdesk_engine::extract_child::CHILD_ARG) {
+        std::process::exit(frontdesk_engine::extract_child::child_main());
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let result = runtime.block_on(run(Cli::parse()));
     // Work on a blocking thread cannot be cancelled (e.g. an extraction a

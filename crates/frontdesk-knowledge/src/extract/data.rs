@@ -66,7 +66,7 @@ pub(crate) fn csv(text: &str) -> Result<Document, ExtractError> {
             sections.push(Section { text: names.join(" | "), ..Section::default() });
         }
     }
-    Ok(Document { title: None, sections })
+    Ok(Document { title: None, sections, truncated: None })
 }
 
 /// Header cells as column names; blank ones become "Column N".
@@ -229,7 +229,7 @@ pub(crate) fn json(text: &str) -> Result<Document, ExtractError> {
             sections.push(Section { text: lines.join("\n"), ..Section::default() });
         }
     }
-    Ok(Document { title, sections })
+    Ok(Document { title, sections, truncated: None })
 }
 
 /// JSON Lines (one value per line) read as an array.
@@ -361,7 +361,7 @@ pub(crate) fn xml(text: &str) -> Result<Document, ExtractError> {
         }
     }
     b.unit(&current);
-    Ok(Document { title, sections: b.finish() })
+    Ok(Document { title, sections: b.finish(), truncated: None })
 }
 
 fn xml_error<R>(reader: &quick_xml::Reader<R>, error: quick_xml::Error) -> String {

@@ -81,23 +81,159 @@ const BLOCKS: &[&str] = &[
     "pre",
 ];
 
+/// How deeply elements may nest before their tags are dropped (their text is
+/// kept). Real pages stay far below; the HTML parser's scope checks walk the
+/// stack of open elements at every tag, so an unbounded depth makes parsing
+/// quadratic (100,000 nested `<div>`s: minutes of CPU).
+pub(crate) const MAX_DEPTH: usize = 256;
+
 /// HTML: main content (`<main>`, `<article>`, `[role=main]`, else the body), headings as structure.
 pub(crate) fn html(text: &str) -> Document {
-    let page = Html::parse_document(text);
+    let (capped, _) = cap_depth(text, MAX_DEPTH);
+    let page = Html::parse_document(&capped);
     let body = select_first(&page, "body").unwrap_or_else(|| page.root_element());
     let root = content_root(&page).unwrap_or(body);
-    let mut walked = Walker::run(root, true);
+    let with_headings = holding_headings(&page);
+    let mut walked = Walker::run(root, true, &with_headings);
     if walked.sections.is_empty() && root != body {
-        walked = Walker::run(body, true);
+        walked = Walker::run(body, true, &with_headings);
     }
     if walked.sections.is_empty() {
-        walked = Walker::run(body, false);
+        walked = Walker::run(body, false, &with_headings);
     }
     let title = walked
         .h1
         .clone()
         .or_else(|| select_first(&page, "title").map(|t| strip_site_suffix(&collapse(&t.text().collect::<String>()))));
-    Document { title, sections: walked.sections }
+    Document { title, sections: walked.sections, truncated: None }
+}
+
+/// Elements without an end tag, or whose end tag is optional (closed by the
+/// parser when a sibling starts): not counted as nesting.
+const UNCOUNTED: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
+    "keygen", "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "thead", "tbody", "tfoot", "colgroup",
+    "caption", "rb", "rt", "rp", "html", "head", "body", "frame", "basefont", "bgsound", "image",
+];
+/// Elements whose content is raw text, copied as it is up to their end tag.
+const RAW_TEXT: &[&str] =
+    &["script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript", "plaintext"];
+
+/// One linear pass over the markup that drops the start and end tags of elements
+/// nested deeper than `max` (their text stays, in place). Returns the text and how
+/// many tags were dropped. Approximate by design (a tokenizer, not a parser): it
+/// only needs to bound the depth the parser will see.
+pub(crate) fn cap_depth(text: &str, max: usize) -> (std::borrow::Cow<'_, str>, usize) {
+    let bytes = text.as_bytes();
+    let mut out = String::new();
+    let mut copied = 0usize; // bytes[..copied] are in `out` (or skipped)
+    let mut depth = 0usize;
+    let mut foreign = 0usize; // depth inside <svg>/<math>, where "/>" closes
+    let mut dropped = 0usize;
+    let mut i = 0usize;
+    while let Some(found) = bytes[i..].iter().position(|&b| b == b'<') {
+        let start = i + found;
+        let rest = &bytes[start..];
+        if rest.starts_with(b"<!--") {
+            i = find(bytes, start + 4, b"-->").map_or(bytes.len(), |e| e + 3);
+            continue;
+        }
+        let closing = rest.get(1) == Some(&b'/');
+        let name_at = start + 1 + usize::from(closing);
+        if !bytes.get(name_at).is_some_and(u8::is_ascii_alphabetic) {
+            // "<!DOCTYPE", "<?xml", a lone "<": up to the next '>' (or just the '<').
+            i = if matches!(rest.get(1), Some(b'!' | b'?')) {
+                find(bytes, start, b">").map_or(bytes.len(), |e| e + 1)
+            } else {
+                start + 1
+            };
+            continue;
+        }
+        let name_end = bytes[name_at..]
+            .iter()
+            .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b':' | b'_')))
+            .map_or(bytes.len(), |n| name_at + n);
+        let name = text[name_at..name_end].to_ascii_lowercase();
+        let end = tag_end(bytes, name_end);
+        let self_closing = end >= 2 && bytes[end - 2] == b'/';
+        let counted = !UNCOUNTED.contains(&name.as_str()) && !(self_closing && foreign > 0);
+        let drop = if closing {
+            let over = counted && depth > max;
+            if counted {
+                depth = depth.saturating_sub(1);
+                if matches!(name.as_str(), "svg" | "math") || foreign > 0 {
+                    foreign = foreign.saturating_sub(1);
+                }
+            }
+            over
+        } else {
+            if counted {
+                depth += 1;
+                if foreign > 0 || (!self_closing && matches!(name.as_str(), "svg" | "math")) {
+                    foreign += 1;
+                }
+            }
+            counted && depth > max
+        };
+        if drop {
+            out.push_str(&text[copied..start]);
+            copied = end;
+            dropped += 1;
+        }
+        i = end;
+        if !closing && RAW_TEXT.contains(&name.as_str()) {
+            // Raw text: nothing inside is markup.
+            let close = format!("</{name}");
+            i = find_ascii_ci(bytes, end, close.as_bytes()).unwrap_or(bytes.len());
+        }
+    }
+    if dropped == 0 {
+        return (std::borrow::Cow::Borrowed(text), 0);
+    }
+    out.push_str(&text[copied..]);
+    (std::borrow::Cow::Owned(out), dropped)
+}
+
+/// Where a tag that starts before `from` ends (after its '>'), quotes respected.
+fn tag_end(bytes: &[u8], from: usize) -> usize {
+    let mut quote: Option<u8> = None;
+    for (n, &b) in bytes[from..].iter().enumerate() {
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'"' || b == b'\'' => quote = Some(b),
+            None if b == b'>' => return from + n + 1,
+            None => {}
+        }
+    }
+    bytes.len()
+}
+
+fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    bytes.get(from..)?.windows(needle.len()).position(|w| w == needle).map(|n| from + n)
+}
+
+fn find_ascii_ci(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    bytes.get(from..)?.windows(needle.len()).position(|w| w.eq_ignore_ascii_case(needle)).map(|n| from + n)
+}
+
+/// Every element that holds a heading, in one pass (each heading marks its
+/// ancestors up to the first already marked), so the chrome test below costs
+/// a lookup instead of a walk of the element's subtree.
+fn holding_headings(page: &Html) -> std::collections::HashSet<NodeId> {
+    let mut marked = std::collections::HashSet::new();
+    for node in page.tree.root().descendants() {
+        let is_heading = matches!(node.value(), Node::Element(e) if heading_level(e.name()).is_some());
+        if !is_heading {
+            continue;
+        }
+        for holder in std::iter::once(node).chain(node.ancestors()) {
+            if !marked.insert(holder.id()) {
+                break;
+            }
+        }
+    }
+    marked
 }
 
 fn select_first<'a>(page: &'a Html, selector: &str) -> Option<ElementRef<'a>> {
@@ -147,7 +283,7 @@ fn chrome_name(value: &str) -> bool {
 }
 
 /// Whether an element is noise to drop with everything inside it.
-fn is_noise(e: &ElementRef, class_rules: bool) -> bool {
+fn is_noise(e: &ElementRef, class_rules: bool, with_headings: &std::collections::HashSet<NodeId>) -> bool {
     let v = e.value();
     let name = v.name();
     if matches!(name, "html" | "body" | "main" | "article") {
@@ -160,7 +296,7 @@ fn is_noise(e: &ElementRef, class_rules: bool) -> bool {
         || v.attr("role").is_some_and(|r| CHROME_ROLES.contains(&r.to_ascii_lowercase().as_str()))
         || (class_rules && (v.attr("id").is_some_and(chrome_name) || v.attr("class").is_some_and(chrome_name)));
     // An article's own header (or a hero "banner") holds its headings: keep it.
-    chrome && !e.descendent_elements().any(|d| heading_level(d.value().name()).is_some())
+    chrome && !with_headings.contains(&e.id())
 }
 
 fn heading_level(name: &str) -> Option<u8> {
@@ -198,7 +334,7 @@ struct Walker {
 }
 
 impl Walker {
-    fn run(root: ElementRef, class_rules: bool) -> Walker {
+    fn run(root: ElementRef, class_rules: bool, with_headings: &std::collections::HashSet<NodeId>) -> Walker {
         let mut w = Walker::default();
         let mut skip: Option<NodeId> = None;
         for edge in root.traverse() {
@@ -211,7 +347,7 @@ impl Walker {
                         Node::Text(text) => w.text(text),
                         Node::Element(element) => {
                             let noise = node.id() != root.id()
-                                && ElementRef::wrap(node).is_some_and(|e| is_noise(&e, class_rules));
+                                && ElementRef::wrap(node).is_some_and(|e| is_noise(&e, class_rules, with_headings));
                             if noise {
                                 skip = Some(node.id());
                             } else {

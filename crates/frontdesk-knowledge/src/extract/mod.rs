@@ -26,13 +26,14 @@ mod text;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::{Document, Section};
+use crate::{Document, Section, Truncation};
 
 pub use pdf::split_pages;
 pub use text::decode_text;
 
-/// Limits that protect the server from hostile files.
-#[derive(Debug, Clone)]
+/// Limits that protect the server from hostile files (the time and memory an
+/// extraction may use are the caller's: the engine runs it in a child process).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Limits {
     /// Largest accepted input, in bytes (default 50 MiB).
     pub max_bytes: usize,
@@ -86,6 +87,27 @@ impl Kind {
         }
     }
 
+    /// The `'static` name among the kinds' names (and the "file" and "pdf" the engine
+    /// uses) equal to `name`; "file" for anything else.
+    fn static_name(name: &str) -> &'static str {
+        const KINDS: &[Kind] = &[
+            Kind::Markdown,
+            Kind::Rst,
+            Kind::PlainText,
+            Kind::Html,
+            Kind::Xml,
+            Kind::Csv,
+            Kind::Json,
+            Kind::Docx,
+            Kind::Pptx,
+            Kind::Xlsx,
+            Kind::Xls,
+            Kind::Pdf,
+            Kind::Media,
+        ];
+        KINDS.iter().map(|k| k.name()).chain(["pdf"]).find(|n| *n == name).unwrap_or("file")
+    }
+
     fn is_text(self) -> bool {
         matches!(self, Kind::Markdown | Kind::Rst | Kind::PlainText | Kind::Html | Kind::Xml | Kind::Csv | Kind::Json)
     }
@@ -97,7 +119,8 @@ pub const SUPPORTED_EXTENSIONS: &[&str] = &[
     "xls", "xlsx", "mp4", "mpg", "mpeg", "avi", "mov", "webm",
 ];
 
-/// Why a file gave no document.
+/// Why a file gave no document. Serialisable (as [`WireError`]) so that an
+/// extraction run in a child process can report it to its parent.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ExtractError {
     #[error("unsupported file type {extension:?}: allowed types are {allowed}")]
@@ -116,6 +139,62 @@ pub enum ExtractError {
     NeedsTranscription,
     #[error("no text could be extracted")]
     NoText,
+}
+
+/// [`ExtractError`] as it crosses a process boundary (`Corrupt`'s kind as text).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "error", rename_all = "snake_case")]
+pub enum WireError {
+    Unsupported { extension: String, allowed: String },
+    Empty,
+    TooLarge { limit: usize },
+    Corrupt { kind: String, detail: String },
+    Mismatch { extension: String, detail: String },
+    ZipBomb { limit: u64 },
+    NeedsTranscription,
+    NoText,
+}
+
+impl serde::Serialize for ExtractError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        WireError::from(self.clone()).serialize(serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ExtractError {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        WireError::deserialize(deserializer).map(ExtractError::from)
+    }
+}
+
+impl From<ExtractError> for WireError {
+    fn from(e: ExtractError) -> Self {
+        match e {
+            ExtractError::Unsupported { extension, allowed } => WireError::Unsupported { extension, allowed },
+            ExtractError::Empty => WireError::Empty,
+            ExtractError::TooLarge { limit } => WireError::TooLarge { limit },
+            ExtractError::Corrupt { kind, detail } => WireError::Corrupt { kind: kind.to_string(), detail },
+            ExtractError::Mismatch { extension, detail } => WireError::Mismatch { extension, detail },
+            ExtractError::ZipBomb { limit } => WireError::ZipBomb { limit },
+            ExtractError::NeedsTranscription => WireError::NeedsTranscription,
+            ExtractError::NoText => WireError::NoText,
+        }
+    }
+}
+
+impl From<WireError> for ExtractError {
+    fn from(e: WireError) -> Self {
+        match e {
+            WireError::Unsupported { extension, allowed } => ExtractError::Unsupported { extension, allowed },
+            WireError::Empty => ExtractError::Empty,
+            WireError::TooLarge { limit } => ExtractError::TooLarge { limit },
+            WireError::Corrupt { kind, detail } => ExtractError::Corrupt { kind: Kind::static_name(&kind), detail },
+            WireError::Mismatch { extension, detail } => ExtractError::Mismatch { extension, detail },
+            WireError::ZipBomb { limit } => ExtractError::ZipBomb { limit },
+            WireError::NeedsTranscription => ExtractError::NeedsTranscription,
+            WireError::NoText => ExtractError::NoText,
+        }
+    }
 }
 
 /// The extension of a file name: after the last '.', of the last path component, lowercase.
@@ -376,20 +455,24 @@ fn clip_heading(text: &str) -> String {
     cut
 }
 
-/// Normalises every section, drops the empty ones and caps the total text.
+/// Normalises every section, drops the empty ones and caps the total text; a
+/// cut is recorded in [`Document::truncated`] (kept and total characters), never silent.
 fn finish(doc: Document, limits: &Limits) -> Result<Document, ExtractError> {
     let title = doc.title.map(|t| clip_heading(&t)).filter(|t| !t.is_empty());
     let mut budget = limits.max_text_chars;
+    let mut kept = 0u64;
+    let mut total = 0u64;
     let mut sections = Vec::with_capacity(doc.sections.len());
     for section in doc.sections {
-        if budget == 0 {
-            break;
-        }
         let mut text = normalize(&section.text);
         if text.is_empty() {
             continue;
         }
         let chars = text.chars().count();
+        total += chars as u64;
+        if budget == 0 {
+            continue; // Counted, not kept.
+        }
         if chars > budget {
             let end = text.char_indices().nth(budget).map_or(text.len(), |(i, _)| i);
             text.truncate(end);
@@ -398,6 +481,7 @@ fn finish(doc: Document, limits: &Limits) -> Result<Document, ExtractError> {
         } else {
             budget -= chars;
         }
+        kept += text.chars().count() as u64;
         let heading_path = section.heading_path.iter().map(|h| clip_heading(h)).filter(|h| !h.is_empty()).collect();
         let locator = section.locator.map(|l| collapse(&l)).filter(|l| !l.is_empty());
         sections.push(Section { heading_path, locator, text });
@@ -405,5 +489,8 @@ fn finish(doc: Document, limits: &Limits) -> Result<Document, ExtractError> {
     if sections.is_empty() {
         return Err(ExtractError::NoText);
     }
-    Ok(Document { title, sections })
+    let lower_bound = doc.truncated.is_some_and(|t| t.total_is_lower_bound);
+    let truncated =
+        (total > kept || lower_bound).then_some(Truncation { kept, total, total_is_lower_bound: lower_bound });
+    Ok(Document { title, sections, truncated })
 }

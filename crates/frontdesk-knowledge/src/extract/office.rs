@@ -453,7 +453,7 @@ pub(crate) fn docx(bytes: &[u8], extension: &str, limits: &Limits) -> Result<Doc
         }
     }
     let title = title.or(core_title).or(first_heading);
-    Ok(Document { title, sections: b.finish() })
+    Ok(Document { title, sections: b.finish(), truncated: None })
 }
 
 // ---------------------------------------------------------------- PPTX
@@ -601,7 +601,7 @@ pub(crate) fn pptx(bytes: &[u8], extension: &str, limits: &Limits) -> Result<Doc
             text,
         });
     }
-    Ok(Document { title: core_title.or(first_title), sections })
+    Ok(Document { title: core_title.or(first_title), sections, truncated: None })
 }
 
 // ---------------------------------------------------------------- XLSX / XLS
@@ -736,7 +736,7 @@ fn xlsx_sheets(bytes: &[u8], limits: &Limits) -> Result<Document, ExtractError> 
             return Err(corrupt(kind, error));
         }
     }
-    Ok(Document { title: None, sections })
+    Ok(Document { title: None, sections, truncated: None })
 }
 
 /// XLS: checked first (see [`check_xls`]), then read by calamine.
@@ -771,7 +771,7 @@ fn xls_sheets(bytes: &[u8], limits: &Limits) -> Result<Document, ExtractError> {
             return Err(corrupt(kind, error));
         }
     }
-    Ok(Document { title: None, sections })
+    Ok(Document { title: None, sections, truncated: None })
 }
 
 /// Walks the BIFF records of an XLS workbook and refuses sheets whose declared

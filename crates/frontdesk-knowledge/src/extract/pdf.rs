@@ -46,8 +46,11 @@ pub(crate) fn pdf(bytes: &[u8], extension: &str, limits: &Limits) -> Result<Docu
     let mut sections = Vec::new();
     let mut first_error: Option<String> = None;
     let mut chars = 0usize;
+    let mut stopped_early = false;
     for page in doc.get_pages().keys().copied() {
         if chars > limits.max_text_chars {
+            // The pages after the cap are not read: the total is a lower bound.
+            stopped_early = true;
             break;
         }
         let outcome = catch_unwind(AssertUnwindSafe(|| {
@@ -76,7 +79,8 @@ pub(crate) fn pdf(bytes: &[u8], extension: &str, limits: &Limits) -> Result<Docu
     if sections.is_empty() {
         return Err(corrupt(first_error.unwrap_or_else(|| "no text found (a scanned PDF needs OCR)".to_string())));
     }
-    Ok(Document { title: None, sections })
+    let truncated = stopped_early.then_some(crate::Truncation { kept: 0, total: 0, total_is_lower_bound: true });
+    Ok(Document { title: None, sections, truncated })
 }
 
 // pdf-extract follows a page's /Parent chain and runs form XObjects (`Do`) by

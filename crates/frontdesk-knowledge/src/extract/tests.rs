@@ -106,6 +106,46 @@ fn extract_truncates_long_text() {
     let doc = extract("long.txt", text.as_bytes(), &tight).unwrap();
     let total: usize = doc.sections.iter().map(|s| s.text.chars().count()).sum();
     assert!(total <= 100 && total > 50, "{total}");
+    // The cut is said, never silent: kept and total characters.
+    let cut = doc.truncated.expect("a cut text is recorded");
+    assert_eq!(cut.kept, total as u64);
+    assert_eq!(cut.total, "Lorem ipsum dolor sit amet.".len() as u64 * 1000 + 999);
+    assert!(!cut.total_is_lower_bound);
+    // Within the limit: nothing recorded.
+    assert_eq!(ok("short.txt", b"Short text.").truncated, None);
+}
+
+#[test]
+fn extract_huge_single_line_is_truncated_and_said() {
+    // One 6-million-character line (no newline anywhere): kept up to the cap, the rest counted.
+    let line = "word ".repeat(1_200_000);
+    let doc = ok("one-line.txt", line.as_bytes());
+    let cut = doc.truncated.expect("recorded");
+    assert_eq!((cut.kept, cut.total), (5_000_000 - 1, 6_000_000 - 1), "the trailing space is trimmed");
+    assert_eq!(all_text(&doc).chars().count() as u64, cut.kept);
+}
+
+#[test]
+fn extract_errors_cross_a_process_boundary() {
+    // The extraction child sends its result as JSON: every error comes back equal.
+    let errors = [
+        ExtractError::Corrupt { kind: "PDF", detail: "no text".into() },
+        ExtractError::Corrupt { kind: "Word document (.docx)", detail: "bad".into() },
+        ExtractError::ZipBomb { limit: 7 },
+        ExtractError::TooLarge { limit: 9 },
+        ExtractError::NeedsTranscription,
+        ExtractError::NoText,
+        ExtractError::Empty,
+        ExtractError::Mismatch { extension: "pdf".into(), detail: "it is text".into() },
+        kind_of("a.exe").unwrap_err(),
+    ];
+    for e in errors {
+        let json = serde_json::to_string(&Err::<Document, _>(e.clone())).unwrap();
+        assert_eq!(serde_json::from_str::<Result<Document, ExtractError>>(&json).unwrap(), Err(e));
+    }
+    let doc = extract("long.txt", "abc def ".repeat(50).as_bytes(), &Limits { max_text_chars: 10, ..limits() });
+    let json = serde_json::to_string(&doc).unwrap();
+    assert_eq!(serde_json::from_str::<Result<Document, ExtractError>>(&json).unwrap(), doc);
 }
 
 // ---------------------------------------------------------------- encodings
@@ -1249,4 +1289,94 @@ fn extract_eval_content() {
     let keys = get("en/developers/api-keys.md");
     assert_eq!(keys.title.as_deref(), Some("Create and manage API keys"));
     assert!(!all_text(&keys).contains("category: Developers"));
+}
+
+// ---------------------------------------------------------------- hostile HTML and XML
+
+/// The deepest element of a parsed page (html = 1).
+fn tree_depth(html: &str) -> usize {
+    let page = scraper::Html::parse_document(html);
+    let mut deepest = 0;
+    for node in page.tree.root().descendants() {
+        deepest = deepest.max(node.ancestors().count());
+    }
+    deepest
+}
+
+#[test]
+fn extract_deeply_nested_html_is_bounded() {
+    // 100,000 nested <div>s: the parser's scope checks walk the stack of open elements
+    // at every tag, so unbounded nesting is quadratic (the probe: 17 minutes for 5.5 MB).
+    // The depth cap drops the tags beyond MAX_DEPTH, keeps every word, and the parser
+    // then never sees a stack deeper than the cap: work bounded by depth × tags.
+    const N: usize = 100_000;
+    let page = format!(
+        "<html><body><h1>Deep</h1>{}<p>the bottom line</p>{}<p>after</p></body></html>",
+        "<div>".repeat(N),
+        "</div>".repeat(N)
+    );
+    let (capped, dropped) = super::html::cap_depth(&page, super::html::MAX_DEPTH);
+    assert_eq!(dropped, 2 * (N - super::html::MAX_DEPTH), "every tag past the cap, open and close");
+    assert!(capped.len() < page.len() - 10 * (N - super::html::MAX_DEPTH));
+    // html > body > 256 divs > p > text.
+    assert_eq!(tree_depth(&capped), super::html::MAX_DEPTH + 4);
+    let doc = ok("deep.html", page.as_bytes());
+    let text = all_text(&doc);
+    assert!(text.contains("the bottom line") && text.contains("after"), "{text}");
+
+    // Self-closed HTML elements open like any other (the parser ignores "/>"), so they count;
+    // inside <svg>, "/>" closes and does not.
+    let selfclosed = format!("<body>{}<p>x</p></body>", "<div/>".repeat(N));
+    let (capped, dropped) = super::html::cap_depth(&selfclosed, super::html::MAX_DEPTH);
+    assert_eq!(dropped, N - super::html::MAX_DEPTH);
+    assert!(tree_depth(&capped) <= super::html::MAX_DEPTH + 4);
+    let icons = format!("<body><svg>{}</svg><p>kept as it is</p></body>", "<path d='M0 0'/>".repeat(1000));
+    assert_eq!(super::html::cap_depth(&icons, super::html::MAX_DEPTH).1, 0);
+    // Comments, scripts and quoted '>' are not tags; unclosed <p>/<li> do not nest.
+    let tricky = format!(
+        "<body><!-- <div><div> --><script>if (a<b) {{ '<div>' }}</script><a title='>'>x</a>{}</body>",
+        "<p>para<li>item".repeat(5000)
+    );
+    assert_eq!(super::html::cap_depth(&tricky, super::html::MAX_DEPTH).1, 0);
+}
+
+#[test]
+fn extract_nested_chrome_keeps_headings_in_linear_work() {
+    // Chrome (nav, header…) is dropped unless it holds a heading; that test is a lookup
+    // in a set built in one pass, not a walk of each element's subtree.
+    let page = format!(
+        "<html><body>{}<h2>Inside the menus</h2><p>Real text.</p>{}<nav><a>Home</a></nav></body></html>",
+        "<div class='menu'>".repeat(200),
+        "</div>".repeat(200)
+    );
+    let doc = ok("menus.html", page.as_bytes());
+    assert_eq!(path(find(&doc, "Real text.")), ["Inside the menus"]);
+    assert!(!all_text(&doc).contains("Home"));
+}
+
+#[test]
+fn extract_billion_laughs_is_not_expanded() {
+    // Entity definitions are never expanded (only the five predefined entities are):
+    // the "billion laughs" stay a few bytes, in XML and inside a Word document.
+    let mut dtd = String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n<!ENTITY lol \"lol\">\n");
+    for i in 1..10 {
+        let prev = if i == 1 { "lol".to_string() } else { format!("lol{}", i - 1) };
+        dtd.push_str(&format!("<!ENTITY lol{i} \"{}\">\n", format!("&{prev};").repeat(10)));
+    }
+    dtd.push_str("]>\n");
+    let xml = format!("{dtd}<lolz><item>Laugh: &lol9;</item><item>Plain text here.</item></lolz>");
+    match extract("bomb.xml", xml.as_bytes(), &limits()) {
+        Ok(doc) => {
+            let text = all_text(&doc);
+            assert!(text.len() < 1000, "{} characters: expanded", text.len());
+            assert!(text.contains("Plain text here."), "{text}");
+        }
+        Err(e) => assert!(matches!(e, ExtractError::Corrupt { .. }), "{e:?}"),
+    }
+    let body = "<w:p><w:r><w:t>Laugh: &lol9;</w:t></w:r></w:p><w:p><w:r><w:t>Plain text here.</w:t></w:r></w:p>";
+    let docx = docx_bytes(body, None);
+    match extract("bomb.docx", &docx, &limits()) {
+        Ok(doc) => assert!(all_text(&doc).len() < 1000),
+        Err(e) => assert!(matches!(e, ExtractError::Corrupt { .. }), "{e:?}"),
+    }
 }

@@ -143,7 +143,7 @@ pub(crate) fn markdown(text: &str) -> Document {
         }
     }
     flush(&mut para, &mut b);
-    Document { title, sections: b.finish() }
+    Document { title, sections: b.finish(), truncated: None }
 }
 
 /// Joins a paragraph's lines; a line that is only a bold label ("**Owner**")
@@ -657,7 +657,7 @@ pub(crate) fn rst(text: &str) -> Document {
         para.push(t.to_string());
     }
     flush(&mut para, &mut b, &mut literal_next);
-    Document { title, sections: b.finish() }
+    Document { title, sections: b.finish(), truncated: None }
 }
 
 fn rst_heading(
@@ -848,7 +848,7 @@ pub(crate) fn plain(text: &str, config: bool) -> Document {
                 b.unit(t);
             }
         }
-        return Document { title: None, sections: b.finish() };
+        return Document { title: None, sections: b.finish(), truncated: None };
     }
     let mut styles: Vec<char> = Vec::new();
     let mut title: Option<String> = None;
@@ -938,5 +938,5 @@ pub(crate) fn plain(text: &str, config: bool) -> Document {
         i += 1;
     }
     flush(&mut para, &mut b);
-    Document { title, sections: b.finish() }
+    Document { title, sections: b.finish(), truncated: None }
 }

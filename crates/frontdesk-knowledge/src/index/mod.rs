@@ -1089,7 +1089,7 @@ mod tests {
                 }
                 let rel = p.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
                 let stem = p.file_stem().unwrap().to_string_lossy().replace(['-', '_'], " ");
-                Some((rel, crate::Document { title: None, sections }, stem))
+                Some((rel, crate::Document { title: None, sections, truncated: None }, stem))
             })
             .collect()
     }

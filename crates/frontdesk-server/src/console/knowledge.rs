@@ -158,6 +158,8 @@ pub(crate) struct SourceView {
     private: bool,
     error: Option<String>,
     error_short: String,
+    /// "indexed the first N characters of M" when the text was cut.
+    truncation: Option<String>,
     url: Option<String>,
     href: Option<String>,
     article_id: Option<i64>,
@@ -181,6 +183,7 @@ impl SourceView {
             private: s.private,
             error_short: error.as_deref().map(|e| preview(e, 60)).unwrap_or_default(),
             error,
+            truncation: s.truncation_note(),
             href: s.url.as_deref().and_then(safe_href),
             url: s.url.clone(),
             article_id: s.article_id,
@@ -930,6 +933,9 @@ mod tests {
             last_synced_at: Some(1_700_000_000_000),
             created_at: 0,
             updated_at: 0,
+            truncated_kept: None,
+            truncated_total: None,
+            truncated_at_least: false,
         }
     }
 
@@ -998,6 +1004,25 @@ mod tests {
         let settled = TableFragment { table: table_of(&[source("ready", true)], "file", &a) }.render().unwrap();
         assert!(!settled.contains("hx-trigger"));
         assert!(settled.contains("private content is never cited"));
+    }
+
+    #[test]
+    fn a_cut_text_is_said_in_the_list() {
+        let a = authed(Role::Editor);
+        let cut = Source {
+            error: None,
+            truncated_kept: Some(5_000_000),
+            truncated_total: Some(45_000_000),
+            ..source("ready", false)
+        };
+        let html = TableFragment { table: table_of(&[cut.clone()], "file", &a) }.render().unwrap();
+        assert!(html.contains("indexed the first 5,000,000 characters of 45,000,000"), "{html}");
+        assert_eq!(
+            SourceView::of(&cut).truncation.as_deref(),
+            Some("indexed the first 5,000,000 characters of 45,000,000")
+        );
+        let whole = TableFragment { table: table_of(&[source("ready", false)], "file", &a) }.render().unwrap();
+        assert!(!whole.contains("indexed the first"));
     }
 
     #[test]

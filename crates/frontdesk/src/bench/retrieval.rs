@@ -81,7 +81,8 @@ pub(super) async fn fill(store: &dyn Store, n: usize) -> anyhow::Result<()> {
             .collect();
         id += chunks.len();
         let text = chunks.iter().map(|c| c.text.as_str()).collect::<Vec<_>>().join("\n\n");
-        let extracted = Extracted { title: None, content_hash: format!("bench-{source_no}"), text, chunks };
+        let extracted =
+            Extracted { title: None, content_hash: format!("bench-{source_no}"), text, chunks, truncated: None };
         store.replace_chunks(source.id, extracted).await?;
         source_no += 1;
     }
