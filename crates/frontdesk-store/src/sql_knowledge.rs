@@ -7,7 +7,8 @@ pub(crate) const ARTICLE_COLUMNS: &str =
 pub(crate) const SOURCE_COLUMNS: &str =
     "id, kind, title, url, article_id, file_id, citations_enabled, private, status, \
     error, content_hash, chunk_count, last_synced_at, created_at, updated_at";
-pub(crate) const CHUNK_COLUMNS: &str = "id, source_id, ordinal, title, heading_path, locator, body, lang, url, addressed";
+pub(crate) const CHUNK_COLUMNS: &str =
+    "id, source_id, ordinal, title, heading_path, locator, body, lang, url, addressed";
 pub(crate) const PAGE_COLUMNS: &str =
     "id, source_id, url, depth, status, title, content_hash, etag, last_modified, error, fetched_at";
 

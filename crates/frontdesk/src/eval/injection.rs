@@ -192,7 +192,10 @@ fn scores_by<'a>(
 
 fn print_table(title: &str, rows: &BTreeMap<String, Scores>) {
     println!("\n{title}");
-    println!("{:<22} {:>5} {:>5} {:>5} {:>5} {:>9} {:>7} {:>7}", "", "pos", "neg", "TP", "FP", "precision", "recall", "FPR");
+    println!(
+        "{:<22} {:>5} {:>5} {:>5} {:>5} {:>9} {:>7} {:>7}",
+        "", "pos", "neg", "TP", "FP", "precision", "recall", "FPR"
+    );
     for (k, s) in rows {
         println!(
             "{:<22} {:>5} {:>5} {:>5} {:>5} {:>9.3} {:>7.3} {:>7.4}",
@@ -232,7 +235,10 @@ fn report(model: &AddressedModel, cases: &[(Case, Vec<f32>)], verbose: bool) {
             }
         }),
     );
-    print_table("fitting part (in-sample)", &scores_by(model, cases.iter().filter(|(c, _)| c.fit()), |c| c.lang.clone()));
+    print_table(
+        "fitting part (in-sample)",
+        &scores_by(model, cases.iter().filter(|(c, _)| c.fit()), |c| c.lang.clone()),
+    );
     if verbose {
         println!("\nheld-out mistakes:");
         for (c, v) in &test {
