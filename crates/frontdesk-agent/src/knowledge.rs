@@ -53,6 +53,9 @@ pub struct Found {
     pub notes: Vec<String>,
     /// Whether vectors took part.
     pub vectors: bool,
+    /// The question's vector, when it was embedded (also read by the
+    /// classifier of text addressed to the assistant).
+    pub question_vector: Option<Vec<f32>>,
 }
 
 impl Knowledge {
@@ -276,7 +279,7 @@ impl Knowledge {
             Retriever::Fused => self.fusion(qv.is_some()),
         };
         frontdesk_knowledge::rank::fuse(&mut ranked, &params);
-        Ok(Found { ranked, notes, vectors: qv.is_some() })
+        Ok(Found { ranked, notes, vectors: qv.is_some(), question_vector: qv })
     }
 
     /// The question's vector: its beginning only (a question is a few

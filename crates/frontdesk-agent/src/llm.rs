@@ -343,8 +343,12 @@ pub async fn reply(
 
     // 2. Passages, retrieved before the model is called.
     let question_terms = frontdesk_core::text::terms(&ask.text);
-    let mut passages = match retrieve(cx, &ask.text, query_lang, PROMPT_PASSAGES).await {
-        Ok(p) => p,
+    let mut passages = match crate::respond::retrieve_ranked(cx, &ask.text, query_lang, PROMPT_PASSAGES).await {
+        Ok((p, _, notes)) => {
+            // E.g. the question recognised as addressed to the assistant.
+            trace.notes.extend(notes.into_iter().filter(|n| n.starts_with(crate::respond::INSTRUCTION_NOTE)));
+            p
+        }
         Err(e) => {
             trace.notes.push(format!("search failed before the model was called: {e}"));
             Vec::new()

@@ -83,7 +83,7 @@ pub async fn respond(cx: &Context, agent: &AgentSnapshot, ask: &Ask) -> Reply {
     }
     let injection = guard::injection(&ask.text);
     if let Some(what) = &injection {
-        trace.notes.push(format!("instruction-like text ({what}): treated as data, not followed"));
+        trace.notes.push(format!("{INSTRUCTION_NOTE} ({what}): treated as data, not followed"));
     }
     let mut draft = match &cx.llm {
         Some(client) => match crate::llm::reply(cx, client, agent, &voice, lang, ask, trace.clone()).await {
@@ -109,7 +109,10 @@ pub async fn respond(cx: &Context, agent: &AgentSnapshot, ask: &Ask) -> Reply {
         None => built_in(cx, agent, &voice, lang, ask, trace).await,
     };
     check_draft(agent, &voice, lang, &mut draft);
-    if injection.is_some() && draft.outcome == Outcome::Handoff(HandoffTrigger::CannotAnswer) {
+    // Recognised by the phrase rules (above) or by meaning (the question's
+    // vector, when retrieval embedded it: see `retrieve_ranked`).
+    let injection = injection.is_some() || draft.trace.notes.iter().any(|n| n.starts_with(INSTRUCTION_NOTE));
+    if injection && draft.outcome == Outcome::Handoff(HandoffTrigger::CannotAnswer) {
         draft.trace.decision =
             "declined: the message tries to instruct the agent and the content answers nothing in it".into();
         draft.text = voice.say(lang, Phrase::Decline);
@@ -412,7 +415,10 @@ pub async fn retrieve_ranked(
     lang: &str,
     k: usize,
 ) -> anyhow::Result<(Vec<Retrieved>, Vec<Signals>, Vec<String>)> {
-    let found = cx.knowledge.signals(query, lang, k.max(SECOND_STAGE), crate::knowledge::Retriever::Fused).await?;
+    let mut found = cx.knowledge.signals(query, lang, k.max(SECOND_STAGE), crate::knowledge::Retriever::Fused).await?;
+    if let Some(note) = addressed_question(cx, found.question_vector.as_deref()) {
+        found.notes.push(note);
+    }
     let mut ranked = found.ranked;
     ranked.truncate(k.max(SECOND_STAGE));
     if ranked.is_empty() {
@@ -448,13 +454,15 @@ pub async fn read_with_support(
     ranked.retain(|s| chunks.contains_key(&s.chunk_id));
     for s in ranked.iter_mut() {
         let c = &chunks[&s.chunk_id];
-        s.support = Some(support_of(query, lang, &without_instructions(passage_of(c, 0.0))));
+        s.support = Some(support_of(query, lang, &passage_of(c, 0.0)));
     }
     Ok(chunks)
 }
 
+/// The passage of a chunk, without its sentences addressed to the assistant:
+/// what every responder quotes, ranks and puts in a model's prompt.
 fn passage_of(c: &StoredChunk, score: f32) -> Passage {
-    Passage {
+    let p = Passage {
         chunk_id: c.id,
         source_id: c.source_id,
         score,
@@ -462,21 +470,43 @@ fn passage_of(c: &StoredChunk, score: f32) -> Passage {
         heading_path: c.heading_path.clone(),
         text: c.text.clone(),
         lang: c.lang.clone(),
-    }
+    };
+    without_instructions(p, &c.addressed)
 }
 
+/// How a trace note about instruction-like text begins (the phrase rules'
+/// and the classifier's alike).
+pub const INSTRUCTION_NOTE: &str = "instruction-like text";
+
 /// The passage without its sentences that try to instruct the agent:
-/// instructions hidden in content are data, never quoted, and never count
-/// as support for a question that repeats them.
-pub fn without_instructions(mut p: Passage) -> Passage {
-    if guard::injection(&p.text).is_some() {
-        let kept: Vec<String> = frontdesk_knowledge::answer::sentences(&p.text)
-            .into_iter()
-            .filter(|s| guard::injection(s).is_none())
-            .collect();
+/// `addressed`, recognised by meaning when the chunk was embedded (stored
+/// with it), and those the phrase rules flag (the fallback without an e5
+/// model). Instructions hidden in content are data, never quoted, never put
+/// in a prompt, and never count as support for a question that repeats them.
+pub fn without_instructions(mut p: Passage, addressed: &[String]) -> Passage {
+    if addressed.is_empty() && guard::injection(&p.text).is_none() {
+        return p;
+    }
+    let all = frontdesk_knowledge::answer::sentences(&p.text);
+    let n = all.len();
+    let kept: Vec<String> =
+        all.into_iter().filter(|s| guard::injection(s).is_none() && !addressed.iter().any(|a| a == s)).collect();
+    if kept.len() < n {
         p.text = kept.join(" ");
     }
     p
+}
+
+/// A trace note when the question's vector (computed for retrieval, so this
+/// costs nothing) is recognised as text addressed to the assistant.
+fn addressed_question(cx: &Context, question_vector: Option<&[f32]>) -> Option<String> {
+    let v = question_vector?;
+    let model = frontdesk_knowledge::addressed::addressed_model_for(cx.knowledge.embedder().map(|e| e.name()))?;
+    let p = model.addressed(v)?;
+    Some(format!(
+        "{INSTRUCTION_NOTE} (addressed to the assistant by meaning: {} classifier p={p:.2} ≥ {:.2}): treated as data, not followed",
+        model.embedder, model.threshold
+    ))
 }
 
 /// How the passage's words support the question (the second-stage signals).
@@ -577,7 +607,7 @@ async fn answer_from_sources(
         );
         return fallback;
     }
-    let passage = without_instructions(first.passage.clone());
+    let passage = first.passage.clone();
     let quote = frontdesk_knowledge::answer::quote_passage(text, query_lang, &passage, &AnswerPolicy::default());
     if quote.trim().is_empty() {
         fallback.trace.decision = "the best passage has nothing to quote once instructions are removed".into();

@@ -74,8 +74,40 @@ pub async fn embed_pending(state: &Engine, budget: std::time::Duration) -> anyho
             return Ok((done, false));
         }
         let texts: Vec<String> = batch.iter().map(|(_, _, t)| t.clone()).collect();
+        // With e5, the chunks' sentences too, in the same blocking task: which
+        // of them are addressed to the assistant (instructions hidden in content).
+        let model = frontdesk_knowledge::addressed::addressed_model_for(Some(embedder.name()));
+        let sentences: Vec<(i64, String)> = match &model {
+            Some(_) => {
+                let ids: Vec<i64> = batch.iter().map(|(id, _, _)| *id).collect();
+                let chunks = state.store.chunks_by_ids(&ids).await?;
+                chunks
+                    .iter()
+                    .flat_map(|c| frontdesk_knowledge::answer::sentences(&c.text).into_iter().map(|s| (c.id, s)))
+                    .collect()
+            }
+            None => Vec::new(),
+        };
         let e = embedder.clone();
-        let vectors = tokio::task::spawn_blocking(move || e.embed(&texts)).await??;
+        let sentence_texts: Vec<String> = sentences.iter().map(|(_, s)| s.clone()).collect();
+        let (vectors, sentence_vectors) = tokio::task::spawn_blocking(move || {
+            let v = e.embed(&texts)?;
+            let s = if sentence_texts.is_empty() { Vec::new() } else { e.embed_query(&sentence_texts)? };
+            Ok::<_, frontdesk_embed::EmbedError>((v, s))
+        })
+        .await??;
+        if let Some(model) = &model {
+            let mut flags: std::collections::HashMap<i64, Vec<String>> =
+                batch.iter().map(|(id, _, _)| (*id, Vec::new())).collect();
+            for ((id, s), v) in sentences.into_iter().zip(&sentence_vectors) {
+                if model.addressed(v).is_some() {
+                    flags.entry(id).or_default().push(s);
+                }
+            }
+            let flags: Vec<(i64, Vec<String>)> = flags.into_iter().collect();
+            // Before the vectors: a chunk counts as embedded only once it is checked.
+            state.store.set_chunk_addressed(&flags).await?;
+        }
         let rows: Vec<(i64, Vec<u8>)> =
             batch.iter().zip(&vectors).map(|((id, _, _), v)| (*id, frontdesk_embed::to_bytes(v))).collect();
         state.store.set_chunk_embeddings(&rows).await?;

@@ -6,6 +6,7 @@
 //! tells each chunk's language, `index` ranks chunks with BM25 (per-language
 //! stemming), and `eval` scores retrieval against labelled questions.
 
+pub mod addressed;
 pub mod answer;
 pub mod chunk;
 pub mod crawl;

@@ -275,8 +275,15 @@ pub struct Example {
 /// standardised features, deterministic) to rows `xs` labelled `ys`. Returns
 /// the weights in the original feature scale and the bias.
 pub fn fit_logistic(xs: &[Vec<f32>], ys: &[bool], l2: f32) -> (Vec<f32>, f32) {
+    fit_logistic_weighted(xs, ys, &vec![1.0; xs.len()], l2)
+}
+
+/// [`fit_logistic`] with a weight per row (e.g. balanced classes: each
+/// positive counting as many negatives).
+pub fn fit_logistic_weighted(xs: &[Vec<f32>], ys: &[bool], weights: &[f32], l2: f32) -> (Vec<f32>, f32) {
     let d = xs.first().map_or(0, Vec::len);
     let n = xs.len().max(1) as f32;
+    let total: f32 = weights.iter().sum::<f32>().max(f32::MIN_POSITIVE);
     let mut mean = vec![0.0f32; d];
     let mut sd = vec![0.0f32; d];
     for x in xs {
@@ -300,13 +307,13 @@ pub fn fit_logistic(xs: &[Vec<f32>], ys: &[bool], l2: f32) -> (Vec<f32>, f32) {
     for _ in 0..3000 {
         let mut gw = vec![0.0f32; d];
         let mut gb = 0.0f32;
-        for (z, y) in zs.iter().zip(ys) {
+        for ((z, y), r) in zs.iter().zip(ys).zip(weights) {
             let s: f32 = w.iter().zip(z).map(|(w, z)| w * z).sum::<f32>() + b;
-            let err = sigmoid(s) - f32::from(u8::from(*y));
+            let err = (sigmoid(s) - f32::from(u8::from(*y))) * r / total;
             for (g, z) in gw.iter_mut().zip(z) {
-                *g += err * z / n;
+                *g += err * z;
             }
-            gb += err / n;
+            gb += err;
         }
         for j in 0..d {
             w[j] -= lr * (gw[j] + l2 * w[j]);

@@ -149,6 +149,9 @@ pub struct StoredChunk {
     pub lang: String,
     /// The page it came from, for crawled sources (citations link to it).
     pub url: Option<String>,
+    /// Its sentences addressed to the assistant (instructions hidden in
+    /// content), recognised by meaning when it was embedded: never quoted.
+    pub addressed: Vec<String>,
 }
 
 /// A page of a crawled source.
@@ -259,6 +262,9 @@ pub trait KnowledgeStore: Send + Sync {
     /// Chunks that have no embedding yet: (chunk id, source id, text to embed).
     async fn chunks_missing_embedding(&self, limit: i64) -> StoreResult<Vec<(i64, i64, String)>>;
     async fn set_chunk_embeddings(&self, embeddings: &[(i64, Vec<u8>)]) -> StoreResult<()>;
+    /// Records each chunk's sentences addressed to the assistant (recognised
+    /// by meaning when it is embedded; empty: none).
+    async fn set_chunk_addressed(&self, flags: &[(i64, Vec<String>)]) -> StoreResult<()>;
     /// The stored embeddings of a source's chunks: (chunk id, bytes).
     async fn source_embeddings(&self, source_id: i64) -> StoreResult<Vec<(i64, Vec<u8>)>>;
     /// The embedder the stored vectors come from: (name, dimensions); ("", 0) when none

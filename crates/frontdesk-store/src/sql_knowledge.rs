@@ -8,7 +8,8 @@ pub(crate) const SOURCE_COLUMNS: &str =
     "id, kind, title, url, article_id, file_id, citations_enabled, private, status, \
     error, content_hash, chunk_count, last_synced_at, created_at, updated_at, \
     truncated_kept, truncated_total, truncated_at_least";
-pub(crate) const CHUNK_COLUMNS: &str = "id, source_id, ordinal, title, heading_path, locator, body, lang, url";
+pub(crate) const CHUNK_COLUMNS: &str =
+    "id, source_id, ordinal, title, heading_path, locator, body, lang, url, addressed";
 pub(crate) const PAGE_COLUMNS: &str =
     "id, source_id, url, depth, status, title, content_hash, etag, last_modified, error, fetched_at";
 
@@ -27,6 +28,7 @@ macro_rules! impl_knowledge_store {
                 text: r.try_get("body")?,
                 lang: r.try_get("lang")?,
                 url: r.try_get("url")?,
+                addressed: r.json_opt_col("addressed")?.unwrap_or_default(),
             })
         }
 
@@ -419,6 +421,16 @@ macro_rules! impl_knowledge_store {
                 let mut tx = self.write.begin().await?;
                 for (id, bytes) in embeddings {
                     sqlx::query("UPDATE chunks SET embedding = $1 WHERE id = $2").bind(bytes).bind(id).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn set_chunk_addressed(&self, flags: &[(i64, Vec<String>)]) -> StoreResult<()> {
+                let mut tx = self.write.begin().await?;
+                for (id, sentences) in flags {
+                    let json = serde_json::to_string(sentences)?;
+                    sqlx::query("UPDATE chunks SET addressed = $1 WHERE id = $2").bind(json).bind(id).execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
                 Ok(())

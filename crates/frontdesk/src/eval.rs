@@ -14,6 +14,7 @@ use frontdesk_server::config::Settings;
 use frontdesk_server::state::AppState;
 use frontdesk_store::{source_kind, Actor, NewFile, NewSource};
 
+mod injection;
 mod quality;
 
 #[derive(Subcommand)]
@@ -83,6 +84,43 @@ pub enum EvalCommand {
         /// Where to write the fitted model (JSON).
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// The classifier of sentences addressed to the assistant (prompt
+    /// injection recognised by meaning): precision, recall and the
+    /// false-positive rate on the held-out languages and forms of
+    /// `eval/injection` (see its README); `--fit` fits it on the fitting part
+    /// first (threshold from the fitting part only).
+    Injection {
+        /// Fit the model instead of testing the built-in one.
+        #[arg(long)]
+        fit: bool,
+        /// The written sentences (addressed.tsv, reader.tsv).
+        #[arg(long, default_value = "eval/injection")]
+        set: PathBuf,
+        /// The evaluation sets whose real help content gives the negatives.
+        #[arg(long, default_value = "eval/sets")]
+        content: PathBuf,
+        /// More real help pages (plain text), held out unless in a fitting language.
+        #[arg(long, default_value = "../shared/seeds")]
+        seeds: PathBuf,
+        #[arg(long, default_value = "./models")]
+        models_dir: PathBuf,
+        /// L2 penalty of the fit (on standardised features).
+        #[arg(long, default_value_t = 0.01)]
+        l2: f32,
+        /// The largest false-positive rate on real sentences the threshold may
+        /// have (measured leaving each fitting language out).
+        #[arg(long, default_value_t = 0.005)]
+        max_fpr: f32,
+        /// With --fit: write the weights as the Rust source the product includes.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print the held-out sentences it got wrong.
+        #[arg(long)]
+        verbose: bool,
+        /// Weigh the classes equally when fitting.
+        #[arg(long)]
+        balance: bool,
     },
 }
 
@@ -307,6 +345,14 @@ pub async fn run(cmd: EvalCommand, settings: Settings) -> anyhow::Result<()> {
         }
         EvalCommand::Calibrate { content, questions, target, models_dir, out } => {
             run_calibrate(settings, &content, &questions, target, &models_dir, out.as_deref()).await
+        }
+        EvalCommand::Injection { fit, set, content, seeds, models_dir, l2, max_fpr, out, verbose, balance } => {
+            if !(0.0..1.0).contains(&max_fpr) {
+                anyhow::bail!("--max-fpr must be at least 0 and below 1 (a rate), not {max_fpr}");
+            }
+            let seeds = seeds.is_dir().then_some(seeds);
+            let paths = injection::Paths { set, content, seeds };
+            injection::run(settings, paths, &models_dir, fit, l2, max_fpr, out.as_deref(), verbose, balance).await
         }
     }
 }

@@ -25,6 +25,7 @@ mod email_channels;
 mod gaps;
 mod handoff;
 mod hours;
+mod injection;
 mod jobs;
 mod knowledge;
 mod leads;
