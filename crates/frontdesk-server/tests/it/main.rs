@@ -34,6 +34,7 @@ mod meta_channels;
 mod permissions;
 mod reports;
 mod restart;
+mod security;
 mod sse;
 mod transcribe;
 mod workflows;
