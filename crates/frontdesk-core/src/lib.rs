@@ -15,6 +15,7 @@ pub mod handoff;
 pub mod hours;
 pub mod lang;
 pub mod leads;
+pub mod links;
 pub mod model;
 pub mod permissions;
 pub mod persona;

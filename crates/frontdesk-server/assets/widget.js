@@ -132,11 +132,16 @@ button:focus-visible,a:focus-visible{outline:2px solid #111;outline-offset:2px}
     return e;
   }
 
+  // The scheme allow-list of every link Frontdesk renders (frontdesk_core::links):
+  // http, https, mailto, tel, and relative links (resolved against the server).
+  // The browser's own URL parser reads the scheme, so obfuscated forms
+  // (JaVaScRiPt:, java\tscript:, leading control characters) are seen as what they are.
+  const SCHEMES = ['http:', 'https:', 'mailto:', 'tel:'];
   function safeUrl(url) {
     if (typeof url !== 'string' || !url) return null;
     try {
       const u = new URL(url, BASE);
-      return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : null;
+      return SCHEMES.indexOf(u.protocol) >= 0 ? u.href : null;
     } catch (e) { return null; }
   }
 

@@ -20,6 +20,8 @@ mod assets;
 mod auth;
 mod console;
 mod error;
+mod markdown;
+mod security;
 
 /// The process settings (`frontdesk_engine::config`).
 pub use frontdesk_engine::config;

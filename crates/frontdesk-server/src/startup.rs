@@ -70,6 +70,8 @@ pub fn build_router(state: AppState) -> Router {
         // Outside the body limit, so its bare 413 gets our error body.
         .layer(axum::middleware::from_fn(error_bodies))
         .layer(CatchPanicLayer::custom(panic_response))
+        // Outside everything else, so errors, 413s and panics get them too.
+        .layer(axum::middleware::from_fn(crate::security::headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

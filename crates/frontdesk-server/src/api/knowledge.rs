@@ -198,18 +198,12 @@ async fn kb_page(State(state): State<AppState>, Path(slug): Path<String>) -> Api
     if !a.published || !a.public {
         return Err(ApiError::not_found("article"));
     }
-    let mut body = String::new();
-    let parser = pulldown_cmark::Parser::new(&a.body).map(|ev| match ev {
-        // Raw HTML in an article is shown as text, never injected.
-        pulldown_cmark::Event::Html(h) | pulldown_cmark::Event::InlineHtml(h) => pulldown_cmark::Event::Text(h),
-        e => e,
-    });
-    pulldown_cmark::html::push_html(&mut body, parser);
+    // Links outside the scheme allow-list and raw HTML are rendered as text.
+    let body = crate::markdown::render(&a.body);
     let title = escape(&a.title);
     let page = format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;line-height:1.6;color:#1f2937}}\
-         h1{{line-height:1.2}}code,pre{{background:#f3f4f6;border-radius:4px}}pre{{padding:.75rem;overflow:auto}}</style></head>\
+         <title>{title}</title><link rel=\"stylesheet\" href=\"/assets/kb.css\"></head>\
          <body><article><h1>{title}</h1>{body}</article></body></html>",
         lang = escape(&a.language)
     );

@@ -290,7 +290,7 @@ impl Chart {
         let mut o = String::with_capacity(4096);
         let _ = write!(
             o,
-            r##"<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{id}" viewBox="0 0 {w} {h}" width="100%" style="max-width:{w}px;height:auto;display:block" role="img" aria-labelledby="{id}-title {id}-desc" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="11" fill="#1d2333">"##,
+            r##"<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{id}" viewBox="0 0 {w} {h}" width="{w}" role="img" aria-labelledby="{id}-title {id}-desc" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="11" fill="#1d2333">"##,
             w = WIDTH,
             h = c(height),
         );

@@ -10,6 +10,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use frontdesk_core::links::safe_href;
 use frontdesk_core::model::{AssigneeKind, Author, Channel, ConversationStatus, DeliveryStatus, View};
 use frontdesk_core::permissions::Permission as P;
 use frontdesk_core::responder::Trace;
@@ -334,12 +335,6 @@ pub(crate) fn trace_view(v: &serde_json::Value) -> (Option<TraceView>, Option<St
     }
 }
 
-/// Only web links become links (never `javascript:` and the like).
-fn is_web_url(u: &str) -> bool {
-    let u = u.trim_start().to_ascii_lowercase();
-    u.starts_with("https://") || u.starts_with("http://")
-}
-
 /// A message that is not stored (the preview): its author, text, shown
 /// citations and trace.
 pub(crate) fn unsaved_message_view(
@@ -357,7 +352,7 @@ pub(crate) fn unsaved_message_view(
         time: String::new(),
         citations: citations
             .iter()
-            .map(|c| CitationView { title: c.title.clone(), url: c.url.clone().filter(|u| is_web_url(u)) })
+            .map(|c| CitationView { title: c.title.clone(), url: c.url.as_deref().and_then(safe_href) })
             .collect(),
         trace,
         trace_raw,
@@ -385,7 +380,7 @@ fn message_view(m: &Message, agent_name: &str, names: &HashMap<i64, String>, ext
         citations: m
             .citations
             .iter()
-            .map(|c| CitationView { title: c.title.clone(), url: c.url.clone().filter(|u| is_web_url(u)) })
+            .map(|c| CitationView { title: c.title.clone(), url: c.url.as_deref().and_then(safe_href) })
             .collect(),
         trace,
         trace_raw,
@@ -878,11 +873,24 @@ mod tests {
     }
 
     #[test]
-    fn only_web_citations_are_linked() {
-        assert!(is_web_url("https://docs.example.com/a"));
-        assert!(is_web_url("HTTP://x.io"));
-        assert!(!is_web_url("javascript:alert(1)"));
-        assert!(!is_web_url("/relative"));
+    fn only_safe_citations_are_linked() {
+        let view = |url: &str| {
+            let c = frontdesk_core::responder::Citation {
+                source_kind: "url".into(),
+                source_id: 1,
+                title: "T".into(),
+                url: Some(url.into()),
+            };
+            unsaved_message_view("agent", "A".into(), "x".into(), &[c], None).citations.remove(0).url
+        };
+        assert_eq!(view("https://docs.example.com/a").as_deref(), Some("https://docs.example.com/a"));
+        assert_eq!(view("HTTP://x.io").as_deref(), Some("HTTP://x.io"));
+        assert_eq!(view("/kb/reset").as_deref(), Some("/kb/reset"));
+        for hostile in
+            ["javascript:alert(1)", " JaVaScRiPt:alert(1)", "java\tscript:x", "data:text/html,x", "&#106;avascript:x"]
+        {
+            assert_eq!(view(hostile), None, "{hostile}");
+        }
     }
 
     #[test]

@@ -136,13 +136,6 @@ fn kind_label(k: &str) -> &'static str {
     }
 }
 
-/// A link target that cannot run script: a site path or an http(s) URL.
-fn safe_href(url: &str) -> Option<String> {
-    let ok =
-        (url.starts_with('/') && !url.starts_with("//")) || url.starts_with("https://") || url.starts_with("http://");
-    ok.then(|| url.to_owned())
-}
-
 pub(crate) struct SourceView {
     id: i64,
     title: String,
@@ -184,7 +177,8 @@ impl SourceView {
             error_short: error.as_deref().map(|e| preview(e, 60)).unwrap_or_default(),
             error,
             truncation: s.truncation_note(),
-            href: s.url.as_deref().and_then(safe_href),
+            // The one scheme allow-list (core::links): never `javascript:` and the like.
+            href: s.url.as_deref().and_then(frontdesk_core::links::safe_href),
             url: s.url.clone(),
             article_id: s.article_id,
         }
@@ -1027,10 +1021,14 @@ mod tests {
 
     #[test]
     fn only_harmless_urls_become_links() {
-        assert_eq!(safe_href("/kb/reset").as_deref(), Some("/kb/reset"));
-        assert_eq!(safe_href("https://example.com/a").as_deref(), Some("https://example.com/a"));
-        assert_eq!(safe_href("javascript:alert(1)"), None);
-        assert_eq!(safe_href("//evil.example"), None);
+        let href = |url: &str| SourceView::of(&Source { url: Some(url.into()), ..source("ready", true) }).href;
+        assert_eq!(href("/kb/reset").as_deref(), Some("/kb/reset"));
+        assert_eq!(href("https://example.com/a").as_deref(), Some("https://example.com/a"));
+        for hostile in
+            ["javascript:alert(1)", "JaVaScRiPt:alert(1)", "\u{1}javascript:x", "data:text/html,x", "vbscript:x"]
+        {
+            assert_eq!(href(hostile), None, "{hostile}");
+        }
     }
 
     #[test]

@@ -86,6 +86,8 @@ impl Browser {
             "capabilities": { "alwaysMatch": {
                 "browserName": "chrome",
                 "pageLoadStrategy": "normal",
+                // The browser's console (CSP violations among it), read by `console_log`.
+                "goog:loggingPrefs": { "browser": "ALL" },
                 "goog:chromeOptions": {
                     "binary": CHROMIUM,
                     "args": [
@@ -175,6 +177,21 @@ impl Browser {
         let value = self.session_cmd(reqwest::Method::GET, "/screenshot", None).await?;
         let b64 = value.as_str().ok_or_else(|| anyhow!("screenshot value is not a string"))?;
         base64_decode(b64)
+    }
+
+    /// The browser console's entries since the last call (Chromium reports a
+    /// Content-Security-Policy violation there as an error), as "LEVEL message".
+    pub async fn console_log(&self) -> anyhow::Result<Vec<String>> {
+        let value = self.session_cmd(reqwest::Method::POST, "/se/log", Some(json!({ "type": "browser" }))).await?;
+        Ok(value
+            .as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .map(|e| format!("{} {}", e["level"].as_str().unwrap_or("?"), e["message"].as_str().unwrap_or("")))
+                    .collect()
+            })
+            .unwrap_or_default())
     }
 
     /// Ends the browser session and stops chromedriver (also done, best effort, on drop).

@@ -35,6 +35,7 @@ mod meta_channels;
 mod permissions;
 mod reports;
 mod restart;
+mod security;
 mod sse;
 mod transcribe;
 mod workflows;
