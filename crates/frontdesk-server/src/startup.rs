@@ -134,6 +134,8 @@ impl Application {
             tracing::warn!(error = %e, "could not queue the media files waiting for transcription");
         }
         let router = build_router(state.clone());
+        // The sign-in's dummy password hash is made now, not on the first unknown email.
+        frontdesk_engine::tokens::dummy_password_hash();
         Ok(Self { listener, router, state })
     }
 
@@ -155,7 +157,9 @@ impl Application {
         } else {
             None
         };
-        let result = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        // Peer addresses reach the handlers (the login throttle counts per address).
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let result = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
         if let Some((w, mail)) = worker {
             w.abort();
             mail.abort();

@@ -28,6 +28,7 @@ mod hours;
 mod jobs;
 mod knowledge;
 mod leads;
+mod login;
 mod llm;
 mod messaging;
 mod meta_channels;
