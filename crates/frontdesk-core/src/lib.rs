@@ -24,6 +24,7 @@ pub mod responder;
 pub mod routing;
 pub mod short_answers;
 pub mod text;
+pub mod throttle;
 pub mod validate;
 pub mod values;
 pub mod workflow;

@@ -27,6 +27,7 @@ pub mod reports;
 pub mod service;
 pub mod state;
 pub mod tokens;
+pub mod totp;
 pub mod transcribe;
 pub mod worker;
 

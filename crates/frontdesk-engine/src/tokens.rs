@@ -19,6 +19,18 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
         .map_err(|e| anyhow::anyhow!("hashing the password failed: {e}"))
 }
 
+/// A hash of a random password that nobody knows, made once per process with
+/// exactly the algorithm and cost of [`hash_password`]. Sign-in verifies the
+/// password against it when the email is unknown, so an unknown email takes
+/// as long as a known one (the time does not tell which emails exist).
+/// Computed when the server starts so the first unknown email is not slower.
+pub fn dummy_password_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    // Hashing a fresh random password fails only if the system has no
+    // randomness, when nothing else would work either.
+    DUMMY.get_or_init(|| hash_password(&random_token("")).unwrap_or_default())
+}
+
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
@@ -45,6 +57,16 @@ mod tests {
         assert!(verify_password("correct horse", &h));
         assert!(!verify_password("wrong horse", &h));
         assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn the_dummy_hash_has_the_algorithm_and_cost_of_real_ones() {
+        let real = hash_password("correct horse").unwrap();
+        let (real, dummy) = (PasswordHash::new(&real).unwrap(), PasswordHash::new(dummy_password_hash()).unwrap());
+        assert_eq!(dummy.algorithm, real.algorithm);
+        assert_eq!(dummy.version, real.version);
+        assert_eq!(dummy.params, real.params);
+        assert!(!verify_password("", dummy_password_hash()));
     }
 
     #[test]

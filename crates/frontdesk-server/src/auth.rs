@@ -42,6 +42,21 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Authed {
     }
 }
 
+/// The client's address: the socket peer. `X-Forwarded-For` is not trusted
+/// (there is no trusted-proxy setting), so a client cannot pick the address
+/// the login throttle counts. `None` when the server runs without peer
+/// addresses (a router driven directly, in tests).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+        Ok(ClientAddr(peer.map(|c| c.0.ip())))
+    }
+}
+
 pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)

@@ -16,10 +16,14 @@ pub enum Code {
     PayloadTooLarge,
     UnsupportedMediaType,
     Unauthenticated,
+    /// The password was right; the account's second factor (a TOTP code) is missing.
+    TotpRequired,
     Forbidden,
     CsrfFailed,
     NotFound,
     Conflict,
+    /// Too many failed sign-ins: sent with `Retry-After`.
+    TooManyRequests,
     Unavailable,
     Internal,
 }
@@ -34,10 +38,12 @@ impl Code {
                 ("unsupported_media_type", StatusCode::UNSUPPORTED_MEDIA_TYPE, "invalid_request")
             }
             Code::Unauthenticated => ("unauthenticated", StatusCode::UNAUTHORIZED, "auth"),
+            Code::TotpRequired => ("totp_required", StatusCode::UNAUTHORIZED, "auth"),
             Code::Forbidden => ("forbidden", StatusCode::FORBIDDEN, "auth"),
             Code::CsrfFailed => ("csrf_failed", StatusCode::FORBIDDEN, "auth"),
             Code::NotFound => ("not_found", StatusCode::NOT_FOUND, "invalid_request"),
             Code::Conflict => ("conflict", StatusCode::CONFLICT, "invalid_request"),
+            Code::TooManyRequests => ("too_many_requests", StatusCode::TOO_MANY_REQUESTS, "auth"),
             Code::Unavailable => ("unavailable", StatusCode::SERVICE_UNAVAILABLE, "system"),
             Code::Internal => ("internal", StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }

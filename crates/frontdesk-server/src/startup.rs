@@ -137,6 +137,8 @@ impl Application {
             tracing::warn!(error = %e, "could not queue the media files waiting for transcription");
         }
         let router = build_router(state.clone());
+        // The sign-in's dummy password hash is made now, not on the first unknown email.
+        frontdesk_engine::tokens::dummy_password_hash();
         Ok(Self { listener, router, state })
     }
 
@@ -173,7 +175,9 @@ impl Application {
                 state.begin_shutdown();
             }
         };
-        let server = axum::serve(self.listener, self.router).with_graceful_shutdown(signal).into_future();
+        // Peer addresses reach the handlers (the login throttle counts per address).
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let server = axum::serve(self.listener, service).with_graceful_shutdown(signal).into_future();
         let mut server = tokio::spawn(server);
         tokio::select! {
             r = &mut server => {

@@ -13,6 +13,7 @@ mod handoff;
 mod hours;
 mod knowledge;
 mod leads;
+mod login;
 mod model;
 mod postgres;
 mod reports;
@@ -28,6 +29,7 @@ mod sql_handoff;
 mod sql_hours;
 mod sql_knowledge;
 mod sql_leads;
+mod sql_login;
 mod sql_reports;
 mod sql_workflows;
 mod sqlite;
@@ -46,6 +48,7 @@ pub use handoff::*;
 pub use hours::*;
 pub use knowledge::*;
 pub use leads::*;
+pub use login::*;
 pub use model::*;
 pub use postgres::PostgresStore;
 pub use reports::*;
@@ -85,6 +88,7 @@ pub trait Store:
     + HandoffStore
     + HoursStore
     + LeadStore
+    + LoginStore
     + WorkflowStore
     + BotStore
     + ReportStore

@@ -45,3 +45,4 @@ crate::sql_bots::impl_bot_store!(PostgresStore);
 crate::sql_channels::impl_channel_store!(PostgresStore);
 crate::sql_gaps::impl_gap_store!(PostgresStore);
 crate::sql_reports::impl_report_store!(PostgresStore, " FOR UPDATE SKIP LOCKED");
+crate::sql_login::impl_login_store!(PostgresStore, " FOR UPDATE");

@@ -54,3 +54,4 @@ crate::sql_bots::impl_bot_store!(SqliteStore);
 crate::sql_channels::impl_channel_store!(SqliteStore);
 crate::sql_gaps::impl_gap_store!(SqliteStore);
 crate::sql_reports::impl_report_store!(SqliteStore, "");
+crate::sql_login::impl_login_store!(SqliteStore, "");

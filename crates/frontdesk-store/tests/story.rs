@@ -120,6 +120,7 @@ async fn story(store: Arc<dyn Store>) {
     leads(s, &actor).await;
     workflows_and_tickets(s, &actor).await;
     gaps(s, &actor).await;
+    login_security(store.clone(), &admin).await;
     audit_is_transactional(s, &actor).await;
 }
 
@@ -1181,4 +1182,73 @@ async fn audit_is_transactional(s: &dyn Store, actor: &Actor) {
         .await
         .unwrap();
     assert_eq!(by_actor.iter().map(|a| a.entity_type.as_str()).collect::<Vec<_>>(), ["credits"]);
+}
+
+/// Login throttle counters and the TOTP second factor (I2).
+async fn login_security(store: Arc<dyn Store>, admin: &User) {
+    use frontdesk_core::throttle::{retry_after_secs, ACCOUNT, ADDRESS};
+    let s = store.as_ref();
+    let t0 = now_ms();
+    let key = "account:eve@story.example".to_owned();
+    assert!(s.login_counters(std::slice::from_ref(&key)).await.unwrap().is_empty());
+    for i in 1..=4 {
+        let (c, locked) = s.record_login_failure(&key, &ACCOUNT, t0 + i).await.unwrap();
+        assert_eq!((c.failures, locked), (i, false));
+    }
+    let (c, locked) = s.record_login_failure(&key, &ACCOUNT, t0 + 5).await.unwrap();
+    assert!(locked);
+    assert_eq!(retry_after_secs(&c, t0 + 5), Some(15 * 60));
+    let stored = s.login_counters(&[key.clone(), "address:nobody".into()]).await.unwrap();
+    assert_eq!(stored, vec![(key.clone(), c)]);
+    // The lockout is audited; the key says which account.
+    let a = last_audit(s, "login").await;
+    assert_eq!((a.action.as_str(), a.entity_id.as_str()), ("lockout", key.as_str()));
+    assert_eq!(a.after.as_ref().unwrap()["locked_until"], c.locked_until);
+    s.clear_login_counter(&key).await.unwrap();
+    assert!(s.login_counters(std::slice::from_ref(&key)).await.unwrap().is_empty());
+
+    // Concurrent failures on one key are all counted (the row is locked while updated).
+    let addr = "address:203.0.113.9".to_owned();
+    let tasks: Vec<_> = (0..12)
+        .map(|_| {
+            let (store, addr) = (store.clone(), addr.clone());
+            tokio::spawn(async move { store.record_login_failure(&addr, &ADDRESS, t0).await.unwrap() })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let counters = s.login_counters(std::slice::from_ref(&addr)).await.unwrap();
+    assert_eq!(counters[0].1.failures, 12);
+    // A day later the quiet counter is deleted when another failure is recorded.
+    let later = t0 + ADDRESS.forget_after_ms + 1;
+    s.record_login_failure("address:198.51.100.1", &ADDRESS, later).await.unwrap();
+    assert!(s.login_counters(std::slice::from_ref(&addr)).await.unwrap().is_empty());
+
+    // TOTP: enrol (pending), confirm (audited), steps used once, removed (audited).
+    let actor = Actor::user(admin.id, &admin.email);
+    assert!(s.user_totp(admin.id).await.unwrap().is_none());
+    assert!(matches!(s.confirm_totp(&actor, admin.id, 5).await, Err(StoreError::NotFound(_))));
+    let t = s.begin_totp(admin.id, "FIRSTSECRET").await.unwrap();
+    assert!(!t.is_enabled());
+    let t = s.begin_totp(admin.id, "JBSWY3DPEHPK3PXP").await.unwrap();
+    assert_eq!((t.secret.as_str(), t.confirmed_at), ("JBSWY3DPEHPK3PXP", None));
+    assert!(serde_json::to_value(&t).unwrap().get("secret").is_none(), "the secret is never serialised");
+    let t = s.confirm_totp(&actor, admin.id, 100).await.unwrap();
+    assert!(t.is_enabled());
+    assert_eq!(t.last_step, 100);
+    let a = last_audit(s, "user_totp").await;
+    assert_eq!((a.action.as_str(), a.entity_id.clone()), ("enable", admin.id.to_string()));
+    assert!(matches!(s.begin_totp(admin.id, "OTHER").await, Err(StoreError::Conflict(_))));
+    assert!(matches!(s.confirm_totp(&actor, admin.id, 101).await, Err(StoreError::Conflict(_))));
+    assert!(!s.use_totp_step(admin.id, 100).await.unwrap(), "the confirming code cannot be replayed");
+    assert!(s.use_totp_step(admin.id, 101).await.unwrap());
+    assert!(!s.use_totp_step(admin.id, 101).await.unwrap());
+    assert!(!s.use_totp_step(admin.id, 99).await.unwrap());
+    assert!(s.delete_totp(&Actor::system("story"), admin.id, "reset").await.unwrap());
+    let a = last_audit(s, "user_totp").await;
+    assert_eq!(a.action, "reset");
+    assert_eq!(a.before.as_ref().unwrap()["enabled"], true);
+    assert!(s.user_totp(admin.id).await.unwrap().is_none());
+    assert!(!s.delete_totp(&actor, admin.id, "disable").await.unwrap());
 }

@@ -113,6 +113,13 @@ enum UserCommand {
         #[arg(long)]
         no_seat: bool,
     },
+    /// Remove a user's two-factor authentication (a lost phone): they sign in
+    /// with the password alone and can set it up again. Audited.
+    #[command(name = "reset-2fa")]
+    Reset2fa {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -260,6 +267,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("user {} created (id {}, role {})", user.email, user.id, user.role);
             if let Some(p) = shown {
                 println!("password: {p}");
+            }
+            Ok(())
+        }
+        Command::User { command: UserCommand::Reset2fa { email } } => {
+            let settings = load_settings(&cli.global)?;
+            let store = open_store(&settings).await?;
+            let (u, _) =
+                store.find_user_by_email(&email).await?.with_context(|| format!("no user with email {email}"))?;
+            let removed = frontdesk_engine::service::login::reset(store.as_ref(), &Actor::system("cli"), u.id)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if removed {
+                println!("two-factor authentication of {} was reset; they sign in with the password alone", u.email);
+            } else {
+                println!("{} has no two-factor authentication; nothing changed", u.email);
             }
             Ok(())
         }

@@ -234,3 +234,41 @@ fn eval_answers_counts_what_the_responder_did() {
     ]));
     assert!(ok, "{err}");
 }
+
+#[test]
+fn user_reset_2fa_removes_the_second_factor() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, err) = run(frontdesk(dir.path()).args(["user", "add", "--email", "kay@example.com", "--name", "Kay"]));
+    assert!(ok, "{err}");
+    let url = format!("sqlite://{}", dir.path().join("frontdesk.db").display());
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let user_id = rt.block_on(async {
+        let store = frontdesk_store::open(&url).await.unwrap();
+        let (u, _) = store.find_user_by_email("kay@example.com").await.unwrap().unwrap();
+        store.begin_totp(u.id, "JBSWY3DPEHPK3PXP").await.unwrap();
+        store.confirm_totp(&frontdesk_store::Actor::system("test"), u.id, 1).await.unwrap();
+        u.id
+    });
+    let (ok, out, err) = run(frontdesk(dir.path()).args(["user", "reset-2fa", "--email", "kay@example.com"]));
+    assert!(ok, "{err}");
+    assert!(out.contains("two-factor authentication of kay@example.com was reset"), "{out}");
+    rt.block_on(async {
+        let store = frontdesk_store::open(&url).await.unwrap();
+        assert!(store.user_totp(user_id).await.unwrap().is_none());
+        let audit = store
+            .list_audit(frontdesk_store::AuditFilter {
+                entity_type: Some("user_totp".into()),
+                limit: 1,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!((audit[0].action.as_str(), audit[0].actor_label.as_str()), ("reset", "cli"));
+    });
+    let (ok, out, _) = run(frontdesk(dir.path()).args(["user", "reset-2fa", "--email", "kay@example.com"]));
+    assert!(ok);
+    assert!(out.contains("has no two-factor authentication"), "{out}");
+    let (ok, _, err) = run(frontdesk(dir.path()).args(["user", "reset-2fa", "--email", "nobody@example.com"]));
+    assert!(!ok);
+    assert!(err.contains("no user with email"), "{err}");
+}

@@ -7,6 +7,7 @@ pub mod credits;
 pub mod handoff;
 pub mod hours;
 pub mod leads;
+pub mod login;
 pub mod preview;
 pub mod profile;
 pub mod reports;

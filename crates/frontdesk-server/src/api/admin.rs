@@ -13,11 +13,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
-use crate::auth::{self, Authed};
+use crate::auth::{self, Authed, ClientAddr};
 use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult, Code};
 use crate::routes::{Access, Routes};
 use crate::state::AppState;
 use frontdesk_engine::conversation as engine;
+use frontdesk_engine::service::login::{self, Attempt, LoginError, TotpStatus};
 use frontdesk_engine::service::profile::{update_profile, ProfileInput};
 use frontdesk_engine::service::short_answers::ShortAnswerInput;
 use frontdesk_engine::service::users::{
@@ -31,6 +32,10 @@ pub fn routes(r: Routes) -> Routes {
         .add(Method::POST, "/api/v1/auth/logout", U(P::Authenticated), logout)
         .add(Method::GET, "/api/v1/me", U(P::Authenticated), me)
         .add(Method::PUT, "/api/v1/me/availability", U(P::Authenticated), set_availability)
+        .add(Method::GET, "/api/v1/me/totp", U(P::Authenticated), get_totp)
+        .add(Method::POST, "/api/v1/me/totp", U(P::Authenticated), start_totp)
+        .add(Method::POST, "/api/v1/me/totp/confirm", U(P::Authenticated), confirm_totp)
+        .add(Method::POST, "/api/v1/me/totp/disable", U(P::Authenticated), disable_totp)
         .add(Method::GET, "/api/v1/agent", U(P::ViewAgent), get_agent)
         .add(Method::PUT, "/api/v1/agent", U(P::EditAgent), put_agent)
         .add(Method::GET, "/api/v1/short-answers", U(P::ViewAgent), list_short_answers)
@@ -50,6 +55,7 @@ pub fn routes(r: Routes) -> Routes {
         .add(Method::POST, "/api/v1/users", U(P::ManageUsers), create_user)
         .add(Method::PATCH, "/api/v1/users/{id}", U(P::ManageUsers), patch_user)
         .add(Method::DELETE, "/api/v1/users/{id}", U(P::ManageUsers), delete_user)
+        .add(Method::DELETE, "/api/v1/users/{id}/totp", U(P::ManageUsers), reset_totp)
         .add(Method::GET, "/api/v1/teams", U(P::ViewConversations), list_teams)
         .add(Method::POST, "/api/v1/teams", U(P::ManageUsers), create_team)
         .add(Method::PUT, "/api/v1/teams/{id}/members", U(P::ManageUsers), set_team_members)
@@ -69,22 +75,40 @@ pub fn routes(r: Routes) -> Routes {
 pub struct LoginInput {
     pub email: String,
     pub password: String,
+    /// The 6-digit code of the account's second factor, when it has one.
+    #[serde(default)]
+    pub totp: Option<String>,
 }
 
-/// Checks credentials and opens a session; returns the session token and CSRF token.
+/// A refused sign-in at the edge: its API error, and for a lockout the
+/// seconds to put in `Retry-After`.
+pub fn login_error(e: LoginError) -> (ApiError, Option<i64>) {
+    let message = e.to_string();
+    match e {
+        LoginError::WrongCredentials | LoginError::Disabled => (ApiError::new(Code::Unauthenticated, message), None),
+        LoginError::TotpRequired => {
+            (ApiError { code: Code::TotpRequired, message, field: Some("totp".into()) }, None)
+        }
+        LoginError::TotpWrong => (ApiError { code: Code::Unauthenticated, message, field: Some("totp".into()) }, None),
+        LoginError::Throttled { retry_after_secs, .. } => {
+            (ApiError::new(Code::TooManyRequests, message), Some(retry_after_secs))
+        }
+        LoginError::Store(e) => (e.into(), None),
+    }
+}
+
+/// The `Retry-After` header of a lockout.
+pub fn retry_after(secs: i64) -> [(header::HeaderName, header::HeaderValue); 1] {
+    [(header::RETRY_AFTER, header::HeaderValue::from(secs.max(1)))]
+}
+
+/// Checks the attempt (throttle, password, second factor) and opens a
+/// session; returns the session token and CSRF token.
 pub async fn open_session(
     state: &AppState,
-    email: &str,
-    password: &str,
-) -> ApiResult<(String, String, frontdesk_store::User)> {
-    let wrong = || ApiError::new(Code::Unauthenticated, "wrong email or password");
-    let (user, hash) = state.store.find_user_by_email(email.trim()).await?.ok_or_else(wrong)?;
-    if !tokens::verify_password(password, &hash) {
-        return Err(wrong());
-    }
-    if user.disabled {
-        return Err(ApiError::new(Code::Unauthenticated, "this account is disabled"));
-    }
+    attempt: Attempt<'_>,
+) -> Result<(String, String, frontdesk_store::User), LoginError> {
+    let user = login::sign_in(state.store.as_ref(), attempt, frontdesk_store::now_ms()).await?;
     let token = tokens::random_token("");
     let csrf = tokens::random_token("");
     state
@@ -99,10 +123,62 @@ pub async fn open_session(
     Ok((token, csrf, user))
 }
 
-async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginInput>) -> ApiResult<Response> {
-    let (token, csrf, user) = open_session(&state, &body.email, &body.password).await?;
+async fn login(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    ApiJson(body): ApiJson<LoginInput>,
+) -> Result<Response, Response> {
+    let attempt =
+        Attempt { email: &body.email, password: &body.password, totp: body.totp.as_deref(), client };
+    let (token, csrf, user) = open_session(&state, attempt).await.map_err(|e| match login_error(e) {
+        (e, Some(secs)) => (retry_after(secs), e).into_response(),
+        (e, None) => e.into_response(),
+    })?;
     let cookie = auth::session_cookie(&token, state.settings.session_hours * 3600, state.settings.secure_cookies);
     Ok(([(header::SET_COOKIE, cookie)], ApiJson(json!({"user": user, "csrf_token": csrf}))).into_response())
+}
+
+// ---------- the second factor (TOTP) ----------
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TotpCodeInput {
+    /// The 6-digit code the authenticator app shows now.
+    pub code: String,
+}
+
+async fn get_totp(State(state): State<AppState>, authed: Authed) -> ApiResult<ApiJson<TotpStatus>> {
+    Ok(ApiJson(login::status(state.store.as_ref(), authed.user.id).await?))
+}
+
+async fn start_totp(State(state): State<AppState>, authed: Authed) -> ApiResult<Response> {
+    let e = login::start_enrolment(state.store.as_ref(), &authed.user).await?;
+    Ok((StatusCode::CREATED, ApiJson(e)).into_response())
+}
+
+async fn confirm_totp(
+    State(state): State<AppState>,
+    authed: Authed,
+    ApiJson(b): ApiJson<TotpCodeInput>,
+) -> ApiResult<ApiJson<TotpStatus>> {
+    let store = state.store.as_ref();
+    login::confirm_enrolment(store, &authed.actor(), authed.user.id, &b.code, frontdesk_store::now_ms()).await?;
+    Ok(ApiJson(login::status(store, authed.user.id).await?))
+}
+
+async fn disable_totp(
+    State(state): State<AppState>,
+    authed: Authed,
+    ApiJson(b): ApiJson<TotpCodeInput>,
+) -> ApiResult<ApiJson<TotpStatus>> {
+    let store = state.store.as_ref();
+    login::disable(store, &authed.actor(), authed.user.id, &b.code, frontdesk_store::now_ms()).await?;
+    Ok(ApiJson(login::status(store, authed.user.id).await?))
+}
+
+async fn reset_totp(State(state): State<AppState>, authed: Authed, Path(id): Path<i64>) -> ApiResult<ApiJson<Value>> {
+    let removed = login::reset(state.store.as_ref(), &authed.actor(), id).await?;
+    Ok(ApiJson(json!({"reset": removed})))
 }
 
 async fn logout(State(state): State<AppState>, headers: axum::http::HeaderMap) -> ApiResult<Response> {

@@ -8,6 +8,7 @@
 //! Successful posts redirect (303) back to a page; validation errors
 //! re-render the page with the message (422).
 
+mod account;
 mod agent;
 mod audit;
 mod bots;
@@ -49,6 +50,11 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::GET, "/", U(P::Authenticated), session::root)
         .add(M::GET, "/console", U(P::Authenticated), session::home)
         .add(M::POST, "/console/me/availability", U(P::Authenticated), session::set_availability)
+        // The user's own account and second factor (I2)
+        .add(M::GET, "/console/account", U(P::Authenticated), account::account_page)
+        .add(M::POST, "/console/account/totp", U(P::Authenticated), account::start_totp)
+        .add(M::POST, "/console/account/totp/confirm", U(P::Authenticated), account::confirm_totp)
+        .add(M::POST, "/console/account/totp/disable", U(P::Authenticated), account::disable_totp)
         // Conversations (J2)
         .add(M::GET, "/console/conversations", U(P::ViewConversations), conversations::list)
         .add(M::GET, "/console/conversations/{id}", U(P::ViewConversations), conversations::detail)
@@ -136,6 +142,7 @@ pub fn routes(r: Routes) -> Routes {
         .add(M::GET, "/console/users", U(P::ManageUsers), users::users_page)
         .add(M::POST, "/console/users", U(P::ManageUsers), users::create_user)
         .add(M::POST, "/console/users/{id}", U(P::ManageUsers), users::update_user)
+        .add(M::POST, "/console/users/{id}/totp/reset", U(P::ManageUsers), account::reset_totp)
         .add(M::POST, "/console/teams", U(P::ManageUsers), users::create_team)
         .add(M::POST, "/console/teams/{id}/members", U(P::ManageUsers), users::set_team_members)
         .add(M::POST, "/console/teams/{id}/delete", U(P::ManageUsers), users::delete_team)
@@ -185,6 +192,8 @@ pub(crate) enum Section {
     Users,
     ApiKeys,
     Audit,
+    /// The user's own account page (not in the navigation).
+    Account,
 }
 
 /// The navigation: link, label, section, and the permission of its page.
@@ -296,6 +305,9 @@ fn flash_text(key: &str) -> Option<&'static str> {
         "secrets_saved" => "Secrets saved.",
         "key_rotated" => "A new inbound key was made: the old one no longer works.",
         "mail_checked" => "The mailbox was checked.",
+        "totp_on" => "Two-factor authentication is on: signing in now asks for a code.",
+        "totp_off" => "Two-factor authentication is off.",
+        "totp_reset" => "Two-factor authentication was reset: the user signs in with the password alone and can set it up again.",
         _ => return None,
     })
 }

@@ -10,10 +10,11 @@ use frontdesk_store::{ConversationFilter, UserPatch};
 use serde::Deserialize;
 
 use super::{can, is_htmx, ok, page, safe_next, see_other, ConsoleForm, Layout, Section};
-use crate::api::admin::open_session;
-use crate::auth::{self, Authed};
-use crate::error::{ApiQuery, ApiResult};
+use crate::api::admin::{login_error, open_session, retry_after};
+use crate::auth::{self, Authed, ClientAddr};
+use crate::error::{ApiQuery, ApiResult, Code};
 use crate::state::AppState;
+use frontdesk_engine::service::login::{Attempt, LoginError};
 use frontdesk_engine::service::users::parse_availability;
 use frontdesk_engine::tokens;
 
@@ -23,6 +24,8 @@ struct LoginPage {
     next: String,
     email: String,
     error: Option<String>,
+    /// The password was right and the account has a second factor: ask for its code.
+    ask_code: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -48,7 +51,7 @@ pub(crate) async fn login_page(
     if let Ok(Some(_)) = auth::authenticate(&state, &headers).await {
         return Ok(see_other(&next));
     }
-    ok(&LoginPage { next, email: String::new(), error: None })
+    ok(&LoginPage { next, email: String::new(), error: None, ask_code: false })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -56,22 +59,40 @@ pub(crate) async fn login_page(
 pub(crate) struct LoginForm {
     email: String,
     password: String,
+    /// The second factor's code (shown once the account is known to need one).
+    totp: Option<String>,
     next: Option<String>,
 }
 
-/// Checks the credentials (the same as the JSON login), sets the session cookie.
+/// Checks the credentials (the same as the JSON login: throttle, password,
+/// second factor), sets the session cookie. A lockout answers 429 with
+/// `Retry-After` and the page saying how long to wait.
 pub(crate) async fn login(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     ConsoleForm(f): ConsoleForm<LoginForm>,
 ) -> ApiResult<Response> {
     let next = safe_next(f.next.as_deref());
-    match open_session(&state, &f.email, &f.password).await {
+    let attempt = Attempt { email: &f.email, password: &f.password, totp: f.totp.as_deref(), client };
+    match open_session(&state, attempt).await {
         Ok((token, _csrf, _user)) => {
             let cookie =
                 auth::session_cookie(&token, state.settings.session_hours * 3600, state.settings.secure_cookies);
             Ok(([(header::SET_COOKIE, cookie)], see_other(&next)).into_response())
         }
-        Err(e) => page(super::status_of(&e), &LoginPage { next, email: f.email, error: Some(e.message) }),
+        Err(e) => {
+            let ask_code = matches!(e, LoginError::TotpRequired | LoginError::TotpWrong);
+            let (e, retry) = login_error(e);
+            if e.code == Code::Internal {
+                return Err(e);
+            }
+            let form = LoginPage { next, email: f.email, error: Some(e.message.clone()), ask_code };
+            let mut page = page(super::status_of(&e), &form)?;
+            if let Some(secs) = retry {
+                page.headers_mut().extend(retry_after(secs));
+            }
+            Ok(page)
+        }
     }
 }
 

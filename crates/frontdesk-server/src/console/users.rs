@@ -29,6 +29,8 @@ pub(crate) struct UserRow {
     available: bool,
     disabled: bool,
     is_me: bool,
+    /// Has a confirmed second factor (an admin can reset it).
+    two_factor: bool,
 }
 
 pub(crate) struct MemberBox {
@@ -117,9 +119,16 @@ async fn users_page_with(
             name: t.name,
         })
         .collect();
+    let mut two_factor = std::collections::HashSet::new();
+    for u in &users {
+        if state.store.user_totp(u.id).await?.is_some_and(|t| t.is_enabled()) {
+            two_factor.insert(u.id);
+        }
+    }
     let rows = users
         .iter()
         .map(|u| UserRow {
+            two_factor: two_factor.contains(&u.id),
             id: u.id,
             email: u.email.clone(),
             name: u.name.clone(),

@@ -29,6 +29,7 @@ mod injection;
 mod jobs;
 mod knowledge;
 mod leads;
+mod login;
 mod llm;
 mod messaging;
 mod meta_channels;
