@@ -29,7 +29,9 @@ pub enum LoginError {
         "this account uses two-factor authentication: send the 6-digit code from your authenticator app as 'totp'"
     )]
     TotpRequired,
-    #[error("totp: the two-factor code is wrong or was already used; enter the current code from your authenticator app")]
+    #[error(
+        "totp: the two-factor code is wrong or was already used; enter the current code from your authenticator app"
+    )]
     TotpWrong,
     /// Too many failed sign-ins for the account or from the address.
     #[error("{}", throttled_message(*.scope, *.retry_after_secs))]
