@@ -94,7 +94,10 @@ pub fn address_key(ip: IpAddr) -> String {
 /// `verify` either way, so both take the same time. True only for a known
 /// user with the right password.
 pub fn check_password(stored_hash: Option<&str>, password: &str, verify: impl Fn(&str, &str) -> bool) -> bool {
-    let hash = stored_hash.unwrap_or_else(tokens::dummy_password_hash);
+    let hash: &str = match stored_hash {
+        Some(h) => h,
+        None => tokens::dummy_password_hash(),
+    };
     let right = verify(password, hash);
     stored_hash.is_some() && right
 }
