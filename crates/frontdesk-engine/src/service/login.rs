@@ -29,7 +29,9 @@ pub enum LoginError {
         "this account uses two-factor authentication: send the 6-digit code from your authenticator app as 'totp'"
     )]
     TotpRequired,
-    #[error("totp: the two-factor code is wrong or was already used; enter the current code from your authenticator app")]
+    #[error(
+        "totp: the two-factor code is wrong or was already used; enter the current code from your authenticator app"
+    )]
     TotpWrong,
     /// Too many failed sign-ins for the account or from the address.
     #[error("{}", throttled_message(*.scope, *.retry_after_secs))]
@@ -92,7 +94,10 @@ pub fn address_key(ip: IpAddr) -> String {
 /// `verify` either way, so both take the same time. True only for a known
 /// user with the right password.
 pub fn check_password(stored_hash: Option<&str>, password: &str, verify: impl Fn(&str, &str) -> bool) -> bool {
-    let hash = stored_hash.unwrap_or_else(|| tokens::dummy_password_hash());
+    let hash: &str = match stored_hash {
+        Some(h) => h,
+        None => tokens::dummy_password_hash(),
+    };
     let right = verify(password, hash);
     stored_hash.is_some() && right
 }

@@ -86,9 +86,7 @@ pub fn login_error(e: LoginError) -> (ApiError, Option<i64>) {
     let message = e.to_string();
     match e {
         LoginError::WrongCredentials | LoginError::Disabled => (ApiError::new(Code::Unauthenticated, message), None),
-        LoginError::TotpRequired => {
-            (ApiError { code: Code::TotpRequired, message, field: Some("totp".into()) }, None)
-        }
+        LoginError::TotpRequired => (ApiError { code: Code::TotpRequired, message, field: Some("totp".into()) }, None),
         LoginError::TotpWrong => (ApiError { code: Code::Unauthenticated, message, field: Some("totp".into()) }, None),
         LoginError::Throttled { retry_after_secs, .. } => {
             (ApiError::new(Code::TooManyRequests, message), Some(retry_after_secs))
@@ -128,8 +126,7 @@ async fn login(
     ClientAddr(client): ClientAddr,
     ApiJson(body): ApiJson<LoginInput>,
 ) -> Result<Response, Response> {
-    let attempt =
-        Attempt { email: &body.email, password: &body.password, totp: body.totp.as_deref(), client };
+    let attempt = Attempt { email: &body.email, password: &body.password, totp: body.totp.as_deref(), client };
     let (token, csrf, user) = open_session(&state, attempt).await.map_err(|e| match login_error(e) {
         (e, Some(secs)) => (retry_after(secs), e).into_response(),
         (e, None) => e.into_response(),

@@ -46,7 +46,13 @@ async fn account_page_with(
     let second = state.store.user_totp(authed.user.id).await?;
     let enabled_since = second.as_ref().and_then(|t| t.confirmed_at).map(fmt_time);
     let pending = second.filter(|t| !t.is_enabled()).map(|t| Pending {
-        secret_groups: t.secret.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join(" "),
+        secret_groups: t
+            .secret
+            .as_bytes()
+            .chunks(4)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join(" "),
         otpauth_uri: totp::otpauth_uri(&authed.user.email, &t.secret),
     });
     let layout = Layout::new(authed, Section::Account, "Your account", "/console/account").flash(flash);

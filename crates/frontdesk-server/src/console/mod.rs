@@ -307,7 +307,9 @@ fn flash_text(key: &str) -> Option<&'static str> {
         "mail_checked" => "The mailbox was checked.",
         "totp_on" => "Two-factor authentication is on: signing in now asks for a code.",
         "totp_off" => "Two-factor authentication is off.",
-        "totp_reset" => "Two-factor authentication was reset: the user signs in with the password alone and can set it up again.",
+        "totp_reset" => {
+            "Two-factor authentication was reset: the user signs in with the password alone and can set it up again."
+        }
         _ => return None,
     })
 }
