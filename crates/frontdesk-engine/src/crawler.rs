@@ -449,7 +449,10 @@ mod tests {
         tokio::spawn(async move {
             while let Ok((mut s, _)) = listener.accept().await {
                 seen.store(true, Ordering::SeqCst);
-                use tokio::io::AsyncWriteExt;
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                // Read the request before answering (an answer sent first is a protocol error).
+                let mut request = [0u8; 4096];
+                let _ = s.read(&mut request).await;
                 let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok").await;
             }
         });

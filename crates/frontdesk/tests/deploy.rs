@@ -43,6 +43,8 @@ impl Server {
     fn start(data_dir: &std::path::Path, database_url: Option<&str>) -> Server {
         let mut child = frontdesk(data_dir, database_url)
             .arg("serve")
+            // The crawled site is a listener on loopback.
+            .env("FRONTDESK_ALLOW_PRIVATE_NETWORKS", "true")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -156,7 +156,7 @@ pub(crate) fn cap_depth(text: &str, max: usize) -> (std::borrow::Cow<'_, str>, u
         let name = text[name_at..name_end].to_ascii_lowercase();
         let end = tag_end(bytes, name_end);
         let self_closing = end >= 2 && bytes[end - 2] == b'/';
-        let counted = !UNCOUNTED.contains(&name.as_str()) && !(self_closing && foreign > 0);
+        let counted = !(UNCOUNTED.contains(&name.as_str()) || self_closing && foreign > 0);
         let drop = if closing {
             let over = counted && depth > max;
             if counted {

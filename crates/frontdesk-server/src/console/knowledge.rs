@@ -1009,7 +1009,7 @@ mod tests {
             truncated_total: Some(45_000_000),
             ..source("ready", false)
         };
-        let html = TableFragment { table: table_of(&[cut.clone()], "file", &a) }.render().unwrap();
+        let html = TableFragment { table: table_of(std::slice::from_ref(&cut), "file", &a) }.render().unwrap();
         assert!(html.contains("indexed the first 5,000,000 characters of 45,000,000"), "{html}");
         assert_eq!(
             SourceView::of(&cut).truncation.as_deref(),

@@ -716,7 +716,7 @@ async fn a_help_desk_channel_makes_tickets(app: TestApp) {
         app.admin(Method::PATCH, &format!("/api/v1/channels/{id}"), Some(json!({"destination": "inbox"}))).await;
     assert_eq!((s, v["destination"].as_str()), (200, Some("inbox")), "{v}");
 }
-crate::both_backends!(a_help_desk_channel_makes_tickets);
+crate::both_backends!(a_help_desk_channel_makes_tickets, private_networks);
 
 /// A channel reply goes out while ingestion holds the worker: with a crawl
 /// running (of a site that never answers), a reply enqueued afterwards is

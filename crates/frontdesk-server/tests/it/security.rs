@@ -361,7 +361,7 @@ async fn console_kb_and_docs_work_under_the_csp_in_a_real_browser() {
 
     // The upload form says why an upload failed (was hx-on): pointed at a route that
     // does not exist, htmx reports the error and console.js shows the server's message.
-    browser.goto(&app.url("/console/sources")).await.unwrap();
+    browser.goto(&app.url("/console/sources?kind=file")).await.unwrap();
     browser.wait_for("window.htmx && document.querySelector('#src-upload')", wait).await.unwrap();
     browser
         .execute(
