@@ -252,6 +252,31 @@ pub fn guarded(builder: reqwest::ClientBuilder, allow_private: bool) -> reqwest:
     }
 }
 
+/// One pooled client per guard setting for the whole process: `static
+/// CLIENTS: Clients = Clients::new();` then `CLIENTS.get(allow_private, build)`,
+/// where `build` makes the client (through [`guarded`]) the first time.
+pub struct Clients {
+    open: std::sync::OnceLock<reqwest::Client>,
+    guarded: std::sync::OnceLock<reqwest::Client>,
+}
+
+impl Clients {
+    pub const fn new() -> Clients {
+        Clients { open: std::sync::OnceLock::new(), guarded: std::sync::OnceLock::new() }
+    }
+
+    pub fn get(&self, allow_private: bool, build: fn(bool) -> reqwest::Client) -> &reqwest::Client {
+        let slot = if allow_private { &self.open } else { &self.guarded };
+        slot.get_or_init(|| build(allow_private))
+    }
+}
+
+impl Default for Clients {
+    fn default() -> Clients {
+        Clients::new()
+    }
+}
+
 /// Our private-address refusal, when it is the error or one of its causes.
 pub fn refused_private<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a PrivateAddress> {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);

@@ -3,7 +3,6 @@
 //! at its webhook, signed, with an idempotency key. This module is the
 //! runtime: the inbound message as the channel model takes it, and sending.
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use frontdesk_channels::custom::{self as wire, CustomAuthor, CustomCitation, InboundCustom, OutboundCustom};
@@ -138,13 +137,8 @@ fn client(allow_private: bool) -> &'static reqwest::Client {
             .redirect(reqwest::redirect::Policy::none());
         frontdesk_net::guarded(b, allow_private).build().unwrap_or_default()
     }
-    static OPEN: OnceLock<reqwest::Client> = OnceLock::new();
-    static GUARDED: OnceLock<reqwest::Client> = OnceLock::new();
-    if allow_private {
-        OPEN.get_or_init(|| build(true))
-    } else {
-        GUARDED.get_or_init(|| build(false))
-    }
+    static CLIENTS: frontdesk_net::Clients = frontdesk_net::Clients::new();
+    CLIENTS.get(allow_private, build)
 }
 
 /// A failed request as a send error: a refused private target is permanent;

@@ -42,7 +42,6 @@
 //! after the parts already sent: the progress is kept in the delivery's last
 //! error ("(parts sent: 1 of 3)").
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use frontdesk_channels::meta::{
@@ -404,13 +403,8 @@ fn client(allow_private: bool) -> &'static reqwest::Client {
             .redirect(reqwest::redirect::Policy::none());
         frontdesk_net::guarded(builder, allow_private).build().unwrap_or_default()
     }
-    static OPEN: OnceLock<reqwest::Client> = OnceLock::new();
-    static GUARDED: OnceLock<reqwest::Client> = OnceLock::new();
-    if allow_private {
-        OPEN.get_or_init(|| build(true))
-    } else {
-        GUARDED.get_or_init(|| build(false))
-    }
+    static CLIENTS: frontdesk_net::Clients = frontdesk_net::Clients::new();
+    CLIENTS.get(allow_private, build)
 }
 
 const PROGRESS: &str = "(parts sent: ";
