@@ -239,8 +239,10 @@ async fn a_self_signed_certificate_is_refused_unless_accepted() {
 
 #[tokio::test]
 async fn an_unreachable_server_is_a_connection_error() {
-    // A port nobody listens on: bind one, note it, close it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // Bound but never listening: refused, and no other test's server can take it.
+    let closed = tokio::net::TcpSocket::new_v4().unwrap();
+    closed.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = closed.local_addr().unwrap().port();
     let mut cfg = frontdesk_mail::ImapConfig::new("127.0.0.1", "u", "p");
     cfg.port = port;
     cfg.timeout_secs = 5;

@@ -148,7 +148,10 @@ async fn certificates_are_verified_unless_told_otherwise() {
 
 #[tokio::test]
 async fn an_unreachable_smtp_server_is_a_connection_error() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // Bound but never listening: refused, and no other test's server can take it.
+    let closed = tokio::net::TcpSocket::new_v4().unwrap();
+    closed.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = closed.local_addr().unwrap().port();
     let mut cfg = SmtpConfig::new("127.0.0.1");
     cfg.port = port;
     cfg.security = SmtpSecurity::Plain;

@@ -397,7 +397,11 @@ async fn vectors_follow_the_configured_embedder(app: TestApp) {
     // The endpoint down at start (dimensions configured): the vectors stay, /readyz
     // says why, and questions are answered from BM25.
     let db = app.stop().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // A port bound but never listening: connections are refused, and no other
+    // test's server can take it meanwhile (a port merely freed again could be).
+    let closed = tokio::net::TcpSocket::new_v4().unwrap();
+    closed.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = closed.local_addr().unwrap().port();
     let down = format!("http://127.0.0.1:{port}/v1");
     let app = TestApp::spawn_on(db, |s| {
         openai(s, "fake-b", &down);
@@ -417,5 +421,6 @@ async fn vectors_follow_the_configured_embedder(app: TestApp) {
     // Search falls back to BM25 and still finds the passage.
     let hits = app.state.agent.knowledge.search("How long do deleted files stay in the Trash?", "en", 3).await.unwrap();
     assert!(!hits.is_empty(), "BM25 answers while the endpoint is down");
+    drop(closed);
 }
 both_backends!(vectors_follow_the_configured_embedder);
