@@ -343,7 +343,10 @@ pub async fn reply(
 
     // 2. Passages, retrieved before the model is called.
     let question_terms = frontdesk_core::text::terms(&ask.text);
-    let mut passages = match crate::respond::retrieve_ranked(cx, &ask.text, query_lang, PROMPT_PASSAGES).await {
+    let started = std::time::Instant::now();
+    let searched = crate::respond::retrieve_ranked(cx, &ask.text, query_lang, PROMPT_PASSAGES).await;
+    trace.retrieval_us = Some(started.elapsed().as_micros() as u64);
+    let mut passages = match searched {
         Ok((p, _, notes)) => {
             // E.g. the question recognised as addressed to the assistant.
             trace.notes.extend(notes.into_iter().filter(|n| n.starts_with(crate::respond::INSTRUCTION_NOTE)));

@@ -573,7 +573,10 @@ async fn answer_from_sources(
     mut fallback: Reply,
 ) -> Reply {
     let query_lang = frontdesk_knowledge::lang::detect_query(text, voice.default_lang.code());
-    let (retrieved, ranked, notes) = match retrieve_ranked(cx, text, query_lang, 8).await {
+    let started = std::time::Instant::now();
+    let searched = retrieve_ranked(cx, text, query_lang, 8).await;
+    fallback.trace.retrieval_us = Some(started.elapsed().as_micros() as u64);
+    let (retrieved, ranked, notes) = match searched {
         Ok(r) => r,
         Err(e) => {
             tracing::warn!(error = %e, "search failed; answering without sources");

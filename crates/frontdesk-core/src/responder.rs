@@ -74,6 +74,10 @@ pub struct Trace {
     /// The evidence weighed to answer from a passage or hand off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<TraceEvidence>,
+    /// How long retrieval took (both retrievers and the second stage), in
+    /// microseconds, when the reply searched the content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retrieval_us: Option<u64>,
 }
 
 /// The answer-or-hand-off decision on retrieved passages (K2): every signal,

@@ -85,6 +85,21 @@ pub async fn channel_message(
     state: &Engine,
     conversation: &Conversation,
     text: String,
+    inbound: Option<frontdesk_store::InboundRecord>,
+    may_reply: bool,
+) -> Result<Message> {
+    let started = std::time::Instant::now();
+    let stored = turn(state, conversation, text, inbound, may_reply).await;
+    if stored.is_ok() {
+        state.metrics.turn_duration.observe(started.elapsed().as_secs_f64());
+    }
+    stored
+}
+
+async fn turn(
+    state: &Engine,
+    conversation: &Conversation,
+    text: String,
     mut inbound: Option<frontdesk_store::InboundRecord>,
     may_reply: bool,
 ) -> Result<Message> {
@@ -170,6 +185,12 @@ async fn agent_reply(state: &Engine, conversation: &Conversation, text: &str) ->
         conversation_id: Some(conversation.id),
     };
     let reply = respond(&state.agent, &agent, &ask).await;
+    if let Some(us) = reply.trace.retrieval_us {
+        state.metrics.retrieval_duration.observe(us as f64 / 1e6);
+    }
+    if let Some(llm) = &reply.trace.llm {
+        state.metrics.llm_duration.observe(llm.model_us as f64 / 1e6);
+    }
     let lang = Lang::from_code(&reply.trace.language).unwrap_or(Lang::En);
     let mut turn = turn_reply(&agent, conversation.id, text, reply);
     turn.email_ask = ask_state;

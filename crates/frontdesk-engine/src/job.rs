@@ -86,6 +86,11 @@ impl Lane {
 /// (an unknown one too, so it fails and ends dead visibly).
 pub const SLOW_KINDS: [&str; 4] = ["resync_due", "embed_chunks", "sync_source", "crawl_source"];
 
+/// The lane of a stored `kind` (an unknown kind is the fast lane's, as in the worker).
+pub fn lane_of_kind(kind: &str) -> &'static str {
+    if SLOW_KINDS.contains(&kind) { Lane::Slow } else { Lane::Fast }.name()
+}
+
 /// Every kind, as stored in the `kind` column.
 pub const KINDS: [&str; 8] =
     ["close_inactive", "resync_due", "embed_chunks", "sync_source", "crawl_source", "deliver", "reports", "group_gaps"];

@@ -26,13 +26,18 @@ pub struct Application {
     pub state: AppState,
 }
 
-/// Counts requests by method and status class.
+/// Counts requests by method and status class, and times them by route
+/// template (`/api/v1/articles/{id}`; a path no route matched is
+/// `unmatched`, so probes of random paths cannot grow the label set). A
+/// streamed body (the live chat's events) counts until its headers are sent.
 async fn count_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
     let method = req.method().as_str().to_owned();
-    let _matched = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
+    let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_owned();
     let resp = next.run(req).await;
     let class = format!("{}xx", resp.status().as_u16() / 100);
     state.metrics.http_requests.with_label_values(&[&method, &class]).inc();
+    state.metrics.http_duration.with_label_values(&[&method, &route]).observe(started.elapsed().as_secs_f64());
     resp
 }
 

@@ -194,4 +194,6 @@ pub trait Store:
     async fn retry_job(&self, actor: &Actor, id: i64) -> StoreResult<()>;
     /// Jobs queued or running.
     async fn queue_depth(&self) -> StoreResult<i64>;
+    /// Jobs queued or running, counted by kind and status (for the metrics' gauges).
+    async fn job_counts(&self) -> StoreResult<Vec<(String, String, i64)>>;
 }

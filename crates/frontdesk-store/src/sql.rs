@@ -1393,6 +1393,16 @@ macro_rules! impl_store {
                     .await?
                     .try_get("n")?)
             }
+
+            async fn job_counts(&self) -> StoreResult<Vec<(String, String, i64)>> {
+                let rows = sqlx::query(
+                    "SELECT kind, status, COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running') \
+                     GROUP BY kind, status ORDER BY kind, status",
+                )
+                .fetch_all(&self.read)
+                .await?;
+                rows.iter().map(|r| Ok((r.try_get("kind")?, r.try_get("status")?, r.try_get("n")?))).collect()
+            }
         }
     };
 }

@@ -485,6 +485,9 @@ async fn jobs(s: &dyn Store, actor: &Actor) {
     let a = s.enqueue_job(new("sync", Some("sync:1"), 2)).await.unwrap().expect("enqueued");
     assert_eq!(s.enqueue_job(new("sync", Some("sync:1"), 2)).await.unwrap(), None, "deduplicated while queued");
     assert_eq!(s.queue_depth().await.unwrap(), depth + 1);
+    let counts = s.job_counts().await.unwrap();
+    assert!(counts.contains(&("sync".to_owned(), "queued".to_owned(), 1)), "{counts:?}");
+    assert_eq!(counts.iter().map(|c| c.2).sum::<i64>(), depth + 1, "the counts add up to the depth");
 
     // Drain whatever was queued before (none on a fresh store), then claim ours.
     let now = now_ms();

@@ -264,12 +264,18 @@ pub async fn run_delivery(state: &Engine, id: i64, attempt: Attempt) -> anyhow::
     let message = state.store.get_message(d.conversation_id, d.message_id).await?;
     let out =
         Outgoing { channel: &channel, secrets: &secrets, conversation: &conversation, message: &message, delivery: &d };
+    let started = std::time::Instant::now();
     let result = match channel.kind {
         Channel::Email => email::send(state, &out).await,
         Channel::WhatsApp | Channel::Messenger => meta::send(state, &out).await,
         Channel::Custom => custom::send(state, &out).await,
         Channel::LiveChat => Err(SendError::Permanent("live chat needs no delivery".into())),
     };
+    state
+        .metrics
+        .delivery_duration
+        .with_label_values(&[channel.kind.as_str()])
+        .observe(started.elapsed().as_secs_f64());
     match result {
         Ok(Sent::Sent { external_id }) => {
             state

@@ -61,8 +61,18 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    if let Ok(depth) = state.store.queue_depth().await {
-        state.metrics.job_queue_depth.set(depth);
+    if let Ok(counts) = state.store.job_counts().await {
+        state.metrics.job_queue_depth.set(counts.iter().map(|c| c.2).sum());
+        state.metrics.jobs.reset();
+        for lane in ["fast", "slow"] {
+            for status in ["queued", "running"] {
+                state.metrics.jobs.with_label_values(&[lane, status]).set(0);
+            }
+        }
+        for (kind, status, n) in counts {
+            let lane = frontdesk_engine::job::lane_of_kind(&kind);
+            state.metrics.jobs.with_label_values(&[lane, &status]).add(n);
+        }
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
 }

@@ -33,6 +33,7 @@ mod llm;
 mod login;
 mod messaging;
 mod meta_channels;
+mod metrics;
 mod permissions;
 mod reports;
 mod restart;
