@@ -22,6 +22,7 @@ mod console;
 mod error;
 mod markdown;
 mod security;
+mod upload;
 
 /// The process settings (`frontdesk_engine::config`).
 pub use frontdesk_engine::config;

@@ -19,11 +19,11 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{can, fmt_time, is_form_error, page, see_other, status_of, ConsoleForm, Layout, Opt, Section};
-use crate::api::channels::{create_channel, put_messaging, update_channel, ChannelChange, ChannelInput, SettingsInput};
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult, Code};
 use crate::state::AppState;
 use frontdesk_engine::channels::config::secret_names;
+use frontdesk_engine::service::channels::{self as service, ChannelChange, ChannelInput, SettingsInput};
 
 /// The kinds a channel can be created as (live chat is built in).
 const KINDS: &[Channel] = &[Channel::Email, Channel::WhatsApp, Channel::Messenger, Channel::Custom];
@@ -268,7 +268,7 @@ pub(crate) async fn create(
     ConsoleForm(f): ConsoleForm<NewForm>,
 ) -> ApiResult<Response> {
     let result = match f.input() {
-        Ok(input) => create_channel(&state, &authed, input).await,
+        Ok(input) => service::create_channel(&state, &authed.actor(), input).await.map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match result {
@@ -305,7 +305,7 @@ pub(crate) async fn toggle(
 ) -> ApiResult<Response> {
     let current = state.store.get_channel(id).await?;
     let change = ChannelChange { agent_deployed: Some(!current.agent_deployed), ..Default::default() };
-    let row = match update_channel(&state, &authed, id, change).await {
+    let row = match service::update_channel(&state, &authed.actor(), id, change).await.map_err(ApiError::from) {
         Ok(row) => row,
         Err(e) if is_form_error(&e) => {
             return render_list(&state, &authed, status_of(&e), None, Failed::Other(e.message)).await
@@ -360,9 +360,9 @@ pub(crate) async fn save_messaging(
     Path(channel): Path<String>,
     ConsoleForm(f): ConsoleForm<MessagingPost>,
 ) -> ApiResult<Response> {
-    let channel = crate::api::channels::parse_channel(&channel)?;
+    let channel = service::parse_channel(&channel)?;
     let result = match f.input() {
-        Ok(input) => put_messaging(&state, &authed, channel, input).await,
+        Ok(input) => service::put_messaging(&state, &authed.actor(), channel, input).await.map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match result {
@@ -532,7 +532,7 @@ fn render_channel(authed: &Authed, c: ChannelRow, o: Shows<'_>) -> ApiResult<Res
         created: fmt_time(c.created_at),
         updated: fmt_time(c.updated_at),
         secrets,
-        has_inbound_key: crate::api::channels::has_inbound_key(c.kind),
+        has_inbound_key: service::has_inbound_key(c.kind),
         has_key: c.has_key,
         has_mailbox: c.kind == Channel::Email && c.config["imap"].is_object(),
         is_email: c.kind == Channel::Email,
@@ -572,7 +572,7 @@ pub(crate) async fn update(
     let result = match json_field("config", &f.config) {
         Ok(config) => {
             let change = ChannelChange { name: Some(f.name.clone()), config: Some(config), ..Default::default() };
-            update_channel(&state, &authed, id, change).await
+            service::update_channel(&state, &authed.actor(), id, change).await.map_err(ApiError::from)
         }
         Err(e) => Err(e),
     };
@@ -618,7 +618,10 @@ pub(crate) async fn save_secrets(
 ) -> ApiResult<Response> {
     let c = state.store.get_channel(id).await?;
     let result = match secrets_change(c.kind, &pairs) {
-        Ok(secrets) => update_channel(&state, &authed, id, ChannelChange { secrets, ..Default::default() }).await,
+        Ok(secrets) => {
+            let change = ChannelChange { secrets, ..Default::default() };
+            service::update_channel(&state, &authed.actor(), id, change).await.map_err(ApiError::from)
+        }
         Err(e) => Err(e),
     };
     match result {
@@ -634,7 +637,7 @@ pub(crate) async fn rotate_key(
     authed: Authed,
     Path(id): Path<i64>,
 ) -> ApiResult<Response> {
-    let (row, key) = match crate::api::channels::rotate_channel_key(&state, &authed, id).await {
+    let (row, key) = match service::rotate_channel_key(&state, &authed.actor(), id).await.map_err(ApiError::from) {
         Ok(done) => done,
         Err(e) if is_form_error(&e) => {
             let c = state.store.get_channel(id).await?;

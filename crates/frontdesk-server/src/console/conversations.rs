@@ -22,11 +22,11 @@ use super::{
     can, fmt_time, is_form_error, is_htmx, name_of, ok, page, preview, see_other, status_of, user_names, ConsoleForm,
     FlashQuery, Layout, Opt, Section,
 };
-use crate::api::admin::{parse_assignee, parse_view, AssignInput};
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult};
 use crate::state::AppState;
 use frontdesk_engine::conversation as engine;
+use frontdesk_engine::service::conversations::{parse_assignee, parse_view, AssignInput};
 
 /// How many conversations a list shows.
 const LIST_LIMIT: i64 = 200;
@@ -114,7 +114,7 @@ pub(crate) async fn list(
         None | Some("") => (View::Unassigned, None),
         v => match parse_view(v) {
             Ok(view) => (view, None),
-            Err(e) => (View::Unassigned, Some(e)),
+            Err(e) => (View::Unassigned, Some(ApiError::from(e))),
         },
     };
     let names = user_names(&state).await?;
@@ -740,7 +740,7 @@ pub(crate) async fn assign(
 ) -> ApiResult<Response> {
     let result = match parse_assignee(&assign_input(&f.assignee), authed.user.id) {
         Ok(to) => engine::reassign(&state, id, to, authed.user.id).await.map(|_| ()).map_err(ApiError::from),
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     };
     match result {
         Ok(()) => Ok(see_other(&format!("/console/conversations/{id}?flash=assigned"))),

@@ -1,7 +1,7 @@
 //! The knowledge base (B1), the file library (B2) and the sources the agent
-//! answers from (B6, B7). The handlers reuse the JSON API's input types and
-//! helpers in `api/knowledge.rs` and have its permissions: `ViewAgent` to
-//! look, `EditAgent` to change.
+//! answers from (B6, B7). The handlers call the same service as the JSON API
+//! (`frontdesk_engine::service::knowledge`) and have its permissions:
+//! `ViewAgent` to look, `EditAgent` to change.
 //!
 //! The upload form is multipart, whose body the CSRF check does not read: it
 //! is sent by htmx with the `X-CSRF-Token` header and answered with an
@@ -24,11 +24,12 @@ use super::{
     can, checked, fmt_time, ids_of, is_form_error, is_htmx, ok, options, page, preview, see_other, status_of,
     ConsoleForm, Layout, Opt, Section,
 };
-use crate::api::knowledge::{add_file_source, sync_article_source, upload_file, ArticleInput};
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult, Code};
 use crate::state::AppState;
+use crate::upload::read_upload;
 use frontdesk_engine::ingest::resync;
+use frontdesk_engine::service::knowledge::{self as service, ArticleInput, UrlInput};
 
 /// The languages an article can be written in: those the agent speaks.
 const LANGUAGES: [(&str, &str); 12] = {
@@ -404,7 +405,7 @@ pub(crate) async fn update_article(
     let result = async {
         let a = state.store.update_article(&authed.actor(), id, f.input().parse()?).await?;
         if a.published {
-            sync_article_source(&state, &authed, &a).await?;
+            service::sync_article_source(&state, &authed.actor(), &a).await?;
         }
         Ok(see_other(&format!("/console/articles/{id}?flash=saved")))
     }
@@ -419,7 +420,7 @@ pub(crate) async fn publish_article(
 ) -> ApiResult<Response> {
     let result = async {
         let a = state.store.set_article_published(&authed.actor(), id, true).await?;
-        sync_article_source(&state, &authed, &a).await?;
+        service::sync_article_source(&state, &authed.actor(), &a).await?;
         Ok(see_other(&format!("/console/articles/{id}?flash=published")))
     }
     .await;
@@ -704,7 +705,7 @@ pub(crate) async fn set_citations(
     ConsoleForm(f): ConsoleForm<CitationsForm>,
 ) -> ApiResult<Response> {
     let on = checked(Some(&f.citations_enabled));
-    let result = crate::api::knowledge::set_citations(&state, &authed, id, on).await;
+    let result = service::set_citations(&state, &authed.actor(), id, on).await.map_err(ApiError::from);
     match result {
         Ok(s) => Ok(see_other(&back_to(&f.back, &s, if on { "citations_on" } else { "citations_off" }))),
         Err(e) if is_form_error(&e) => {
@@ -722,8 +723,8 @@ pub(crate) async fn set_citations(
 
 // ---------- files ----------
 
-/// Uploads into the library and adds the file as a source, through the JSON
-/// API's own upload (same fields, checks and messages). Sent by htmx: success
+/// Uploads into the library and adds the file as a source, with the JSON
+/// API's reading of the form and its service (same fields, checks and messages). Sent by htmx: success
 /// is an `HX-Redirect`, a mistake the form again with the message; without
 /// htmx, a 303 or the page with the message.
 pub(crate) async fn upload(
@@ -734,7 +735,10 @@ pub(crate) async fn upload(
 ) -> ApiResult<Response> {
     let htmx = is_htmx(&headers);
     let result = match form {
-        Ok(form) => upload_file(State(state.clone()), authed.clone(), form).await.map(drop),
+        Ok(form) => match read_upload(form, state.settings.max_upload_bytes).await {
+            Ok(upload) => service::upload_file(&state, &authed.actor(), upload).await.map(drop).map_err(ApiError::from),
+            Err(e) => Err(e),
+        },
         Err(r) => Err(ApiError::invalid_field(
             "file",
             format!("send the file as multipart/form-data in the field 'file' ({})", r.body_text()),
@@ -785,7 +789,7 @@ pub(crate) async fn add_library_file(
         if state.store.list_sources(Some(source_kind::FILE)).await?.iter().any(|s| s.file_id == Some(id)) {
             return Err(ApiError::invalid_field("file_id", format!("{} is already a source", meta.name)));
         }
-        add_file_source(&state, &authed, meta.id, &meta.name, true).await?;
+        service::add_file_source(&state, &authed.actor(), meta.id, &meta.name, true).await?;
         Ok(see_other("/console/sources?kind=file&flash=added"))
     }
     .await;
@@ -946,7 +950,7 @@ mod tests {
         let a = f.input().parse().unwrap();
         assert_eq!((a.slug.as_str(), a.language.as_str(), a.public), ("reset-your-password", "it", false));
         let bad = ArticleForm { slug: "Not A Slug".into(), ..f };
-        assert_eq!(bad.input().parse().unwrap_err().field.as_deref(), Some("slug"));
+        assert_eq!(bad.input().parse().unwrap_err().field(), Some("slug"));
         assert!(ArticleForm::blank().is_public());
     }
 
@@ -1073,13 +1077,13 @@ pub(crate) async fn import_url(
             "" => None,
             n => Some(n.parse::<i64>().map_err(|_| ApiError::invalid_field("max_pages", "must be a whole number"))?),
         };
-        let input = crate::api::knowledge::UrlInput {
+        let input = UrlInput {
             url: f.url.clone(),
             import_related: super::checked(f.import_related.as_deref()),
             max_pages,
             citations_enabled: true,
         };
-        crate::api::knowledge::import_url_source(&state, &authed, input).await?;
+        service::import_url_source(&state, &authed.actor(), input).await?;
         Ok(see_other("/console/sources?kind=url&flash=url_added"))
     }
     .await;

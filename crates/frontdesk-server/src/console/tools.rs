@@ -1,5 +1,5 @@
-//! Actions (F2) and CRM data (F1) in the console. The handlers reuse the
-//! JSON API's checks and operations in `api/tools.rs` and have its
+//! Actions (F2) and CRM data (F1) in the console. The handlers call the
+//! same service as the JSON API (`frontdesk_engine::service::tools`) and have its
 //! permissions: `ViewAgent` to look, `EditAgent` to change or test.
 //!
 //! Secret header values are never put into a page: a stored secret shows as
@@ -17,11 +17,11 @@ use serde_json::{Map, Value};
 
 use super::{can, fmt_time, is_form_error, is_htmx, ok, options, page, preview, see_other, status_of};
 use super::{ConsoleForm, FlashQuery, Layout, Opt, Section};
-use crate::api::tools::{self as api, FieldInput, TestInput};
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult};
 use crate::state::AppState;
 use frontdesk_agent::actions::ActionResult;
+use frontdesk_engine::service::tools::{self as service, FieldInput, TestInput};
 
 /// Blank rows offered under the existing headers and parameters.
 const BLANK_ROWS: usize = 2;
@@ -471,7 +471,7 @@ pub(crate) async fn create_action(
 ) -> ApiResult<Response> {
     let form = ActionForm::posted(&pairs, None);
     let result = async {
-        let a = api::create(&state, &authed, form.to_def()?).await?;
+        let a = service::create_action(&state, &authed.actor(), form.to_def()?).await?;
         Ok(see_other(&format!("/console/actions/{}?flash=created", a.def.id)))
     }
     .await;
@@ -493,7 +493,7 @@ pub(crate) async fn update_action(
     let stored = state.store.get_action(id).await?;
     let form = ActionForm::posted(&pairs, Some(&stored.def));
     let result = async {
-        api::update(&state, &authed, id, form.to_def()?).await?;
+        service::update_action(&state, &authed.actor(), id, form.to_def()?).await?;
         Ok(see_other(&format!("/console/actions/{id}?flash=saved")))
     }
     .await;
@@ -539,11 +539,12 @@ pub(crate) async fn test_action(
         s => Some(s.parse::<i64>().map_err(|_| ApiError::invalid_field("contact_id", "must be a contact's id"))?),
     };
     let lang = Some(get(&pairs, "lang").to_owned()).filter(|l| !l.is_empty());
-    let (result, test_error) = match api::run_test(&state, id, TestInput { values, contact_id, lang }).await {
-        Ok(r) => (Some(ResultView::of(&r)), None),
-        Err(e) if is_form_error(&e) || e.code == crate::error::Code::NotFound => (None, Some(e.message)),
-        Err(e) => return Err(e),
-    };
+    let (result, test_error) =
+        match service::run_test(&state, id, TestInput { values, contact_id, lang }).await.map_err(ApiError::from) {
+            Ok(r) => (Some(ResultView::of(&r)), None),
+            Err(e) if is_form_error(&e) || e.code == crate::error::Code::NotFound => (None, Some(e.message)),
+            Err(e) => return Err(e),
+        };
     if is_htmx(&headers) {
         return ok(&ResultFragment { result, test_error });
     }
@@ -656,7 +657,7 @@ pub(crate) async fn create_field(
     ConsoleForm(pairs): ConsoleForm<Vec<(String, String)>>,
 ) -> ApiResult<Response> {
     let result = async {
-        api::create_crm_field(&state, &authed, field_input(&pairs, true)?).await?;
+        service::create_crm_field(&state, &authed.actor(), field_input(&pairs, true)?).await?;
         Ok(see_other("/console/crm?flash=field_created"))
     }
     .await;
@@ -685,7 +686,7 @@ pub(crate) async fn update_field(
     ConsoleForm(pairs): ConsoleForm<Vec<(String, String)>>,
 ) -> ApiResult<Response> {
     let result = async {
-        api::update_crm_field(&state, &authed, &key, field_input(&pairs, false)?).await?;
+        service::update_crm_field(&state, &authed.actor(), &key, field_input(&pairs, false)?).await?;
         Ok(see_other("/console/crm?flash=field_saved"))
     }
     .await;
