@@ -18,7 +18,7 @@ use frontdesk_store::{ChannelRow, MessagingSettings};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{can, fmt_time, is_form_error, page, see_other, status_of, ConsoleForm, Layout, Opt, Section};
+use super::{can, fmt_time, is_form_error, or_redo, page, see_other, status_of, ConsoleForm, Layout, Opt, Section};
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult, Code};
 use crate::state::AppState;
@@ -271,21 +271,17 @@ pub(crate) async fn create(
         Ok(input) => service::create_channel(&state, &authed.actor(), input).await.map_err(ApiError::from),
         Err(e) => Err(e),
     };
-    match result {
-        Ok((row, shown)) => {
-            let shown = Shown {
-                key: shown["key"].as_str().map(str::to_owned),
-                webhook_secret: shown["webhook_secret"].as_str().map(str::to_owned),
-            };
-            // WhatsApp and Messenger channels have nothing to show once.
-            let shown = Some(shown).filter(|s| s.key.is_some() || s.webhook_secret.is_some());
-            render_channel(&authed, row, Shows { flash: Some("created"), shown, ..Default::default() })
-        }
-        Err(e) if is_form_error(&e) => {
-            render_list(&state, &authed, status_of(&e), None, Failed::New(&f, e.message)).await
-        }
-        Err(e) => Err(e),
-    }
+    // The answer is the new channel's page (not a redirect): the key is shown this once.
+    let done = result.and_then(|(row, shown)| {
+        let shown = Shown {
+            key: shown["key"].as_str().map(str::to_owned),
+            webhook_secret: shown["webhook_secret"].as_str().map(str::to_owned),
+        };
+        // WhatsApp and Messenger channels have nothing to show once.
+        let shown = Some(shown).filter(|s| s.key.is_some() || s.webhook_secret.is_some());
+        render_channel(&authed, row, Shows { flash: Some("created"), shown, ..Default::default() })
+    });
+    or_redo(done, |e| render_list(&state, &authed, status_of(&e), None, Failed::New(&f, e.message))).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -365,13 +361,10 @@ pub(crate) async fn save_messaging(
         Ok(input) => service::put_messaging(&state, &authed.actor(), channel, input).await.map_err(ApiError::from),
         Err(e) => Err(e),
     };
-    match result {
-        Ok(_) => Ok(see_other(&format!("/console/channels?flash=saved#messaging-{}", channel.as_str()))),
-        Err(e) if is_form_error(&e) => {
-            render_list(&state, &authed, status_of(&e), None, Failed::Messaging(channel, &f, e.message)).await
-        }
-        Err(e) => Err(e),
-    }
+    or_redo(result.map(|_| see_other(&format!("/console/channels?flash=saved#messaging-{}", channel.as_str()))), |e| {
+        render_list(&state, &authed, status_of(&e), None, Failed::Messaging(channel, &f, e.message))
+    })
+    .await
 }
 
 // ---------- one channel ----------
@@ -576,15 +569,12 @@ pub(crate) async fn update(
         }
         Err(e) => Err(e),
     };
-    match result {
-        Ok(_) => Ok(see_other(&format!("/console/channels/{id}?flash=saved"))),
-        Err(e) if is_form_error(&e) => {
-            let c = state.store.get_channel(id).await?;
-            let edit = Edit { name: Some(f.name), config: Some(f.config) };
-            render_channel(&authed, c, Shows { edit, ..Shows::error(e) })
-        }
-        Err(e) => Err(e),
-    }
+    or_redo(result.map(|_| see_other(&format!("/console/channels/{id}?flash=saved"))), |e| async move {
+        let c = state.store.get_channel(id).await?;
+        let edit = Edit { name: Some(f.name), config: Some(f.config) };
+        render_channel(&authed, c, Shows { edit, ..Shows::error(e) })
+    })
+    .await
 }
 
 /// The secrets form as posted: one field per secret name (a new value; empty
@@ -624,11 +614,10 @@ pub(crate) async fn save_secrets(
         }
         Err(e) => Err(e),
     };
-    match result {
-        Ok(_) => Ok(see_other(&format!("/console/channels/{id}?flash=secrets_saved"))),
-        Err(e) if is_form_error(&e) => render_channel(&authed, c, Shows::error(e)),
-        Err(e) => Err(e),
-    }
+    or_redo(result.map(|_| see_other(&format!("/console/channels/{id}?flash=secrets_saved"))), |e| async move {
+        render_channel(&authed, c, Shows::error(e))
+    })
+    .await
 }
 
 /// A new inbound key (the old one stops working), shown on the answer once.

@@ -21,7 +21,7 @@ use frontdesk_store::{source_kind, source_status, Article, Source};
 use serde::Deserialize;
 
 use super::{
-    can, checked, fmt_time, ids_of, is_form_error, is_htmx, ok, options, page, preview, see_other, status_of,
+    can, checked, fmt_time, ids_of, is_form_error, is_htmx, ok, options, or_redo, page, preview, see_other, status_of,
     ConsoleForm, Layout, Opt, Section,
 };
 use crate::auth::Authed;
@@ -353,12 +353,7 @@ async fn article_or_redo(
     result: ApiResult<Response>,
     form: Option<ArticleForm>,
 ) -> ApiResult<Response> {
-    match result {
-        Err(e) if is_form_error(&e) => {
-            article_with(state, authed, id, form, status_of(&e), None, Some(e.message)).await
-        }
-        other => other,
-    }
+    or_redo(result, |e| article_with(state, authed, id, form, status_of(&e), None, Some(e.message))).await
 }
 
 pub(crate) async fn articles_page(
@@ -389,10 +384,7 @@ pub(crate) async fn create_article(
         Ok(see_other(&format!("/console/articles/{}?flash=created", a.id)))
     }
     .await;
-    match result {
-        Err(e) if is_form_error(&e) => articles_with(&state, &authed, f, status_of(&e), None, Some(e.message)).await,
-        other => other,
-    }
+    or_redo(result, |e| articles_with(&state, &authed, f, status_of(&e), None, Some(e.message))).await
 }
 
 /// Saves; a published article's source follows at once (B5), as with the API.
@@ -706,9 +698,9 @@ pub(crate) async fn set_citations(
 ) -> ApiResult<Response> {
     let on = checked(Some(&f.citations_enabled));
     let result = service::set_citations(&state, &authed.actor(), id, on).await.map_err(ApiError::from);
-    match result {
-        Ok(s) => Ok(see_other(&back_to(&f.back, &s, if on { "citations_on" } else { "citations_off" }))),
-        Err(e) if is_form_error(&e) => {
+    or_redo(
+        result.map(|s| see_other(&back_to(&f.back, &s, if on { "citations_on" } else { "citations_off" }))),
+        |e| async move {
             if f.back == "detail" {
                 source_with(&state, &authed, id, status_of(&e), None, Some(e.message)).await
             } else {
@@ -716,9 +708,9 @@ pub(crate) async fn set_citations(
                 let kind = known_kind(&s.kind).unwrap_or(source_kind::ARTICLE);
                 sources_with(&state, &authed, kind, status_of(&e), None, Some(e.message)).await
             }
-        }
-        Err(e) => Err(e),
-    }
+        },
+    )
+    .await
 }
 
 // ---------- files ----------

@@ -15,7 +15,7 @@ use frontdesk_core::permissions::Permission as P;
 use frontdesk_core::values::ValueKind;
 use serde_json::{Map, Value};
 
-use super::{can, fmt_time, is_form_error, is_htmx, ok, options, page, preview, see_other, status_of};
+use super::{can, fmt_time, is_form_error, is_htmx, ok, options, or_redo, page, preview, see_other, status_of};
 use super::{ConsoleForm, FlashQuery, Layout, Opt, Section};
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult};
@@ -475,13 +475,11 @@ pub(crate) async fn create_action(
         Ok(see_other(&format!("/console/actions/{}?flash=created", a.def.id)))
     }
     .await;
-    match result {
-        Err(e) if is_form_error(&e) => {
-            let form = form.without_secret_values().finish();
-            render_action(&authed, None, form, vec![], status_of(&e), None, Some(e.message), None)
-        }
-        other => other,
-    }
+    or_redo(result, |e| async move {
+        let form = form.without_secret_values().finish();
+        render_action(&authed, None, form, vec![], status_of(&e), None, Some(e.message), None)
+    })
+    .await
 }
 
 pub(crate) async fn update_action(
@@ -497,14 +495,12 @@ pub(crate) async fn update_action(
         Ok(see_other(&format!("/console/actions/{id}?flash=saved")))
     }
     .await;
-    match result {
-        Err(e) if is_form_error(&e) => {
-            let form = form.without_secret_values().finish();
-            let tests = test_fields(&stored.def);
-            render_action(&authed, Some(id), form, tests, status_of(&e), None, Some(e.message), None)
-        }
-        other => other,
-    }
+    or_redo(result, |e| async move {
+        let form = form.without_secret_values().finish();
+        let tests = test_fields(&stored.def);
+        render_action(&authed, Some(id), form, tests, status_of(&e), None, Some(e.message), None)
+    })
+    .await
 }
 
 pub(crate) async fn delete_action(
@@ -661,22 +657,20 @@ pub(crate) async fn create_field(
         Ok(see_other("/console/crm?flash=field_created"))
     }
     .await;
-    match result {
-        Err(e) if is_form_error(&e) => {
-            let kind = ValueKind::parse(get(&pairs, "kind")).unwrap_or(ValueKind::Text);
-            let mut row = FieldRow::of(&CrmField {
-                key: get(&pairs, "key").to_owned(),
-                label: get(&pairs, "label").to_owned(),
-                kind,
-                values: vec![],
-                agent_read: on(&pairs, "agent_read"),
-                agent_write: on(&pairs, "agent_write"),
-            });
-            row.values = get(&pairs, "values").to_owned();
-            crm_with(&state, &authed, Some(row), status_of(&e), None, Some(e.message)).await
-        }
-        other => other,
-    }
+    or_redo(result, |e| async move {
+        let kind = ValueKind::parse(get(&pairs, "kind")).unwrap_or(ValueKind::Text);
+        let mut row = FieldRow::of(&CrmField {
+            key: get(&pairs, "key").to_owned(),
+            label: get(&pairs, "label").to_owned(),
+            kind,
+            values: vec![],
+            agent_read: on(&pairs, "agent_read"),
+            agent_write: on(&pairs, "agent_write"),
+        });
+        row.values = get(&pairs, "values").to_owned();
+        crm_with(&state, &authed, Some(row), status_of(&e), None, Some(e.message)).await
+    })
+    .await
 }
 
 pub(crate) async fn update_field(
@@ -690,12 +684,8 @@ pub(crate) async fn update_field(
         Ok(see_other("/console/crm?flash=field_saved"))
     }
     .await;
-    match result {
-        Err(e) if is_form_error(&e) => {
-            crm_with(&state, &authed, None, status_of(&e), None, Some(format!("{key}: {}", e.message))).await
-        }
-        other => other,
-    }
+    or_redo(result, |e| crm_with(&state, &authed, None, status_of(&e), None, Some(format!("{key}: {}", e.message))))
+        .await
 }
 
 pub(crate) async fn delete_field(
