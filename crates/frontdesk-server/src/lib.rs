@@ -20,7 +20,7 @@ mod assets;
 mod auth;
 mod console;
 mod error;
-mod markdown;
+pub mod markdown;
 mod security;
 mod upload;
 
