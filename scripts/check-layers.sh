@@ -11,9 +11,10 @@
 # 2. Sources: no `frontdesk_server` in the agent or the engine, no
 #    `frontdesk_engine` in the agent (catches a path or a re-export the
 #    manifests would not show).
-# 3. Modules inside the server: only the HTTP surface (api/, console/, the
-#    route table, the OpenAPI document, startup) may import `crate::api`;
-#    a module below it (auth, errors, webhooks, assets…) must not.
+# 3. Modules inside the server: only the API itself, the route table, the
+#    OpenAPI document and startup may import `crate::api`; the console calls
+#    the engine's services as the API does, and a module below them (auth,
+#    errors, webhooks, assets…) must not import the API either.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -70,15 +71,15 @@ if hits="$(code_hits '\bfrontdesk_engine\b' crates/frontdesk-agent --include=*.r
   report "the agent names the engine (the engine calls the agent, not the other way):"$'\n'"$hits"
 fi
 
-# 3. Inside the server, only the HTTP surface imports crate::api.
+# 3. Inside the server, only the API, the route table, OpenAPI and startup import crate::api.
 server=crates/frontdesk-server/src
 while IFS= read -r file; do
   rel="${file#"$server"/}"
   case "$rel" in
-    api/*|console/*|routes.rs|openapi.rs|startup.rs|lib.rs) continue ;;
+    api/*|routes.rs|openapi.rs|startup.rs|lib.rs) continue ;;
   esac
   if hits="$(grep -nE '\bcrate::api\b|\bsuper::api\b' "$file" | grep -vE '^[0-9]+:[[:space:]]*//')"; then
-    report "$rel is below api/ but imports it:"$'\n'"$hits"
+    report "$rel imports crate::api (call the engine's service instead):"$'\n'"$hits"
   fi
 done < <(find "$server" -name '*.rs' | sort)
 

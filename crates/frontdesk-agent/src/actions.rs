@@ -13,7 +13,6 @@
 //! host names by the client's resolver (so a name cannot be re-pointed
 //! between a check and the connection), and redirects are not followed.
 
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use frontdesk_core::actions::{
@@ -308,31 +307,32 @@ pub struct ActionClient {
     allow_private: bool,
 }
 
+fn build_client(allow_private: bool) -> reqwest::Client {
+    let b = reqwest::Client::builder()
+        .user_agent("Frontdesk-Actions/1.0")
+        .connect_timeout(Duration::from_secs(5))
+        // Every hop would need the private-address check: redirects are reported, not followed.
+        .redirect(reqwest::redirect::Policy::none());
+    frontdesk_net::guarded(b, allow_private).build().unwrap_or_default()
+}
+
 impl ActionClient {
+    /// A client of its own (its own connection pool).
     pub fn new(allow_private: bool) -> Self {
-        let b = reqwest::Client::builder()
-            .user_agent("Frontdesk-Actions/1.0")
-            .connect_timeout(Duration::from_secs(5))
-            // Every hop would need the private-address check: redirects are reported, not followed.
-            .redirect(reqwest::redirect::Policy::none());
-        Self { http: frontdesk_net::guarded(b, allow_private).build().unwrap_or_default(), allow_private }
+        Self { http: build_client(allow_private), allow_private }
     }
 
-    /// One client per setting for the whole process (connections are pooled).
-    pub fn shared(allow_private: bool) -> &'static ActionClient {
-        static OPEN: OnceLock<ActionClient> = OnceLock::new();
-        static GUARDED: OnceLock<ActionClient> = OnceLock::new();
-        if allow_private {
-            OPEN.get_or_init(|| ActionClient::new(true))
-        } else {
-            GUARDED.get_or_init(|| ActionClient::new(false))
-        }
+    /// The process's one client per setting (connections are pooled; a
+    /// `reqwest::Client` clone shares them).
+    pub fn shared(allow_private: bool) -> ActionClient {
+        static CLIENTS: frontdesk_net::Clients = frontdesk_net::Clients::new();
+        Self { http: CLIENTS.get(allow_private, build_client).clone(), allow_private }
     }
 }
 
 /// Calls `def` with `values` using the server's settings.
 pub async fn run(cx: &Context, def: &ActionDef, values: &[(String, String)], lang: Lang) -> ActionResult {
-    execute(ActionClient::shared(cx.settings.allow_private_networks), def, values, lang).await
+    execute(&ActionClient::shared(cx.settings.allow_private_networks), def, values, lang).await
 }
 
 fn host_of(url: &url::Url) -> String {

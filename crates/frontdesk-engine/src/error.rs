@@ -16,9 +16,10 @@ pub enum Error {
     /// The request cannot be carried out as asked (malformed, not applicable).
     #[error("{0}")]
     BadRequest(String),
-    /// It clashes with the current state (a concurrent change).
-    #[error("{0}")]
-    Conflict(String),
+    /// It clashes with the current state (a concurrent change, a name or key
+    /// already taken); `field` names the value when one is to blame.
+    #[error("{message}")]
+    Conflict { field: Option<String>, message: String },
     /// A message from a channel that was already processed (same external id).
     #[error("this message was already processed")]
     Duplicate,
@@ -58,7 +59,18 @@ impl Error {
         Error::BadRequest(message.into())
     }
     pub fn conflict(message: impl Into<String>) -> Self {
-        Error::Conflict(message.into())
+        Error::Conflict { field: None, message: message.into() }
+    }
+    /// A clash about one field's value (a name or key already taken).
+    pub fn conflict_on(field: &str, message: impl Into<String>) -> Self {
+        Error::Conflict { field: Some(field.to_owned()), message: message.into() }
+    }
+    /// Several validation problems as one error: every problem in the
+    /// message, the first one's field in `field`.
+    pub fn invalid_all(errs: Vec<ValidationError>) -> Self {
+        let field = errs.first().map(|e| e.field.clone());
+        let message = errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ");
+        Error::Invalid { field, message }
     }
     pub fn forbidden(message: impl Into<String>) -> Self {
         Error::Forbidden(message.into())
@@ -88,7 +100,7 @@ impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound(what) => Error::NotFound(what.to_string()),
-            StoreError::Conflict(m) => Error::Conflict(m),
+            StoreError::Conflict(m) => Error::conflict(m),
             StoreError::Invalid(m) => Error::BadRequest(m),
             StoreError::Duplicate => Error::Duplicate,
             e => Error::Internal(e.into()),

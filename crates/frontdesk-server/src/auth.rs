@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use frontdesk_core::permissions::{allows, Permission};
 use frontdesk_store::{Actor, User};
 
+use frontdesk_engine::service::login::LoginError;
 use frontdesk_engine::tokens::token_hash;
 
 use crate::error::{ApiError, Code};
@@ -185,6 +186,26 @@ pub fn session_cookie(token: &str, max_age_secs: i64, secure: bool) -> String {
 
 pub fn clear_session_cookie() -> String {
     format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+}
+
+/// A refused sign-in at the edge: its API error, and for a lockout the
+/// seconds to put in `Retry-After`.
+pub fn login_error(e: LoginError) -> (ApiError, Option<i64>) {
+    let message = e.to_string();
+    match e {
+        LoginError::WrongCredentials | LoginError::Disabled => (ApiError::new(Code::Unauthenticated, message), None),
+        LoginError::TotpRequired => (ApiError { code: Code::TotpRequired, message, field: Some("totp".into()) }, None),
+        LoginError::TotpWrong => (ApiError { code: Code::Unauthenticated, message, field: Some("totp".into()) }, None),
+        LoginError::Throttled { retry_after_secs, .. } => {
+            (ApiError::new(Code::TooManyRequests, message), Some(retry_after_secs))
+        }
+        LoginError::Store(e) => (e.into(), None),
+    }
+}
+
+/// The `Retry-After` header of a lockout.
+pub fn retry_after(secs: i64) -> [(header::HeaderName, header::HeaderValue); 1] {
+    [(header::RETRY_AFTER, header::HeaderValue::from(secs.max(1)))]
 }
 
 #[cfg(test)]

@@ -132,7 +132,7 @@ impl From<frontdesk_engine::error::Error> for ApiError {
             E::NotFound(what) => ApiError::not_found(&what),
             E::Invalid { field, message } => ApiError { code: Code::ValidationFailed, message, field },
             E::BadRequest(m) => ApiError::new(Code::InvalidRequest, m),
-            E::Conflict(m) => ApiError::new(Code::Conflict, m),
+            E::Conflict { field, message } => ApiError { code: Code::Conflict, message, field },
             E::Duplicate => ApiError::new(Code::Conflict, "this message was already processed"),
             E::Forbidden(m) => ApiError::new(Code::Forbidden, m),
             E::TooLarge(m) => ApiError::new(Code::PayloadTooLarge, m),

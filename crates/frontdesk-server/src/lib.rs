@@ -20,8 +20,9 @@ mod assets;
 mod auth;
 mod console;
 mod error;
-mod markdown;
+pub mod markdown;
 mod security;
+mod upload;
 
 /// The process settings (`frontdesk_engine::config`).
 pub use frontdesk_engine::config;

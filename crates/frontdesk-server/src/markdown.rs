@@ -12,6 +12,30 @@
 use frontdesk_core::links::SafeLink;
 use pulldown_cmark::{CowStr, Event, LinkType, Parser, Tag, TagEnd};
 
+/// The elements [`render`] can produce: anything else in its output is a leak.
+/// The unit tests here and the `/kb` page's integration test check against it.
+pub const TAGS: &[&str] = &[
+    "p",
+    "a",
+    "img",
+    "em",
+    "strong",
+    "code",
+    "pre",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "hr",
+    "br",
+];
+
 /// Renders `markdown` as an HTML fragment that carries no script and no link
 /// outside the allow-list.
 pub fn render(markdown: &str) -> String {
@@ -57,31 +81,8 @@ pub fn render(markdown: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::render;
+    use super::{render, TAGS};
     use frontdesk_core::links::SafeLink;
-
-    /// The tags the renderer may produce; anything else in the output is a leak.
-    const TAGS: &[&str] = &[
-        "p",
-        "a",
-        "img",
-        "em",
-        "strong",
-        "code",
-        "pre",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "ul",
-        "ol",
-        "li",
-        "blockquote",
-        "hr",
-        "br",
-    ];
 
     /// Every `<` opens an allowed tag, and every href/src is a safe link.
     fn assert_inert(md: &str, html: &str) {

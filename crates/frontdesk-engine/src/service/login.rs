@@ -171,6 +171,24 @@ async fn failed(
 /// when the user has one. Wrong passwords and wrong codes count against the
 /// account and the address; success clears the account's counter (not the
 /// address's: one valid account must not reset a password-spraying count).
+/// Checks the attempt (throttle, password, second factor) and opens a
+/// session; returns the session token, its CSRF token and the user.
+pub async fn open_session(state: &crate::Engine, attempt: Attempt<'_>) -> Result<(String, String, User), LoginError> {
+    let user = sign_in(state.store.as_ref(), attempt, frontdesk_store::now_ms()).await?;
+    let token = tokens::random_token("");
+    let csrf = tokens::random_token("");
+    state
+        .store
+        .create_session(frontdesk_store::NewSession {
+            token_hash: tokens::token_hash(&token),
+            csrf_token: csrf.clone(),
+            user_id: user.id,
+            expires_at: frontdesk_store::now_ms() + state.settings.session_hours * 3_600_000,
+        })
+        .await?;
+    Ok((token, csrf, user))
+}
+
 pub async fn sign_in(store: &dyn Store, attempt: Attempt<'_>, now_ms: i64) -> Result<User, LoginError> {
     let keys = keys(&attempt);
     if let Some((scope, retry_after_secs)) = locked(store, &keys, now_ms).await? {

@@ -5,20 +5,22 @@
 use axum::extract::{Path, State};
 use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use frontdesk_core::model::{ConversationStatus, JobStatus, View};
+use frontdesk_core::model::{ConversationStatus, JobStatus};
 use frontdesk_core::permissions::Permission as P;
 use frontdesk_core::validate::MessageText;
-use frontdesk_store::{AgentProfile, Assignee, AuditFilter, ConversationFilter, NewSession, UserPatch};
+use frontdesk_store::{AgentProfile, ConversationFilter, UserPatch};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
-use crate::auth::{self, Authed, ClientAddr};
-use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult, Code};
+use crate::auth::{self, login_error, retry_after, Authed, ClientAddr};
+use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult};
 use crate::routes::{Access, Routes};
 use crate::state::AppState;
 use frontdesk_engine::conversation as engine;
-use frontdesk_engine::service::login::{self, Attempt, LoginError, TotpStatus};
+use frontdesk_engine::service::audit::AuditQuery;
+use frontdesk_engine::service::conversations::{parse_assignee, parse_view, AssignInput};
+use frontdesk_engine::service::login::{self, open_session, Attempt, TotpStatus};
 use frontdesk_engine::service::profile::{update_profile, ProfileInput};
 use frontdesk_engine::service::short_answers::ShortAnswerInput;
 use frontdesk_engine::service::users::{
@@ -78,47 +80,6 @@ pub struct LoginInput {
     /// The 6-digit code of the account's second factor, when it has one.
     #[serde(default)]
     pub totp: Option<String>,
-}
-
-/// A refused sign-in at the edge: its API error, and for a lockout the
-/// seconds to put in `Retry-After`.
-pub fn login_error(e: LoginError) -> (ApiError, Option<i64>) {
-    let message = e.to_string();
-    match e {
-        LoginError::WrongCredentials | LoginError::Disabled => (ApiError::new(Code::Unauthenticated, message), None),
-        LoginError::TotpRequired => (ApiError { code: Code::TotpRequired, message, field: Some("totp".into()) }, None),
-        LoginError::TotpWrong => (ApiError { code: Code::Unauthenticated, message, field: Some("totp".into()) }, None),
-        LoginError::Throttled { retry_after_secs, .. } => {
-            (ApiError::new(Code::TooManyRequests, message), Some(retry_after_secs))
-        }
-        LoginError::Store(e) => (e.into(), None),
-    }
-}
-
-/// The `Retry-After` header of a lockout.
-pub fn retry_after(secs: i64) -> [(header::HeaderName, header::HeaderValue); 1] {
-    [(header::RETRY_AFTER, header::HeaderValue::from(secs.max(1)))]
-}
-
-/// Checks the attempt (throttle, password, second factor) and opens a
-/// session; returns the session token and CSRF token.
-pub async fn open_session(
-    state: &AppState,
-    attempt: Attempt<'_>,
-) -> Result<(String, String, frontdesk_store::User), LoginError> {
-    let user = login::sign_in(state.store.as_ref(), attempt, frontdesk_store::now_ms()).await?;
-    let token = tokens::random_token("");
-    let csrf = tokens::random_token("");
-    state
-        .store
-        .create_session(NewSession {
-            token_hash: tokens::token_hash(&token),
-            csrf_token: csrf.clone(),
-            user_id: user.id,
-            expires_at: frontdesk_store::now_ms() + state.settings.session_hours * 3_600_000,
-        })
-        .await?;
-    Ok((token, csrf, user))
 }
 
 async fn login(
@@ -271,14 +232,6 @@ struct ViewQuery {
     view: Option<String>,
 }
 
-pub fn parse_view(v: Option<&str>) -> ApiResult<View> {
-    match v {
-        None | Some("") => Ok(View::AllOpen),
-        Some(v) => View::parse(v)
-            .ok_or_else(|| ApiError::invalid_field("view", "must be one of unassigned, mine, open, closed")),
-    }
-}
-
 async fn list_conversations(
     State(state): State<AppState>,
     authed: Authed,
@@ -321,27 +274,6 @@ async fn reply(
     state.store.get_conversation(id).await?;
     let m = engine::human_message(&state, id, authed.user.id, text.into_inner()).await?;
     Ok((StatusCode::CREATED, ApiJson(json!({"id": m.id}))).into_response())
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AssignInput {
-    /// `agent`, `nobody`, `me` or `user` (with `user_id`).
-    pub to: String,
-    pub user_id: Option<i64>,
-}
-
-pub fn parse_assignee(input: &AssignInput, me: i64) -> ApiResult<Assignee> {
-    match input.to.as_str() {
-        "agent" => Ok(Assignee::Agent),
-        "nobody" => Ok(Assignee::Nobody),
-        "me" => Ok(Assignee::Human(me)),
-        "user" => input
-            .user_id
-            .map(Assignee::Human)
-            .ok_or_else(|| ApiError::invalid_field("user_id", "is required when 'to' is 'user'")),
-        _ => Err(ApiError::invalid_field("to", "must be one of agent, nobody, me, user")),
-    }
 }
 
 async fn assign(
@@ -472,27 +404,6 @@ async fn revoke_api_key(State(state): State<AppState>, authed: Authed, Path(id):
 }
 
 // ---------- audit and jobs ----------
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuditQuery {
-    pub entity_type: Option<String>,
-    pub actor_user_id: Option<i64>,
-    pub action: Option<String>,
-    pub limit: Option<i64>,
-}
-
-impl AuditQuery {
-    pub fn filter(self) -> AuditFilter {
-        let nonempty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
-        AuditFilter {
-            entity_type: nonempty(self.entity_type),
-            actor_user_id: self.actor_user_id,
-            action: nonempty(self.action),
-            limit: self.limit.unwrap_or(200).clamp(1, 1000),
-        }
-    }
-}
 
 async fn list_audit(State(state): State<AppState>, ApiQuery(q): ApiQuery<AuditQuery>) -> ApiResult<ApiJson<Value>> {
     Ok(ApiJson(json!(state.store.list_audit(q.filter()).await?)))

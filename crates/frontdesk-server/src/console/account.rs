@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::{fmt_time, is_form_error, page, see_other, status_of, ConsoleForm, FlashQuery, Layout, Section};
+use super::{fmt_time, or_redo, page, see_other, status_of, ConsoleForm, FlashQuery, Layout, Section};
 use crate::auth::Authed;
 use crate::error::{ApiQuery, ApiResult};
 use crate::state::AppState;
@@ -78,11 +78,8 @@ pub(crate) async fn account_page(
 }
 
 /// Form errors come back on the page next to the two-factor forms.
-async fn or_redo(state: &AppState, authed: &Authed, result: ApiResult<Response>) -> ApiResult<Response> {
-    match result {
-        Err(e) if is_form_error(&e) => account_page_with(state, authed, status_of(&e), None, Some(e.message)).await,
-        other => other,
-    }
+async fn account_or_redo(state: &AppState, authed: &Authed, result: ApiResult<Response>) -> ApiResult<Response> {
+    or_redo(result, |e| account_page_with(state, authed, status_of(&e), None, Some(e.message))).await
 }
 
 /// Starts (or restarts) enrolment: the page then shows the new secret.
@@ -92,7 +89,7 @@ pub(crate) async fn start_totp(State(state): State<AppState>, authed: Authed) ->
         Ok(see_other("/console/account#two-factor"))
     }
     .await;
-    or_redo(&state, &authed, result).await
+    account_or_redo(&state, &authed, result).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -112,7 +109,7 @@ pub(crate) async fn confirm_totp(
         Ok(see_other("/console/account?flash=totp_on#two-factor"))
     }
     .await;
-    or_redo(&state, &authed, result).await
+    account_or_redo(&state, &authed, result).await
 }
 
 pub(crate) async fn disable_totp(
@@ -126,7 +123,7 @@ pub(crate) async fn disable_totp(
         Ok(see_other("/console/account?flash=totp_off#two-factor"))
     }
     .await;
-    or_redo(&state, &authed, result).await
+    account_or_redo(&state, &authed, result).await
 }
 
 /// An admin resets a user's second factor (from the users page). Audited.

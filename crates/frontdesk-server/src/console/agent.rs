@@ -11,8 +11,8 @@ use frontdesk_store::{AgentProfile, ShortAnswerRow};
 use serde::Deserialize;
 
 use super::{
-    can, checked, fmt_time, is_form_error, options, page, preview, see_other, status_of, ConsoleForm, FlashQuery,
-    Layout, Opt, Section,
+    can, checked, fmt_time, options, or_redo, page, preview, see_other, status_of, ConsoleForm, FlashQuery, Layout,
+    Opt, Section,
 };
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult};
@@ -218,13 +218,10 @@ pub(crate) async fn save_profile(
         Ok(input) => update_profile(&state, &authed.actor(), input).await.map_err(ApiError::from),
         Err(e) => Err(e),
     };
-    match saved {
-        Ok(_) => Ok(see_other("/console/agent?flash=saved")),
-        Err(e) if is_form_error(&e) => {
-            render_profile(&state, &authed, &headers, f, status_of(&e), None, Some(e.message))
-        }
-        Err(e) => Err(e),
-    }
+    or_redo(saved.map(|_| see_other("/console/agent?flash=saved")), |e| async move {
+        render_profile(&state, &authed, &headers, f, status_of(&e), None, Some(e.message))
+    })
+    .await
 }
 
 // ---------- short answers ----------
@@ -378,11 +375,10 @@ pub(crate) async fn create_short_answer(
         Ok(new) => state.store.create_short_answer(&authed.actor(), new).await.map_err(ApiError::from),
         Err(e) => Err(e),
     };
-    match created {
-        Ok(_) => Ok(see_other("/console/short-answers?flash=created")),
-        Err(e) if is_form_error(&e) => list_page(&state, &authed, f, status_of(&e), None, Some(e.message)).await,
-        Err(e) => Err(e),
-    }
+    or_redo(created.map(|_| see_other("/console/short-answers?flash=created")), |e| {
+        list_page(&state, &authed, f, status_of(&e), None, Some(e.message))
+    })
+    .await
 }
 
 pub(crate) async fn update_short_answer(
@@ -395,13 +391,10 @@ pub(crate) async fn update_short_answer(
         Ok(new) => state.store.update_short_answer(&authed.actor(), id, new).await.map_err(ApiError::from),
         Err(e) => Err(e),
     };
-    match updated {
-        Ok(_) => Ok(see_other(&format!("/console/short-answers/{id}?flash=saved"))),
-        Err(e) if is_form_error(&e) => {
-            edit_page(&state, &authed, id, Some(f), status_of(&e), None, Some(e.message)).await
-        }
-        Err(e) => Err(e),
-    }
+    or_redo(updated.map(|_| see_other(&format!("/console/short-answers/{id}?flash=saved"))), |e| {
+        edit_page(&state, &authed, id, Some(f), status_of(&e), None, Some(e.message))
+    })
+    .await
 }
 
 pub(crate) async fn delete_short_answer(

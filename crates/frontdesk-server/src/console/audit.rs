@@ -9,10 +9,10 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::{fmt_time, page, pretty, status_of, Layout, Opt, Section};
-use crate::api::admin::AuditQuery;
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult};
 use crate::state::AppState;
+use frontdesk_engine::service::audit::AuditQuery;
 
 /// Suggestions for the filter fields (any value may be typed).
 const ENTITY_TYPES: &[&str] = &["agent_profile", "api_key", "job", "short_answer", "team", "user"];

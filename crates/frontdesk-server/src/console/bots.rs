@@ -11,7 +11,7 @@ use frontdesk_core::bot::{Bot, StepKind};
 use frontdesk_core::permissions::Permission as P;
 use serde::Deserialize;
 
-use super::{can, is_form_error, page, see_other, status_of, ConsoleForm, FlashQuery, Layout, Section};
+use super::{can, or_redo, page, see_other, status_of, ConsoleForm, FlashQuery, Layout, Section};
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult};
 use crate::state::AppState;
@@ -135,11 +135,10 @@ pub(crate) async fn create(
         Ok::<_, ApiError>(state.store.create_bot(&authed.actor(), b).await?)
     }
     .await;
-    match result {
-        Ok(b) => Ok(see_other(&format!("/console/bots/{}?flash=created", b.bot.id))),
-        Err(e) if is_form_error(&e) => render_list(&state, &authed, status_of(&e), None, Some(e.message), f.json).await,
-        Err(e) => Err(e),
-    }
+    or_redo(result.map(|b| see_other(&format!("/console/bots/{}?flash=created", b.bot.id))), |e| {
+        render_list(&state, &authed, status_of(&e), None, Some(e.message), f.json)
+    })
+    .await
 }
 
 async fn render_edit(
@@ -186,30 +185,21 @@ pub(crate) async fn update(
         Ok::<_, ApiError>(state.store.update_bot(&authed.actor(), id, b).await?)
     }
     .await;
-    match result {
-        Ok(_) => Ok(see_other(&format!("/console/bots/{id}?flash=saved"))),
-        Err(e) if is_form_error(&e) => {
-            render_edit(&state, &authed, id, status_of(&e), Some(f.json), None, Some(e.message)).await
-        }
-        Err(e) => Err(e),
-    }
+    or_redo(result.map(|_| see_other(&format!("/console/bots/{id}?flash=saved"))), |e| {
+        render_edit(&state, &authed, id, status_of(&e), Some(f.json), None, Some(e.message))
+    })
+    .await
 }
 
 pub(crate) async fn toggle(State(state): State<AppState>, authed: Authed, Path(id): Path<i64>) -> ApiResult<Response> {
     let mut b = state.store.get_bot(id).await?.bot;
     b.enabled = !b.enabled;
-    match state.store.update_bot(&authed.actor(), id, b).await {
-        Ok(_) => Ok(see_other("/console/bots?flash=saved")),
-        Err(e) => {
-            // Enabling a second bot on a channel is refused: say so on the list.
-            let e = ApiError::from(e);
-            if is_form_error(&e) {
-                render_list(&state, &authed, status_of(&e), None, Some(e.message), EXAMPLE.to_owned()).await
-            } else {
-                Err(e)
-            }
-        }
-    }
+    // Enabling a second bot on a channel is refused: say so on the list.
+    let saved = state.store.update_bot(&authed.actor(), id, b).await.map_err(ApiError::from);
+    or_redo(saved.map(|_| see_other("/console/bots?flash=saved")), |e| {
+        render_list(&state, &authed, status_of(&e), None, Some(e.message), EXAMPLE.to_owned())
+    })
+    .await
 }
 
 pub(crate) async fn delete(State(state): State<AppState>, authed: Authed, Path(id): Path<i64>) -> ApiResult<Response> {

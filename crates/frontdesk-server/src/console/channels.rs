@@ -18,12 +18,12 @@ use frontdesk_store::{ChannelRow, MessagingSettings};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{can, fmt_time, is_form_error, page, see_other, status_of, ConsoleForm, Layout, Opt, Section};
-use crate::api::channels::{create_channel, put_messaging, update_channel, ChannelChange, ChannelInput, SettingsInput};
+use super::{can, fmt_time, is_form_error, or_redo, page, see_other, status_of, ConsoleForm, Layout, Opt, Section};
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult, Code};
 use crate::state::AppState;
 use frontdesk_engine::channels::config::secret_names;
+use frontdesk_engine::service::channels::{self as service, ChannelChange, ChannelInput, SettingsInput};
 
 /// The kinds a channel can be created as (live chat is built in).
 const KINDS: &[Channel] = &[Channel::Email, Channel::WhatsApp, Channel::Messenger, Channel::Custom];
@@ -268,24 +268,20 @@ pub(crate) async fn create(
     ConsoleForm(f): ConsoleForm<NewForm>,
 ) -> ApiResult<Response> {
     let result = match f.input() {
-        Ok(input) => create_channel(&state, &authed, input).await,
+        Ok(input) => service::create_channel(&state, &authed.actor(), input).await.map_err(ApiError::from),
         Err(e) => Err(e),
     };
-    match result {
-        Ok((row, shown)) => {
-            let shown = Shown {
-                key: shown["key"].as_str().map(str::to_owned),
-                webhook_secret: shown["webhook_secret"].as_str().map(str::to_owned),
-            };
-            // WhatsApp and Messenger channels have nothing to show once.
-            let shown = Some(shown).filter(|s| s.key.is_some() || s.webhook_secret.is_some());
-            render_channel(&authed, row, Shows { flash: Some("created"), shown, ..Default::default() })
-        }
-        Err(e) if is_form_error(&e) => {
-            render_list(&state, &authed, status_of(&e), None, Failed::New(&f, e.message)).await
-        }
-        Err(e) => Err(e),
-    }
+    // The answer is the new channel's page (not a redirect): the key is shown this once.
+    let done = result.and_then(|(row, shown)| {
+        let shown = Shown {
+            key: shown["key"].as_str().map(str::to_owned),
+            webhook_secret: shown["webhook_secret"].as_str().map(str::to_owned),
+        };
+        // WhatsApp and Messenger channels have nothing to show once.
+        let shown = Some(shown).filter(|s| s.key.is_some() || s.webhook_secret.is_some());
+        render_channel(&authed, row, Shows { flash: Some("created"), shown, ..Default::default() })
+    });
+    or_redo(done, |e| render_list(&state, &authed, status_of(&e), None, Failed::New(&f, e.message))).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -305,7 +301,7 @@ pub(crate) async fn toggle(
 ) -> ApiResult<Response> {
     let current = state.store.get_channel(id).await?;
     let change = ChannelChange { agent_deployed: Some(!current.agent_deployed), ..Default::default() };
-    let row = match update_channel(&state, &authed, id, change).await {
+    let row = match service::update_channel(&state, &authed.actor(), id, change).await.map_err(ApiError::from) {
         Ok(row) => row,
         Err(e) if is_form_error(&e) => {
             return render_list(&state, &authed, status_of(&e), None, Failed::Other(e.message)).await
@@ -360,18 +356,15 @@ pub(crate) async fn save_messaging(
     Path(channel): Path<String>,
     ConsoleForm(f): ConsoleForm<MessagingPost>,
 ) -> ApiResult<Response> {
-    let channel = crate::api::channels::parse_channel(&channel)?;
+    let channel = service::parse_channel(&channel)?;
     let result = match f.input() {
-        Ok(input) => put_messaging(&state, &authed, channel, input).await,
+        Ok(input) => service::put_messaging(&state, &authed.actor(), channel, input).await.map_err(ApiError::from),
         Err(e) => Err(e),
     };
-    match result {
-        Ok(_) => Ok(see_other(&format!("/console/channels?flash=saved#messaging-{}", channel.as_str()))),
-        Err(e) if is_form_error(&e) => {
-            render_list(&state, &authed, status_of(&e), None, Failed::Messaging(channel, &f, e.message)).await
-        }
-        Err(e) => Err(e),
-    }
+    or_redo(result.map(|_| see_other(&format!("/console/channels?flash=saved#messaging-{}", channel.as_str()))), |e| {
+        render_list(&state, &authed, status_of(&e), None, Failed::Messaging(channel, &f, e.message))
+    })
+    .await
 }
 
 // ---------- one channel ----------
@@ -532,7 +525,7 @@ fn render_channel(authed: &Authed, c: ChannelRow, o: Shows<'_>) -> ApiResult<Res
         created: fmt_time(c.created_at),
         updated: fmt_time(c.updated_at),
         secrets,
-        has_inbound_key: crate::api::channels::has_inbound_key(c.kind),
+        has_inbound_key: service::has_inbound_key(c.kind),
         has_key: c.has_key,
         has_mailbox: c.kind == Channel::Email && c.config["imap"].is_object(),
         is_email: c.kind == Channel::Email,
@@ -572,19 +565,16 @@ pub(crate) async fn update(
     let result = match json_field("config", &f.config) {
         Ok(config) => {
             let change = ChannelChange { name: Some(f.name.clone()), config: Some(config), ..Default::default() };
-            update_channel(&state, &authed, id, change).await
+            service::update_channel(&state, &authed.actor(), id, change).await.map_err(ApiError::from)
         }
         Err(e) => Err(e),
     };
-    match result {
-        Ok(_) => Ok(see_other(&format!("/console/channels/{id}?flash=saved"))),
-        Err(e) if is_form_error(&e) => {
-            let c = state.store.get_channel(id).await?;
-            let edit = Edit { name: Some(f.name), config: Some(f.config) };
-            render_channel(&authed, c, Shows { edit, ..Shows::error(e) })
-        }
-        Err(e) => Err(e),
-    }
+    or_redo(result.map(|_| see_other(&format!("/console/channels/{id}?flash=saved"))), |e| async move {
+        let c = state.store.get_channel(id).await?;
+        let edit = Edit { name: Some(f.name), config: Some(f.config) };
+        render_channel(&authed, c, Shows { edit, ..Shows::error(e) })
+    })
+    .await
 }
 
 /// The secrets form as posted: one field per secret name (a new value; empty
@@ -618,14 +608,16 @@ pub(crate) async fn save_secrets(
 ) -> ApiResult<Response> {
     let c = state.store.get_channel(id).await?;
     let result = match secrets_change(c.kind, &pairs) {
-        Ok(secrets) => update_channel(&state, &authed, id, ChannelChange { secrets, ..Default::default() }).await,
+        Ok(secrets) => {
+            let change = ChannelChange { secrets, ..Default::default() };
+            service::update_channel(&state, &authed.actor(), id, change).await.map_err(ApiError::from)
+        }
         Err(e) => Err(e),
     };
-    match result {
-        Ok(_) => Ok(see_other(&format!("/console/channels/{id}?flash=secrets_saved"))),
-        Err(e) if is_form_error(&e) => render_channel(&authed, c, Shows::error(e)),
-        Err(e) => Err(e),
-    }
+    or_redo(result.map(|_| see_other(&format!("/console/channels/{id}?flash=secrets_saved"))), |e| async move {
+        render_channel(&authed, c, Shows::error(e))
+    })
+    .await
 }
 
 /// A new inbound key (the old one stops working), shown on the answer once.
@@ -634,7 +626,7 @@ pub(crate) async fn rotate_key(
     authed: Authed,
     Path(id): Path<i64>,
 ) -> ApiResult<Response> {
-    let (row, key) = match crate::api::channels::rotate_channel_key(&state, &authed, id).await {
+    let (row, key) = match service::rotate_channel_key(&state, &authed.actor(), id).await.map_err(ApiError::from) {
         Ok(done) => done,
         Err(e) if is_form_error(&e) => {
             let c = state.store.get_channel(id).await?;

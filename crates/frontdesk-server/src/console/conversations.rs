@@ -19,14 +19,14 @@ use frontdesk_store::{AttachmentInfo, Contact, Conversation, ConversationFilter,
 use serde::Deserialize;
 
 use super::{
-    can, fmt_time, is_form_error, is_htmx, name_of, ok, page, preview, see_other, status_of, user_names, ConsoleForm,
+    can, fmt_time, is_htmx, name_of, ok, or_redo, page, preview, see_other, status_of, user_names, ConsoleForm,
     FlashQuery, Layout, Opt, Section,
 };
-use crate::api::admin::{parse_assignee, parse_view, AssignInput};
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult};
 use crate::state::AppState;
 use frontdesk_engine::conversation as engine;
+use frontdesk_engine::service::conversations::{parse_assignee, parse_view, AssignInput};
 
 /// How many conversations a list shows.
 const LIST_LIMIT: i64 = 200;
@@ -114,7 +114,7 @@ pub(crate) async fn list(
         None | Some("") => (View::Unassigned, None),
         v => match parse_view(v) {
             Ok(view) => (view, None),
-            Err(e) => (View::Unassigned, Some(e)),
+            Err(e) => (View::Unassigned, Some(ApiError::from(e))),
         },
     };
     let names = user_names(&state).await?;
@@ -740,15 +740,12 @@ pub(crate) async fn assign(
 ) -> ApiResult<Response> {
     let result = match parse_assignee(&assign_input(&f.assignee), authed.user.id) {
         Ok(to) => engine::reassign(&state, id, to, authed.user.id).await.map(|_| ()).map_err(ApiError::from),
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     };
-    match result {
-        Ok(()) => Ok(see_other(&format!("/console/conversations/{id}?flash=assigned"))),
-        Err(e) if is_form_error(&e) => {
-            detail_page(&state, &authed, id, status_of(&e), None, Some(e.message), String::new()).await
-        }
-        Err(e) => Err(e),
-    }
+    or_redo(result.map(|_| see_other(&format!("/console/conversations/{id}?flash=assigned"))), |e| {
+        detail_page(&state, &authed, id, status_of(&e), None, Some(e.message), String::new())
+    })
+    .await
 }
 
 async fn change_status(state: &AppState, authed: &Authed, id: i64, status: ConversationStatus) -> ApiResult<Response> {
@@ -756,13 +753,14 @@ async fn change_status(state: &AppState, authed: &Authed, id: i64, status: Conve
         ConversationStatus::Closed => "closed",
         ConversationStatus::Open => "reopened",
     };
-    match engine::set_status_by_human(state, id, status, authed.user.id).await.map_err(ApiError::from) {
-        Ok(_) => Ok(see_other(&format!("/console/conversations/{id}?flash={flash}"))),
-        Err(e) if is_form_error(&e) => {
-            detail_page(state, authed, id, status_of(&e), None, Some(e.message), String::new()).await
-        }
-        Err(e) => Err(e),
-    }
+    or_redo(
+        engine::set_status_by_human(state, id, status, authed.user.id)
+            .await
+            .map_err(ApiError::from)
+            .map(|_| see_other(&format!("/console/conversations/{id}?flash={flash}"))),
+        |e| detail_page(state, authed, id, status_of(&e), None, Some(e.message), String::new()),
+    )
+    .await
 }
 
 pub(crate) async fn close(State(state): State<AppState>, authed: Authed, Path(id): Path<i64>) -> ApiResult<Response> {
@@ -802,13 +800,10 @@ pub(crate) async fn ticket(
         Ok::<_, ApiError>(state.store.update_ticket(&authed.actor(), t.id, update).await?)
     }
     .await;
-    match result {
-        Ok(_) => Ok(see_other(&format!("/console/conversations/{id}?flash=saved"))),
-        Err(e) if is_form_error(&e) => {
-            detail_page(&state, &authed, id, status_of(&e), None, Some(e.message), String::new()).await
-        }
-        Err(e) => Err(e),
-    }
+    or_redo(result.map(|_| see_other(&format!("/console/conversations/{id}?flash=saved"))), |e| {
+        detail_page(&state, &authed, id, status_of(&e), None, Some(e.message), String::new())
+    })
+    .await
 }
 
 #[cfg(test)]

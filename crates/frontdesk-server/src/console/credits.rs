@@ -9,7 +9,7 @@ use axum::response::Response;
 use frontdesk_core::permissions::Permission as P;
 use serde::Deserialize;
 
-use super::{can, checked, fmt_time, is_form_error, page, see_other, status_of, ConsoleForm, Layout, Section};
+use super::{can, checked, fmt_time, is_form_error, or_redo, page, see_other, status_of, ConsoleForm, Layout, Section};
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult};
 use crate::state::AppState;
@@ -191,13 +191,10 @@ pub(crate) async fn save_settings(
         Ok(s) => state.store.set_credit_settings(&authed.actor(), s).await.map_err(ApiError::from),
         Err(e) => Err(e),
     };
-    match saved {
-        Ok(_) => Ok(see_other("/console/credits?flash=saved")),
-        Err(e) if is_form_error(&e) => {
-            render(&state, &authed, status_of(&e), &CreditsQuery::default(), Some(e.message), Some(f)).await
-        }
-        Err(e) => Err(e),
-    }
+    or_redo(saved.map(|_| see_other("/console/credits?flash=saved")), |e| async move {
+        render(&state, &authed, status_of(&e), &CreditsQuery::default(), Some(e.message), Some(f)).await
+    })
+    .await
 }
 
 pub(crate) async fn grant(
@@ -214,11 +211,8 @@ pub(crate) async fn grant(
         },
         Err(e) => Err(e),
     };
-    match granted {
-        Ok(_) => Ok(see_other("/console/credits?flash=credits_added")),
-        Err(e) if is_form_error(&e) => {
-            render(&state, &authed, status_of(&e), &CreditsQuery::default(), Some(e.message), None).await
-        }
-        Err(e) => Err(e),
-    }
+    or_redo(granted.map(|_| see_other("/console/credits?flash=credits_added")), |e| async move {
+        render(&state, &authed, status_of(&e), &CreditsQuery::default(), Some(e.message), None).await
+    })
+    .await
 }

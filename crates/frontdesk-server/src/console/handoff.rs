@@ -10,7 +10,7 @@ use frontdesk_core::permissions::Permission as P;
 use frontdesk_core::routing::{HandoffMessage, HandoffProcess, WhenUnassigned};
 use frontdesk_store::HandoffSettings;
 
-use super::{can, ids_of, is_form_error, page, see_other, status_of, ConsoleForm, FlashQuery, Layout, Section};
+use super::{can, ids_of, or_redo, page, see_other, status_of, ConsoleForm, FlashQuery, Layout, Section};
 use crate::auth::Authed;
 use crate::error::{ApiQuery, ApiResult};
 use crate::state::AppState;
@@ -163,9 +163,5 @@ pub(crate) async fn save_handoff(
         Ok(see_other("/console/handoff?flash=saved"))
     }
     .await;
-    match result {
-        Ok(r) => Ok(r),
-        Err(e) if is_form_error(&e) => render(&state, &authed, &current, status_of(&e), None, Some(e.message)).await,
-        Err(e) => Err(e),
-    }
+    or_redo(result, |e| render(&state, &authed, &current, status_of(&e), None, Some(e.message))).await
 }

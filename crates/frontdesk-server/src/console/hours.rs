@@ -11,7 +11,7 @@ use frontdesk_core::hours::{self, Mode, Schedule, COMMON_ZONES};
 use frontdesk_core::model::Channel;
 use frontdesk_core::permissions::Permission as P;
 
-use super::{can, fmt_time, is_form_error, page, see_other, status_of};
+use super::{can, fmt_time, or_redo, page, see_other, status_of};
 use super::{ConsoleForm, FlashQuery, Layout, Section};
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult};
@@ -150,13 +150,10 @@ pub(crate) async fn save_hours(
         Ok(input) => set_hours(&state, &authed.actor(), channel, input).await.map(|_| ()).map_err(ApiError::from),
         Err(e) => Err(e),
     };
-    match saved {
-        Ok(()) => Ok(see_other(&format!("/console/hours?flash=saved#{}", channel.as_str()))),
-        Err(e) if is_form_error(&e) => {
-            render(&state, &authed, Some((channel, &f, e.message.clone())), status_of(&e), None).await
-        }
-        Err(e) => Err(e),
-    }
+    or_redo(saved.map(|_| see_other(&format!("/console/hours?flash=saved#{}", channel.as_str()))), |e| {
+        render(&state, &authed, Some((channel, &f, e.message.clone())), status_of(&e), None)
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The knowledge base (B1), the file library (B2) and the sources the agent
-//! answers from (B6, B7). The handlers reuse the JSON API's input types and
-//! helpers in `api/knowledge.rs` and have its permissions: `ViewAgent` to
-//! look, `EditAgent` to change.
+//! answers from (B6, B7). The handlers call the same service as the JSON API
+//! (`frontdesk_engine::service::knowledge`) and have its permissions:
+//! `ViewAgent` to look, `EditAgent` to change.
 //!
 //! The upload form is multipart, whose body the CSRF check does not read: it
 //! is sent by htmx with the `X-CSRF-Token` header and answered with an
@@ -21,14 +21,15 @@ use frontdesk_store::{source_kind, source_status, Article, Source};
 use serde::Deserialize;
 
 use super::{
-    can, checked, fmt_time, ids_of, is_form_error, is_htmx, ok, options, page, preview, see_other, status_of,
+    can, checked, fmt_time, ids_of, is_form_error, is_htmx, ok, options, or_redo, page, preview, see_other, status_of,
     ConsoleForm, Layout, Opt, Section,
 };
-use crate::api::knowledge::{add_file_source, sync_article_source, upload_file, ArticleInput};
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult, Code};
 use crate::state::AppState;
+use crate::upload::read_upload;
 use frontdesk_engine::ingest::resync;
+use frontdesk_engine::service::knowledge::{self as service, ArticleInput, UrlInput};
 
 /// The languages an article can be written in: those the agent speaks.
 const LANGUAGES: [(&str, &str); 12] = {
@@ -352,12 +353,7 @@ async fn article_or_redo(
     result: ApiResult<Response>,
     form: Option<ArticleForm>,
 ) -> ApiResult<Response> {
-    match result {
-        Err(e) if is_form_error(&e) => {
-            article_with(state, authed, id, form, status_of(&e), None, Some(e.message)).await
-        }
-        other => other,
-    }
+    or_redo(result, |e| article_with(state, authed, id, form, status_of(&e), None, Some(e.message))).await
 }
 
 pub(crate) async fn articles_page(
@@ -388,10 +384,7 @@ pub(crate) async fn create_article(
         Ok(see_other(&format!("/console/articles/{}?flash=created", a.id)))
     }
     .await;
-    match result {
-        Err(e) if is_form_error(&e) => articles_with(&state, &authed, f, status_of(&e), None, Some(e.message)).await,
-        other => other,
-    }
+    or_redo(result, |e| articles_with(&state, &authed, f, status_of(&e), None, Some(e.message))).await
 }
 
 /// Saves; a published article's source follows at once (B5), as with the API.
@@ -404,7 +397,7 @@ pub(crate) async fn update_article(
     let result = async {
         let a = state.store.update_article(&authed.actor(), id, f.input().parse()?).await?;
         if a.published {
-            sync_article_source(&state, &authed, &a).await?;
+            service::sync_article_source(&state, &authed.actor(), &a).await?;
         }
         Ok(see_other(&format!("/console/articles/{id}?flash=saved")))
     }
@@ -419,7 +412,7 @@ pub(crate) async fn publish_article(
 ) -> ApiResult<Response> {
     let result = async {
         let a = state.store.set_article_published(&authed.actor(), id, true).await?;
-        sync_article_source(&state, &authed, &a).await?;
+        service::sync_article_source(&state, &authed.actor(), &a).await?;
         Ok(see_other(&format!("/console/articles/{id}?flash=published")))
     }
     .await;
@@ -704,10 +697,10 @@ pub(crate) async fn set_citations(
     ConsoleForm(f): ConsoleForm<CitationsForm>,
 ) -> ApiResult<Response> {
     let on = checked(Some(&f.citations_enabled));
-    let result = crate::api::knowledge::set_citations(&state, &authed, id, on).await;
-    match result {
-        Ok(s) => Ok(see_other(&back_to(&f.back, &s, if on { "citations_on" } else { "citations_off" }))),
-        Err(e) if is_form_error(&e) => {
+    let result = service::set_citations(&state, &authed.actor(), id, on).await.map_err(ApiError::from);
+    or_redo(
+        result.map(|s| see_other(&back_to(&f.back, &s, if on { "citations_on" } else { "citations_off" }))),
+        |e| async move {
             if f.back == "detail" {
                 source_with(&state, &authed, id, status_of(&e), None, Some(e.message)).await
             } else {
@@ -715,15 +708,15 @@ pub(crate) async fn set_citations(
                 let kind = known_kind(&s.kind).unwrap_or(source_kind::ARTICLE);
                 sources_with(&state, &authed, kind, status_of(&e), None, Some(e.message)).await
             }
-        }
-        Err(e) => Err(e),
-    }
+        },
+    )
+    .await
 }
 
 // ---------- files ----------
 
-/// Uploads into the library and adds the file as a source, through the JSON
-/// API's own upload (same fields, checks and messages). Sent by htmx: success
+/// Uploads into the library and adds the file as a source, with the JSON
+/// API's reading of the form and its service (same fields, checks and messages). Sent by htmx: success
 /// is an `HX-Redirect`, a mistake the form again with the message; without
 /// htmx, a 303 or the page with the message.
 pub(crate) async fn upload(
@@ -734,7 +727,10 @@ pub(crate) async fn upload(
 ) -> ApiResult<Response> {
     let htmx = is_htmx(&headers);
     let result = match form {
-        Ok(form) => upload_file(State(state.clone()), authed.clone(), form).await.map(drop),
+        Ok(form) => match read_upload(form, state.settings.max_upload_bytes).await {
+            Ok(upload) => service::upload_file(&state, &authed.actor(), upload).await.map(drop).map_err(ApiError::from),
+            Err(e) => Err(e),
+        },
         Err(r) => Err(ApiError::invalid_field(
             "file",
             format!("send the file as multipart/form-data in the field 'file' ({})", r.body_text()),
@@ -785,7 +781,7 @@ pub(crate) async fn add_library_file(
         if state.store.list_sources(Some(source_kind::FILE)).await?.iter().any(|s| s.file_id == Some(id)) {
             return Err(ApiError::invalid_field("file_id", format!("{} is already a source", meta.name)));
         }
-        add_file_source(&state, &authed, meta.id, &meta.name, true).await?;
+        service::add_file_source(&state, &authed.actor(), meta.id, &meta.name, true).await?;
         Ok(see_other("/console/sources?kind=file&flash=added"))
     }
     .await;
@@ -946,7 +942,7 @@ mod tests {
         let a = f.input().parse().unwrap();
         assert_eq!((a.slug.as_str(), a.language.as_str(), a.public), ("reset-your-password", "it", false));
         let bad = ArticleForm { slug: "Not A Slug".into(), ..f };
-        assert_eq!(bad.input().parse().unwrap_err().field.as_deref(), Some("slug"));
+        assert_eq!(bad.input().parse().unwrap_err().field(), Some("slug"));
         assert!(ArticleForm::blank().is_public());
     }
 
@@ -1073,13 +1069,13 @@ pub(crate) async fn import_url(
             "" => None,
             n => Some(n.parse::<i64>().map_err(|_| ApiError::invalid_field("max_pages", "must be a whole number"))?),
         };
-        let input = crate::api::knowledge::UrlInput {
+        let input = UrlInput {
             url: f.url.clone(),
             import_related: super::checked(f.import_related.as_deref()),
             max_pages,
             citations_enabled: true,
         };
-        crate::api::knowledge::import_url_source(&state, &authed, input).await?;
+        service::import_url_source(&state, &authed.actor(), input).await?;
         Ok(see_other("/console/sources?kind=url&flash=url_added"))
     }
     .await;

@@ -9,7 +9,7 @@ use axum::response::Response;
 use frontdesk_core::leads::{Criterion, LeadSettings};
 use frontdesk_core::permissions::Permission as P;
 
-use super::{can, checked, fmt_time, is_form_error, page, see_other, status_of};
+use super::{can, checked, fmt_time, or_redo, page, see_other, status_of};
 use super::{ConsoleForm, FlashQuery, Layout, Opt, Section};
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult};
@@ -153,13 +153,10 @@ pub(crate) async fn save_leads(
         Ok(s) => set_settings(&state, &authed.actor(), s).await.map(|_| ()).map_err(ApiError::from),
         Err(e) => Err(e),
     };
-    match saved {
-        Ok(()) => Ok(see_other("/console/leads?flash=saved")),
-        Err(e) if is_form_error(&e) => {
-            render(&state, &authed, Some((&f, e.message.clone())), status_of(&e), None).await
-        }
-        Err(e) => Err(e),
-    }
+    or_redo(saved.map(|_| see_other("/console/leads?flash=saved")), |e| {
+        render(&state, &authed, Some((&f, e.message.clone())), status_of(&e), None)
+    })
+    .await
 }
 
 #[cfg(test)]

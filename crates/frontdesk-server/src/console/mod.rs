@@ -368,6 +368,30 @@ pub(crate) fn status_of(e: &ApiError) -> StatusCode {
     e.code.parts().1
 }
 
+/// How a console page answers a form's post, in one place: `done` is what
+/// the service call came to, already turned into its answer on success
+/// (usually a 303 with a flash); an error a person can fix by changing the
+/// form ([`is_form_error`]) renders the page again through `redo`, which is
+/// given the error (show `e.message`, answer with [`status_of`]`(&e)`); any
+/// other error is answered as it is (404, 403, 500…).
+///
+/// ```ignore
+/// let saved = service::set_settings(&state, &authed.actor(), input).await.map_err(ApiError::from);
+/// or_redo(saved.map(|_| see_other("/console/leads?flash=saved")), |e| {
+///     render(&state, &authed, status_of(&e), Some(e.message))
+/// })
+/// .await
+/// ```
+pub(crate) async fn or_redo<Fut>(done: ApiResult<Response>, redo: impl FnOnce(ApiError) -> Fut) -> ApiResult<Response>
+where
+    Fut: std::future::Future<Output = ApiResult<Response>>,
+{
+    match done {
+        Err(e) if is_form_error(&e) => redo(e).await,
+        other => other,
+    }
+}
+
 /// Whether htmx sent the request (it then wants a fragment, not a page).
 pub(crate) fn is_htmx(headers: &HeaderMap) -> bool {
     headers.get("hx-request").is_some_and(|v| v.as_bytes() == b"true")

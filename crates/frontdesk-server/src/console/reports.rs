@@ -16,7 +16,8 @@ use serde_json::Value;
 
 use super::charts::{Category, Chart, Kind, Series, Unit};
 use super::{
-    can, ids_of, is_form_error, is_htmx, options, page, see_other, status_of, ConsoleForm, Layout, Opt, Section,
+    can, ids_of, is_form_error, is_htmx, options, or_redo, page, see_other, status_of, ConsoleForm, Layout, Opt,
+    Section,
 };
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult};
@@ -603,17 +604,14 @@ pub(crate) async fn save_settings(
     authed: Authed,
     ConsoleForm(f): ConsoleForm<TimeZoneForm>,
 ) -> ApiResult<Response> {
-    match frontdesk_engine::service::reports::set_time_zone(&state, &authed.actor(), &f.time_zone)
+    let saved = frontdesk_engine::service::reports::set_time_zone(&state, &authed.actor(), &f.time_zone)
         .await
-        .map_err(ApiError::from)
-    {
-        Ok(()) => Ok(see_other("/console/reports?flash=saved")),
-        Err(e) if is_form_error(&e) => {
-            let message = e.message.strip_prefix("time_zone: ").unwrap_or(&e.message).to_owned();
-            render_reports(&state, &authed, &ReportsQuery::default(), status_of(&e), Some((f.time_zone, message))).await
-        }
-        Err(e) => Err(e),
-    }
+        .map_err(ApiError::from);
+    or_redo(saved.map(|_| see_other("/console/reports?flash=saved")), |e| async move {
+        let message = e.message.strip_prefix("time_zone: ").unwrap_or(&e.message).to_owned();
+        render_reports(&state, &authed, &ReportsQuery::default(), status_of(&e), Some((f.time_zone, message))).await
+    })
+    .await
 }
 
 // ---------- knowledge gaps ----------
@@ -950,15 +948,12 @@ pub(crate) async fn resolve(
         Ok::<_, ApiError>(short_answer.id)
     }
     .await;
-    match result {
-        Ok(sa) => Ok(see_other(&format!("/console/gaps?resolved={sa}"))),
-        Err(e) if is_form_error(&e) => {
-            let (errors, error) = DraftErrors::of(&e);
-            let x = GapExtras { draft: Some(f), errors, error, ..GapExtras::default() };
-            render_gap(&state, &authed, id, status_of(&e), x).await
-        }
-        Err(e) => Err(e),
-    }
+    or_redo(result.map(|sa| see_other(&format!("/console/gaps?resolved={sa}"))), |e| async move {
+        let (errors, error) = DraftErrors::of(&e);
+        let x = GapExtras { draft: Some(f), errors, error, ..GapExtras::default() };
+        render_gap(&state, &authed, id, status_of(&e), x).await
+    })
+    .await
 }
 
 /// Dismisses the checked questions (H4); they leave the topic.
@@ -1005,14 +1000,19 @@ pub(crate) async fn dismiss_topic(
     authed: Authed,
     Path(id): Path<i64>,
 ) -> ApiResult<Response> {
-    match state.store.dismiss_gap_topic(&authed.actor(), id).await.map_err(ApiError::from) {
-        Ok(_) => Ok(see_other("/console/gaps?dismissed=topic")),
-        Err(e) if is_form_error(&e) => {
+    or_redo(
+        state
+            .store
+            .dismiss_gap_topic(&authed.actor(), id)
+            .await
+            .map_err(ApiError::from)
+            .map(|_| see_other("/console/gaps?dismissed=topic")),
+        |e| async move {
             let x = GapExtras { error: Some(e.message.clone()), ..GapExtras::default() };
             render_gap(&state, &authed, id, status_of(&e), x).await
-        }
-        Err(e) => Err(e),
-    }
+        },
+    )
+    .await
 }
 
 #[cfg(test)]

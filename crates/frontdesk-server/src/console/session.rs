@@ -10,11 +10,10 @@ use frontdesk_store::{ConversationFilter, UserPatch};
 use serde::Deserialize;
 
 use super::{can, is_htmx, ok, page, safe_next, see_other, ConsoleForm, Layout, Section};
-use crate::api::admin::{login_error, open_session, retry_after};
-use crate::auth::{self, Authed, ClientAddr};
+use crate::auth::{self, login_error, retry_after, Authed, ClientAddr};
 use crate::error::{ApiQuery, ApiResult, Code};
 use crate::state::AppState;
-use frontdesk_engine::service::login::{Attempt, LoginError};
+use frontdesk_engine::service::login::{open_session, Attempt, LoginError};
 use frontdesk_engine::service::users::parse_availability;
 use frontdesk_engine::tokens;
 

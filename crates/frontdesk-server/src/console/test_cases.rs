@@ -10,7 +10,9 @@ use serde::Deserialize;
 
 use super::agent::ProfileForm;
 use super::conversations::{unsaved_message_view, MessageView};
-use super::{can, fmt_time, is_form_error, ok, page, see_other, status_of, ConsoleForm, FlashQuery, Layout, Section};
+use super::{
+    can, fmt_time, is_form_error, ok, or_redo, page, see_other, status_of, ConsoleForm, FlashQuery, Layout, Section,
+};
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult};
 use crate::state::AppState;
@@ -234,11 +236,10 @@ pub(crate) async fn create_test(
         Ok(new) => state.store.create_agent_test(&authed.actor(), new).await.map_err(ApiError::from),
         Err(e) => Err(e),
     };
-    match created {
-        Ok(_) => Ok(see_other("/console/agent/tests?flash=created")),
-        Err(e) if is_form_error(&e) => render_tests(&state, &authed, status_of(&e), None, Some(e.message), &f).await,
-        Err(e) => Err(e),
-    }
+    or_redo(created.map(|_| see_other("/console/agent/tests?flash=created")), |e| {
+        render_tests(&state, &authed, status_of(&e), None, Some(e.message), &f)
+    })
+    .await
 }
 
 pub(crate) async fn delete_test(

@@ -1,5 +1,5 @@
-//! Actions (F2) and CRM data (F1) in the console. The handlers reuse the
-//! JSON API's checks and operations in `api/tools.rs` and have its
+//! Actions (F2) and CRM data (F1) in the console. The handlers call the
+//! same service as the JSON API (`frontdesk_engine::service::tools`) and have its
 //! permissions: `ViewAgent` to look, `EditAgent` to change or test.
 //!
 //! Secret header values are never put into a page: a stored secret shows as
@@ -15,13 +15,13 @@ use frontdesk_core::permissions::Permission as P;
 use frontdesk_core::values::ValueKind;
 use serde_json::{Map, Value};
 
-use super::{can, fmt_time, is_form_error, is_htmx, ok, options, page, preview, see_other, status_of};
+use super::{can, fmt_time, is_form_error, is_htmx, ok, options, or_redo, page, preview, see_other, status_of};
 use super::{ConsoleForm, FlashQuery, Layout, Opt, Section};
-use crate::api::tools::{self as api, FieldInput, TestInput};
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult};
 use crate::state::AppState;
 use frontdesk_agent::actions::ActionResult;
+use frontdesk_engine::service::tools::{self as service, FieldInput, TestInput};
 
 /// Blank rows offered under the existing headers and parameters.
 const BLANK_ROWS: usize = 2;
@@ -471,17 +471,15 @@ pub(crate) async fn create_action(
 ) -> ApiResult<Response> {
     let form = ActionForm::posted(&pairs, None);
     let result = async {
-        let a = api::create(&state, &authed, form.to_def()?).await?;
+        let a = service::create_action(&state, &authed.actor(), form.to_def()?).await?;
         Ok(see_other(&format!("/console/actions/{}?flash=created", a.def.id)))
     }
     .await;
-    match result {
-        Err(e) if is_form_error(&e) => {
-            let form = form.without_secret_values().finish();
-            render_action(&authed, None, form, vec![], status_of(&e), None, Some(e.message), None)
-        }
-        other => other,
-    }
+    or_redo(result, |e| async move {
+        let form = form.without_secret_values().finish();
+        render_action(&authed, None, form, vec![], status_of(&e), None, Some(e.message), None)
+    })
+    .await
 }
 
 pub(crate) async fn update_action(
@@ -493,18 +491,16 @@ pub(crate) async fn update_action(
     let stored = state.store.get_action(id).await?;
     let form = ActionForm::posted(&pairs, Some(&stored.def));
     let result = async {
-        api::update(&state, &authed, id, form.to_def()?).await?;
+        service::update_action(&state, &authed.actor(), id, form.to_def()?).await?;
         Ok(see_other(&format!("/console/actions/{id}?flash=saved")))
     }
     .await;
-    match result {
-        Err(e) if is_form_error(&e) => {
-            let form = form.without_secret_values().finish();
-            let tests = test_fields(&stored.def);
-            render_action(&authed, Some(id), form, tests, status_of(&e), None, Some(e.message), None)
-        }
-        other => other,
-    }
+    or_redo(result, |e| async move {
+        let form = form.without_secret_values().finish();
+        let tests = test_fields(&stored.def);
+        render_action(&authed, Some(id), form, tests, status_of(&e), None, Some(e.message), None)
+    })
+    .await
 }
 
 pub(crate) async fn delete_action(
@@ -539,11 +535,12 @@ pub(crate) async fn test_action(
         s => Some(s.parse::<i64>().map_err(|_| ApiError::invalid_field("contact_id", "must be a contact's id"))?),
     };
     let lang = Some(get(&pairs, "lang").to_owned()).filter(|l| !l.is_empty());
-    let (result, test_error) = match api::run_test(&state, id, TestInput { values, contact_id, lang }).await {
-        Ok(r) => (Some(ResultView::of(&r)), None),
-        Err(e) if is_form_error(&e) || e.code == crate::error::Code::NotFound => (None, Some(e.message)),
-        Err(e) => return Err(e),
-    };
+    let (result, test_error) =
+        match service::run_test(&state, id, TestInput { values, contact_id, lang }).await.map_err(ApiError::from) {
+            Ok(r) => (Some(ResultView::of(&r)), None),
+            Err(e) if is_form_error(&e) || e.code == crate::error::Code::NotFound => (None, Some(e.message)),
+            Err(e) => return Err(e),
+        };
     if is_htmx(&headers) {
         return ok(&ResultFragment { result, test_error });
     }
@@ -656,26 +653,24 @@ pub(crate) async fn create_field(
     ConsoleForm(pairs): ConsoleForm<Vec<(String, String)>>,
 ) -> ApiResult<Response> {
     let result = async {
-        api::create_crm_field(&state, &authed, field_input(&pairs, true)?).await?;
+        service::create_crm_field(&state, &authed.actor(), field_input(&pairs, true)?).await?;
         Ok(see_other("/console/crm?flash=field_created"))
     }
     .await;
-    match result {
-        Err(e) if is_form_error(&e) => {
-            let kind = ValueKind::parse(get(&pairs, "kind")).unwrap_or(ValueKind::Text);
-            let mut row = FieldRow::of(&CrmField {
-                key: get(&pairs, "key").to_owned(),
-                label: get(&pairs, "label").to_owned(),
-                kind,
-                values: vec![],
-                agent_read: on(&pairs, "agent_read"),
-                agent_write: on(&pairs, "agent_write"),
-            });
-            row.values = get(&pairs, "values").to_owned();
-            crm_with(&state, &authed, Some(row), status_of(&e), None, Some(e.message)).await
-        }
-        other => other,
-    }
+    or_redo(result, |e| async move {
+        let kind = ValueKind::parse(get(&pairs, "kind")).unwrap_or(ValueKind::Text);
+        let mut row = FieldRow::of(&CrmField {
+            key: get(&pairs, "key").to_owned(),
+            label: get(&pairs, "label").to_owned(),
+            kind,
+            values: vec![],
+            agent_read: on(&pairs, "agent_read"),
+            agent_write: on(&pairs, "agent_write"),
+        });
+        row.values = get(&pairs, "values").to_owned();
+        crm_with(&state, &authed, Some(row), status_of(&e), None, Some(e.message)).await
+    })
+    .await
 }
 
 pub(crate) async fn update_field(
@@ -685,16 +680,12 @@ pub(crate) async fn update_field(
     ConsoleForm(pairs): ConsoleForm<Vec<(String, String)>>,
 ) -> ApiResult<Response> {
     let result = async {
-        api::update_crm_field(&state, &authed, &key, field_input(&pairs, false)?).await?;
+        service::update_crm_field(&state, &authed.actor(), &key, field_input(&pairs, false)?).await?;
         Ok(see_other("/console/crm?flash=field_saved"))
     }
     .await;
-    match result {
-        Err(e) if is_form_error(&e) => {
-            crm_with(&state, &authed, None, status_of(&e), None, Some(format!("{key}: {}", e.message))).await
-        }
-        other => other,
-    }
+    or_redo(result, |e| crm_with(&state, &authed, None, status_of(&e), None, Some(format!("{key}: {}", e.message))))
+        .await
 }
 
 pub(crate) async fn delete_field(

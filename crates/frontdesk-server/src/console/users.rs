@@ -165,11 +165,13 @@ pub(crate) async fn users_page(
 }
 
 /// On a form error, the page again with the message; other errors as they are.
-async fn or_redo(state: &AppState, authed: &Authed, result: ApiResult<Response>, redo: Redo) -> ApiResult<Response> {
-    match result {
-        Err(e) if is_form_error(&e) => users_page_with(state, authed, status_of(&e), None, Some(e.message), redo).await,
-        other => other,
-    }
+async fn users_or_redo(
+    state: &AppState,
+    authed: &Authed,
+    result: ApiResult<Response>,
+    redo: Redo,
+) -> ApiResult<Response> {
+    super::or_redo(result, |e| users_page_with(state, authed, status_of(&e), None, Some(e.message), redo)).await
 }
 
 pub(crate) async fn create_user(
@@ -183,7 +185,7 @@ pub(crate) async fn create_user(
         Ok(see_other("/console/users?flash=user_created"))
     }
     .await;
-    or_redo(&state, &authed, result, Redo { new_user: Some(f), ..Redo::default() }).await
+    users_or_redo(&state, &authed, result, Redo { new_user: Some(f), ..Redo::default() }).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -214,7 +216,7 @@ pub(crate) async fn update_user(
         Ok(see_other("/console/users?flash=user_updated"))
     }
     .await;
-    or_redo(&state, &authed, result, Redo::default()).await
+    users_or_redo(&state, &authed, result, Redo::default()).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -234,7 +236,7 @@ pub(crate) async fn create_team(
         Ok(see_other("/console/users?flash=team_created#teams"))
     }
     .await;
-    or_redo(&state, &authed, result, Redo { team_name: f.name.clone(), ..Redo::default() }).await
+    users_or_redo(&state, &authed, result, Redo { team_name: f.name.clone(), ..Redo::default() }).await
 }
 
 /// Members come as repeated `user_ids` checkboxes, which `Form` of a struct
@@ -251,7 +253,7 @@ pub(crate) async fn set_team_members(
         Ok(see_other("/console/users?flash=team_updated#teams"))
     }
     .await;
-    or_redo(&state, &authed, result, Redo::default()).await
+    users_or_redo(&state, &authed, result, Redo::default()).await
 }
 
 pub(crate) async fn delete_team(

@@ -10,7 +10,7 @@ use frontdesk_core::permissions::Permission as P;
 use frontdesk_core::workflow::TicketFacts;
 use serde::Deserialize;
 
-use super::{can, is_form_error, page, see_other, status_of, ConsoleForm, FlashQuery, Layout, Section};
+use super::{can, is_form_error, or_redo, page, see_other, status_of, ConsoleForm, FlashQuery, Layout, Section};
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiQuery, ApiResult};
 use crate::state::AppState;
@@ -108,11 +108,10 @@ pub(crate) async fn create(
         Ok::<_, ApiError>(state.store.create_workflow(&authed.actor(), w).await?)
     }
     .await;
-    match result {
-        Ok(w) => Ok(see_other(&format!("/console/workflows/{}?flash=created", w.workflow.id))),
-        Err(e) if is_form_error(&e) => render_list(&state, &authed, status_of(&e), None, Some(e.message), f.json).await,
-        Err(e) => Err(e),
-    }
+    or_redo(result.map(|w| see_other(&format!("/console/workflows/{}?flash=created", w.workflow.id))), |e| {
+        render_list(&state, &authed, status_of(&e), None, Some(e.message), f.json)
+    })
+    .await
 }
 
 pub(crate) async fn create_template(State(state): State<AppState>, authed: Authed) -> ApiResult<Response> {
@@ -199,15 +198,12 @@ pub(crate) async fn update(
         Ok::<_, ApiError>(state.store.update_workflow(&authed.actor(), id, w).await?)
     }
     .await;
-    match result {
-        Ok(_) => Ok(see_other(&format!("/console/workflows/{id}?flash=saved"))),
-        Err(e) if is_form_error(&e) => {
-            let status = status_of(&e);
-            let v = EditView { json: Some(f.json), error: Some(e.message), ..EditView::new(SAMPLE_FACTS.to_owned()) };
-            render_edit(&state, &authed, id, status, v).await
-        }
-        Err(e) => Err(e),
-    }
+    or_redo(result.map(|_| see_other(&format!("/console/workflows/{id}?flash=saved"))), |e| async move {
+        let status = status_of(&e);
+        let v = EditView { json: Some(f.json), error: Some(e.message), ..EditView::new(SAMPLE_FACTS.to_owned()) };
+        render_edit(&state, &authed, id, status, v).await
+    })
+    .await
 }
 
 /// Dry run: what the saved workflow would do with the sample ticket.
@@ -258,15 +254,9 @@ pub(crate) async fn toggle(State(state): State<AppState>, authed: Authed, Path(i
 }
 
 pub(crate) async fn delete(State(state): State<AppState>, authed: Authed, Path(id): Path<i64>) -> ApiResult<Response> {
-    match state.store.delete_workflow(&authed.actor(), id).await {
-        Ok(()) => Ok(see_other("/console/workflows?flash=deleted")),
-        Err(e) => {
-            let e = ApiError::from(e);
-            if is_form_error(&e) {
-                render_list(&state, &authed, status_of(&e), None, Some(e.message), EXAMPLE.to_owned()).await
-            } else {
-                Err(e)
-            }
-        }
-    }
+    let deleted = state.store.delete_workflow(&authed.actor(), id).await.map_err(ApiError::from);
+    or_redo(deleted.map(|_| see_other("/console/workflows?flash=deleted")), |e| {
+        render_list(&state, &authed, status_of(&e), None, Some(e.message), EXAMPLE.to_owned())
+    })
+    .await
 }

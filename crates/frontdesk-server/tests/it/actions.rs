@@ -336,11 +336,18 @@ async fn post_actions_send_typed_json_bodies_with_secrets(app: TestApp) {
 }
 crate::both_backends!(post_actions_send_typed_json_bodies_with_secrets, private_networks);
 
+/// An action stored without the save-time check (one saved while private
+/// networks were allowed, or whose name pointed elsewhere then), so the
+/// connection-time guard is what refuses it.
+async fn stored_unchecked(app: &TestApp, def: Value) -> i64 {
+    let def: frontdesk_core::actions::ActionDef = serde_json::from_value(def).unwrap();
+    let actor = frontdesk_store::Actor::user(app.admin_id, "admin@test.example");
+    app.store().create_action(&actor, def.parse().unwrap()).await.unwrap().def.id
+}
+
 async fn private_targets_are_refused_by_default(app: TestApp) {
     let (base, seen) = order_api().await;
-    let (s, a) = app.admin(Method::POST, "/api/v1/actions", Some(order_status(&base))).await;
-    assert_eq!(s, 201);
-    let id = a["id"].as_i64().unwrap();
+    let id = stored_unchecked(&app, order_status(&base)).await;
     let (s, r) = app
         .admin(
             Method::POST,
@@ -354,9 +361,7 @@ async fn private_targets_are_refused_by_default(app: TestApp) {
     // By name too: "localhost" resolves to loopback and is refused by the resolver.
     let mut by_name = order_status(&base.replace("127.0.0.1", "localhost"));
     by_name["name"] = json!("by_name");
-    let (s, a) = app.admin(Method::POST, "/api/v1/actions", Some(by_name)).await;
-    assert_eq!(s, 201);
-    let id = a["id"].as_i64().unwrap();
+    let id = stored_unchecked(&app, by_name).await;
     let (_, r) = app
         .admin(
             Method::POST,
@@ -368,6 +373,42 @@ async fn private_targets_are_refused_by_default(app: TestApp) {
     assert!(seen.lock().unwrap().is_empty(), "no request reached the private address");
 }
 crate::both_backends!(private_targets_are_refused_by_default);
+
+/// The URL template's host is checked when the action is saved, like a
+/// webhook URL: a private or loopback address, literal or by name, is refused
+/// naming `url_template` (created or changed), and nothing is stored.
+async fn private_url_templates_are_refused_when_saved(app: TestApp) {
+    for (i, base) in
+        ["http://127.0.0.1:9", "http://localhost:9", "http://[::1]:9", "https://10.1.2.3"].iter().enumerate()
+    {
+        let mut def = order_status(base);
+        def["name"] = json!(format!("private_{i}"));
+        let (s, e) = app.admin(Method::POST, "/api/v1/actions", Some(def)).await;
+        assert_eq!((s, e["field"].clone()), (422, json!("url_template")), "{base}: {e}");
+        assert!(e["message"].as_str().unwrap().contains("private or local address"), "{e}");
+        assert!(e["message"].as_str().unwrap().contains("allow_private_networks"), "{e}");
+    }
+    let (_, list) = app.admin(Method::GET, "/api/v1/actions", None).await;
+    assert_eq!(list, json!([]), "nothing was stored");
+
+    // A public one saves; changing it to point at loopback is refused and changes nothing.
+    let (s, a) = app.admin(Method::POST, "/api/v1/actions", Some(order_status("https://93.184.215.14"))).await;
+    assert_eq!(s, 201, "{a}");
+    let id = a["id"].as_i64().unwrap();
+    let (s, e) =
+        app.admin(Method::PUT, &format!("/api/v1/actions/{id}"), Some(order_status("http://127.0.0.1:9"))).await;
+    assert_eq!((s, e["field"].clone()), (422, json!("url_template")), "{e}");
+    let (_, a) = app.admin(Method::GET, &format!("/api/v1/actions/{id}"), None).await;
+    assert_eq!(a["url_template"], "https://93.184.215.14/orders/{order_number}", "{a}");
+}
+crate::both_backends!(private_url_templates_are_refused_when_saved);
+
+/// With `allow_private_networks` on, the same templates save.
+async fn private_url_templates_save_when_allowed(app: TestApp) {
+    let (s, a) = app.admin(Method::POST, "/api/v1/actions", Some(order_status("http://127.0.0.1:9"))).await;
+    assert_eq!(s, 201, "{a}");
+}
+crate::both_backends!(private_url_templates_save_when_allowed, private_networks);
 
 async fn only_editors_change_actions(app: TestApp) {
     let (_, agent_key) = app.user_with_key("agent@tools.example", Role::Agent, true).await;
