@@ -95,7 +95,7 @@ button:focus-visible,a:focus-visible{outline:2px solid #111;outline-offset:2px}
   host.setAttribute('data-frontdesk-root', '');
   host.style.setProperty('--fd-color', color); // CSSOM, which no style-src rule blocks
   const root = host.attachShadow({ mode: 'open' });
-  // Styles without a <style> element, so a page whose CSP has no 'unsafe-inline'
+  // Styles without a style element, so a page whose CSP has no 'unsafe-inline'
   // in style-src shows the widget as designed: a constructed stylesheet (not
   // subject to style-src), or in browsers without them the same CSS as a file
   // from this server (allowed when the page allows styles from it).

@@ -78,7 +78,10 @@ mod tests {
         assert!(css.trim_end().ends_with('}'), "the whole sheet: {css}");
         assert!(!css.contains("${"), "a served file cannot interpolate: {css}");
         // The widget styles its shadow root without a <style> element (a strict CSP blocks it).
-        assert!(!js.contains("<style"), "widget.js must not create a <style> element");
+        assert!(
+            !js.contains("<style") && !js.contains("createElement('style')"),
+            "widget.js must not create a <style> element"
+        );
         assert!(js.contains("adoptedStyleSheets") && js.contains("/widget.css"));
     }
 }
