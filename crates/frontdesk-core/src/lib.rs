@@ -19,6 +19,7 @@ pub mod links;
 pub mod model;
 pub mod permissions;
 pub mod persona;
+pub mod proxies;
 pub mod reports;
 pub mod responder;
 pub mod routing;

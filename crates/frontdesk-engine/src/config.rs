@@ -24,6 +24,11 @@ pub struct Settings {
     /// Let email channels' IMAP/SMTP hosts be private or loopback addresses (a
     /// local mail relay) without opening the other connections to private networks.
     pub allow_private_mail_servers: bool,
+    /// Reverse proxies in front of the server (IP addresses or CIDR networks,
+    /// such as `10.0.0.0/8`): when the socket peer is one of them, the client's
+    /// address (which the login throttle counts) is read from `X-Forwarded-For`.
+    /// Empty: the peer is the client and the header is ignored.
+    pub trusted_proxies: Vec<String>,
     /// Pages fetched at once per crawl, and the pause between requests to one host (ms).
     pub crawl_concurrency: usize,
     pub crawl_delay_ms: u64,
@@ -136,6 +141,7 @@ impl Default for Settings {
             max_upload_bytes: 50 * 1024 * 1024,
             allow_private_networks: false,
             allow_private_mail_servers: false,
+            trusted_proxies: Vec::new(),
             embeddings: true,
             models_dir: PathBuf::from("./models"),
             embedding_model: "auto".into(),
@@ -188,6 +194,12 @@ impl Settings {
     /// Whether email channels' IMAP/SMTP servers may be private addresses.
     pub fn private_mail_servers(&self) -> bool {
         self.allow_private_networks || self.allow_private_mail_servers
+    }
+
+    /// The `trusted_proxies` networks; an error names the setting and the bad entry.
+    pub fn trusted_proxy_networks(&self) -> anyhow::Result<Vec<frontdesk_core::proxies::IpNet>> {
+        frontdesk_core::proxies::parse_networks(self.trusted_proxies.as_slice())
+            .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))
     }
 
     /// The database URL to use: the configured one, or a SQLite file in the data dir.
@@ -274,11 +286,20 @@ impl Settings {
                     "0" | "false" | "no" | "off" => false,
                     _ => anyhow::bail!("{key} must be true or false, got {raw:?}"),
                 }),
+                // Lists: comma- or space-separated (`10.0.0.0/8, 192.168.1.5`).
+                toml::Value::Array(_) => toml::Value::Array(
+                    raw.split(|c: char| c == ',' || c.is_whitespace())
+                        .filter(|s| !s.is_empty())
+                        .map(|s| toml::Value::String(s.to_owned()))
+                        .collect(),
+                ),
                 _ => toml::Value::String(raw),
             };
             table.insert(field, value);
         }
-        Ok(toml::Value::Table(table).try_into()?)
+        let settings: Settings = toml::Value::Table(table).try_into()?;
+        settings.trusted_proxy_networks()?;
+        Ok(settings)
     }
 }
 
@@ -355,6 +376,29 @@ mod tests {
         assert_eq!(off.embedder_config().unwrap().choice, EmbedderChoice::None);
         let bad = Settings { embedding_model: "bert".into(), ..s };
         assert!(bad.embedder_config().unwrap_err().to_string().contains("embedding_model"));
+    }
+
+    #[test]
+    fn trusted_proxies_from_the_file_and_the_environment() {
+        assert!(Settings::default().trusted_proxies.is_empty());
+        let s = Settings::layered(Some("trusted_proxies = [\"10.0.0.0/8\", \"fd00::/8\"]\n"), []).unwrap();
+        let nets = s.trusted_proxy_networks().unwrap();
+        assert_eq!(nets.iter().map(ToString::to_string).collect::<Vec<_>>(), ["10.0.0.0/8", "fd00::/8"]);
+        let s = Settings::layered(
+            None,
+            [("FRONTDESK_TRUSTED_PROXIES".to_owned(), "10.0.0.0/8, 192.168.1.5 ::1".to_owned())],
+        )
+        .unwrap();
+        assert_eq!(s.trusted_proxies, ["10.0.0.0/8", "192.168.1.5", "::1"]);
+        let s = Settings::layered(None, [("FRONTDESK_TRUSTED_PROXIES".to_owned(), " ".to_owned())]).unwrap();
+        assert!(s.trusted_proxies.is_empty());
+        // A bad network is refused at load, naming the setting and the entry.
+        let e = Settings::layered(Some("trusted_proxies = [\"10.0.0.0/33\"]\n"), []).unwrap_err().to_string();
+        assert!(e.contains("trusted_proxies") && e.contains("10.0.0.0/33"), "{e}");
+        let e = Settings::layered(None, [("FRONTDESK_TRUSTED_PROXIES".to_owned(), "proxy.internal".to_owned())])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("trusted_proxies") && e.contains("proxy.internal"), "{e}");
     }
 
     #[test]

@@ -155,7 +155,16 @@ async fn seed(
 }
 
 fn outcome(status: &'static str, error: Option<String>) -> PageOutcome {
-    PageOutcome { status, title: None, content_hash: None, etag: None, last_modified: None, error, chunks: None }
+    PageOutcome {
+        status,
+        title: None,
+        content_hash: None,
+        etag: None,
+        last_modified: None,
+        error,
+        chunks: None,
+        truncated: None,
+    }
 }
 
 /// An outcome that also removes the page's passages (the page went away, or
@@ -323,6 +332,8 @@ async fn crawl_page(ctx: &Ctx<'_>, page: &CrawlPage) -> anyhow::Result<()> {
         return Ok(store.finish_page(page.id, without_passages(page_status::SKIPPED, why)).await?);
     }
     let unchanged = page.content_hash.as_deref() == Some(extracted.content_hash.as_str());
+    // Cut at extract_max_text_chars like a file, and recorded on the page the same way.
+    let truncated = extracted.truncated;
     let chunks: Vec<NewChunk> = extracted.chunks;
     store
         .finish_page(
@@ -335,6 +346,7 @@ async fn crawl_page(ctx: &Ctx<'_>, page: &CrawlPage) -> anyhow::Result<()> {
                 last_modified,
                 error: None,
                 chunks: if unchanged { None } else { Some(chunks) },
+                truncated,
             },
         )
         .await?;

@@ -39,8 +39,10 @@
   let isOpen = false, loaded = false;
 
   // ---------------------------------------------------------------- DOM
+  // The widget's styles. No `${...}` in it: the server serves this same text as
+  // /widget.css (the fallback below), and the accent colour is set on the host.
   const CSS = `
-:host{all:initial!important;display:block!important;--fd-color:${color}}
+:host{all:initial!important;display:block!important}
 *{box-sizing:border-box;font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif}
 [hidden]{display:none!important}
 .launcher{position:fixed;right:20px;bottom:20px;z-index:2147483000;width:56px;height:56px;border:0;border-radius:50%;
@@ -91,9 +93,23 @@ button:focus-visible,a:focus-visible{outline:2px solid #111;outline-offset:2px}
 
   const host = document.createElement('frontdesk-widget'); // custom tag: generic page `div` rules don't match
   host.setAttribute('data-frontdesk-root', '');
+  host.style.setProperty('--fd-color', color); // CSSOM, which no style-src rule blocks
   const root = host.attachShadow({ mode: 'open' });
+  // Styles without a style element, so a page whose CSP has no 'unsafe-inline'
+  // in style-src shows the widget as designed: a constructed stylesheet (not
+  // subject to style-src), or in browsers without them the same CSS as a file
+  // from this server (allowed when the page allows styles from it).
+  let styled = false;
+  try {
+    if ('adoptedStyleSheets' in ShadowRoot.prototype && 'replaceSync' in CSSStyleSheet.prototype) {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+      root.adoptedStyleSheets = [sheet];
+      styled = true;
+    }
+  } catch (e) { /* constructable stylesheets unsupported */ }
   // Static markup only; nothing user- or server-provided goes through innerHTML.
-  root.innerHTML = `<style>${CSS}</style>
+  root.innerHTML = `
 <button class="launcher" type="button" data-fd="launcher" aria-label="Open chat" aria-expanded="false" aria-controls="fd-panel">
 <svg class="i-chat" viewBox="0 0 24 24" aria-hidden="true"><path d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"/></svg>
 <svg class="i-close" viewBox="0 0 24 24" aria-hidden="true"><path d="M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12l5.6 5.6-1.4 1.4-5.6-5.6L6.4 19 5 17.6 10.6 12 5 6.4z"/></svg>
@@ -105,6 +121,12 @@ button:focus-visible,a:focus-visible{outline:2px solid #111;outline-offset:2px}
 <form><textarea data-fd="input" rows="1" aria-label="Type your message" placeholder="Type your message&hellip;"></textarea>
 <button class="send" type="submit" data-fd="send" aria-label="Send message">Send</button></form>
 </section>`;
+  if (!styled) {
+    const link = document.createElement('link');
+    link.rel = 'stylesheet';
+    link.href = BASE + '/widget.css';
+    root.prepend(link);
+  }
   const $ = (sel) => root.querySelector(sel);
   const launcher = $('.launcher');
   const badge = $('.badge');

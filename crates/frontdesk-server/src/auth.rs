@@ -7,6 +7,7 @@ use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use frontdesk_core::permissions::{allows, Permission};
+use frontdesk_core::proxies::{self, IpNet};
 use frontdesk_store::{Actor, User};
 
 use frontdesk_engine::service::login::LoginError;
@@ -43,19 +44,40 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Authed {
     }
 }
 
-/// The client's address: the socket peer. `X-Forwarded-For` is not trusted
-/// (there is no trusted-proxy setting), so a client cannot pick the address
-/// the login throttle counts. `None` when the server runs without peer
-/// addresses (a router driven directly, in tests).
+/// The client's address: the socket peer, or, when the peer is one of the
+/// `trusted_proxies`, the address those proxies forwarded in `X-Forwarded-For`
+/// (`frontdesk_core::proxies::client_address`: the right-most entry that is
+/// not itself a trusted proxy). With no trusted proxies (the default) the
+/// header is ignored, so a client cannot pick the address the login throttle
+/// counts. Set by [`client_address`], a layer over the whole router; `None`
+/// when the server runs without peer addresses (a router driven directly, in tests).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub Option<std::net::IpAddr>);
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        if let Some(c) = parts.extensions.get::<ClientAddr>() {
+            return Ok(*c);
+        }
         let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
         Ok(ClientAddr(peer.map(|c| c.0.ip())))
     }
+}
+
+/// The networks of the `trusted_proxies` setting, read once at start.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(pub std::sync::Arc<[IpNet]>);
+
+/// The middleware that finds the client's address ([`ClientAddr`]) once per request.
+pub async fn client_address(State(trusted): State<TrustedProxies>, mut req: Request, next: Next) -> Response {
+    let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    if let Some(peer) = peer {
+        let forwarded = req.headers().get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
+        let client = proxies::client_address(peer, &trusted.0, forwarded);
+        req.extensions_mut().insert(ClientAddr(Some(client)));
+    }
+    next.run(req).await
 }
 
 pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {

@@ -8,9 +8,6 @@
 //!   styles only from our own files (no inline script, no inline style, no
 //!   `eval`), no plugins, no `<base>`, forms only to us, never framed;
 //! - `/kb/…` may also show images from any `https:` site (articles embed them);
-//! - `/demo` (a stand-in for a customer's page) runs the widget, which styles
-//!   its shadow root with a `<style>` element, so it allows inline *styles*
-//!   (still no inline script);
 //! - `/api/docs` (Swagger UI) additionally allows inline styles, which the UI
 //!   sets on its elements.
 //!
@@ -18,7 +15,13 @@
 //! page that draws into a shadow root there and calls `/api/v1/chat/*` with
 //! CORS. Its routes therefore need no frame exception; the customer's own
 //! CSP governs the widget's code, and ours only has to keep `widget.js`
-//! served as JavaScript (with `nosniff`) and loadable cross-origin.
+//! served as JavaScript (with `nosniff`) and loadable cross-origin. The widget
+//! needs no inline style either: it styles its shadow root with a constructed
+//! stylesheet (`adoptedStyleSheets`, which `style-src` does not govern), or,
+//! in browsers without them, a `<link>` to `/widget.css`, and sets its colour
+//! through the CSSOM. So a customer's page with `style-src 'self'` (plus our
+//! origin for old browsers) shows it as designed, and `/demo`, our stand-in for
+//! such a page, gets the strict policy like everything else.
 //!
 //! A handler that sets its own policy keeps it (attachments are served with
 //! `default-src 'none'; sandbox`).
@@ -38,10 +41,6 @@ pub const STRICT: &str = "default-src 'none'; script-src 'self'; style-src 'self
 pub const KB: &str = "default-src 'none'; style-src 'self'; img-src 'self' https: data:; form-action 'none'; \
      base-uri 'none'; frame-ancestors 'none'";
 
-/// The demo page with the widget: as [`STRICT`], plus inline styles (the widget's shadow root).
-pub const DEMO: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-     img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
-
 /// Swagger UI: as [`STRICT`], plus inline styles.
 pub const DOCS: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
      img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
@@ -50,8 +49,6 @@ pub const DOCS: &str = "default-src 'none'; script-src 'self'; style-src 'self' 
 pub fn policy_for(path: &str) -> &'static str {
     if path.starts_with("/kb/") {
         KB
-    } else if path == "/demo" {
-        DEMO
     } else if path == "/api/docs" || path.starts_with("/api/docs/") {
         DOCS
     } else {
@@ -78,7 +75,7 @@ mod tests {
 
     #[test]
     fn every_policy_forbids_inline_script_eval_and_framing() {
-        for p in [STRICT, KB, DEMO, DOCS] {
+        for p in [STRICT, KB, DOCS] {
             assert!(p.starts_with("default-src 'none'"), "{p}");
             assert!(p.contains("frame-ancestors 'none'") && p.contains("base-uri 'none'"), "{p}");
             assert!(!p.contains("unsafe-eval"), "{p}");
@@ -96,7 +93,7 @@ mod tests {
         assert_eq!(policy_for("/api/v1/articles"), STRICT);
         assert_eq!(policy_for("/widget.js"), STRICT);
         assert_eq!(policy_for("/kb/reset-password"), KB);
-        assert_eq!(policy_for("/demo"), DEMO);
+        assert_eq!(policy_for("/demo"), STRICT, "the widget needs no inline style");
         assert_eq!(policy_for("/demo/x"), STRICT);
         assert_eq!(policy_for("/api/docs/"), DOCS);
         assert_eq!(policy_for("/api/docsx"), STRICT);

@@ -67,6 +67,8 @@ pub fn build_router(state: AppState) -> Router {
         ))
         .fallback(|| async { ApiError::new(Code::NotFound, "no such route") })
         .layer(axum::middleware::from_fn_with_state(state.clone(), count_requests))
+        // The client's address (the peer, or what trusted proxies forwarded).
+        .layer(axum::middleware::from_fn_with_state(trusted_proxies(&state), crate::auth::client_address))
         .layer(axum::middleware::from_fn(cors_for_chat))
         // Extractors (JSON, forms) take at most max_body_bytes; upload routes raise
         // it for themselves, so the outer hard limit is the larger of the two.
@@ -79,6 +81,18 @@ pub fn build_router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(crate::security::headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The `trusted_proxies` networks; none when the setting is invalid
+/// ([`Application::with_store`] refuses to start with an invalid one first).
+fn trusted_proxies(state: &AppState) -> crate::auth::TrustedProxies {
+    match state.settings.trusted_proxy_networks() {
+        Ok(nets) => crate::auth::TrustedProxies(nets.into()),
+        Err(e) => {
+            tracing::error!(error = %e, "ignoring trusted_proxies");
+            crate::auth::TrustedProxies::default()
+        }
+    }
 }
 
 /// CORS for the public chat API only: the widget runs on customers' sites.
@@ -112,6 +126,11 @@ impl Application {
     }
 
     pub async fn with_store(settings: Settings, store: Arc<dyn Store>) -> anyhow::Result<Self> {
+        let proxies = settings.trusted_proxy_networks()?;
+        if !proxies.is_empty() {
+            let list: Vec<String> = proxies.iter().map(ToString::to_string).collect();
+            tracing::info!(trusted_proxies = %list.join(", "), "client addresses behind these proxies come from X-Forwarded-For");
+        }
         let listener = tokio::net::TcpListener::bind(&settings.listen).await?;
         std::fs::create_dir_all(&settings.data_dir)?;
         // The index is a cache: rebuilt from the store's chunks at start.

@@ -94,10 +94,15 @@ pub struct Source {
 impl Source {
     /// "indexed the first 5,000,000 characters of 45,000,000", when the text was cut.
     pub fn truncation_note(&self) -> Option<String> {
-        let (kept, total) = (self.truncated_kept?, self.truncated_total?);
-        let of = if self.truncated_at_least { "at least " } else { "" };
-        Some(format!("indexed the first {} characters of {of}{}", thousands(kept), thousands(total)))
+        truncation_note(self.truncated_kept, self.truncated_total, self.truncated_at_least)
     }
+}
+
+/// "indexed the first N characters of [at least ]M", when both are known.
+fn truncation_note(kept: Option<i64>, total: Option<i64>, at_least: bool) -> Option<String> {
+    let (kept, total) = (kept?, total?);
+    let of = if at_least { "at least " } else { "" };
+    Some(format!("indexed the first {} characters of {of}{}", thousands(kept), thousands(total)))
 }
 
 /// 5000000 → "5,000,000".
@@ -168,6 +173,18 @@ pub struct CrawlPage {
     pub last_modified: Option<String>,
     pub error: Option<String>,
     pub fetched_at: Option<i64>,
+    /// Set when the page's text was cut at the extraction limit, as on a
+    /// [`Source`]: the first `truncated_kept` characters of `truncated_total`.
+    pub truncated_kept: Option<i64>,
+    pub truncated_total: Option<i64>,
+    pub truncated_at_least: bool,
+}
+
+impl CrawlPage {
+    /// "indexed the first 2,000 characters of 9,000", when the page's text was cut.
+    pub fn truncation_note(&self) -> Option<String> {
+        truncation_note(self.truncated_kept, self.truncated_total, self.truncated_at_least)
+    }
 }
 
 /// Page states.
@@ -190,6 +207,9 @@ pub struct PageOutcome {
     pub error: Option<String>,
     /// `Some` replaces the page's chunks (empty: removes them); `None` leaves them.
     pub chunks: Option<Vec<NewChunk>>,
+    /// The page's text was cut (recorded when the outcome has content: a
+    /// content hash or chunks; otherwise the page's record is kept).
+    pub truncated: Option<Truncated>,
 }
 
 /// Crawl progress of a source (B3), counted from its pages.
@@ -297,4 +317,6 @@ pub trait KnowledgeStore: Send + Sync {
         -> StoreResult<Option<String>>;
     async fn crawl_progress(&self, source_id: i64) -> StoreResult<CrawlProgress>;
     async fn list_pages(&self, source_id: i64, status: Option<&str>, limit: i64) -> StoreResult<Vec<CrawlPage>>;
+    /// The source's pages whose text was cut: how many, and the first `limit`.
+    async fn truncated_pages(&self, source_id: i64, limit: i64) -> StoreResult<(i64, Vec<CrawlPage>)>;
 }

@@ -11,7 +11,8 @@ pub(crate) const SOURCE_COLUMNS: &str =
 pub(crate) const CHUNK_COLUMNS: &str =
     "id, source_id, ordinal, title, heading_path, locator, body, lang, url, addressed";
 pub(crate) const PAGE_COLUMNS: &str =
-    "id, source_id, url, depth, status, title, content_hash, etag, last_modified, error, fetched_at";
+    "id, source_id, url, depth, status, title, content_hash, etag, last_modified, error, fetched_at, \
+    truncated_kept, truncated_total, truncated_at_least";
 
 macro_rules! impl_knowledge_store {
     ($store:ty) => {
@@ -604,6 +605,18 @@ macro_rules! impl_knowledge_store {
                 .bind(page_id)
                 .execute(&mut *tx)
                 .await?;
+                // The text's cut is known only when the page's content was read.
+                if outcome.content_hash.is_some() || outcome.chunks.is_some() {
+                    sqlx::query(
+                        "UPDATE crawl_pages SET truncated_kept = $1, truncated_total = $2, truncated_at_least = $3 WHERE id = $4",
+                    )
+                    .bind(outcome.truncated.map(|t| t.kept))
+                    .bind(outcome.truncated.map(|t| t.total))
+                    .bind(outcome.truncated.is_some_and(|t| t.at_least))
+                    .bind(page_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 if let Some(chunks) = &outcome.chunks {
                     let removed = sqlx::query("DELETE FROM chunks WHERE source_id = $1 AND url = $2")
                         .bind(source_id)
@@ -675,6 +688,27 @@ macro_rules! impl_knowledge_store {
                 .iter()
                 .map(from_row)
                 .collect()
+            }
+
+            async fn truncated_pages(&self, source_id: i64, limit: i64) -> StoreResult<(i64, Vec<CrawlPage>)> {
+                let n: i64 = sqlx::query(
+                    "SELECT COUNT(*) AS n FROM crawl_pages WHERE source_id = $1 AND truncated_kept IS NOT NULL",
+                )
+                .bind(source_id)
+                .fetch_one(&self.read)
+                .await?
+                .try_get("n")?;
+                let pages = sqlx::query(&format!(
+                    "SELECT {PAGE_COLUMNS} FROM crawl_pages WHERE source_id = $1 AND truncated_kept IS NOT NULL ORDER BY id LIMIT $2"
+                ))
+                .bind(source_id)
+                .bind(limit)
+                .fetch_all(&self.read)
+                .await?
+                .iter()
+                .map(from_row)
+                .collect::<StoreResult<Vec<CrawlPage>>>()?;
+                Ok((n, pages))
             }
 
             async fn chunks_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<StoredChunk>> {

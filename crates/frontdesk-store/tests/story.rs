@@ -731,10 +731,14 @@ async fn knowledge(s: &dyn Store, actor: &Actor) {
             last_modified: None,
             error: None,
             chunks: Some(vec![chunk(0, "Welcome home.")]),
+            truncated: Some(Truncated { kept: 2_000, total: 9_000, at_least: false }),
         },
     )
     .await
     .unwrap();
+    let (n, cut) = s.truncated_pages(site.id, 10).await.unwrap();
+    assert_eq!((n, cut.len(), cut[0].id), (1, 1, claimed[0].id));
+    assert_eq!(cut[0].truncation_note().as_deref(), Some("indexed the first 2,000 characters of 9,000"));
     assert_eq!(s.page_with_hash(site.id, "ph", claimed[1].id).await.unwrap().as_deref(), Some(claimed[0].url.as_str()));
     assert_eq!(s.page_with_hash(site.id, "ph", claimed[0].id).await.unwrap(), None);
     let site_chunks = s.list_chunks(site.id).await.unwrap();

@@ -63,7 +63,8 @@ pub struct Attempt<'a> {
     pub password: &'a str,
     /// The second factor's code, when the client sent one.
     pub totp: Option<&'a str>,
-    /// The client's address (the socket peer); `None` when unknown.
+    /// The client's address (the socket peer, or the address trusted proxies
+    /// forwarded); `None` when unknown.
     pub client: Option<IpAddr>,
 }
 

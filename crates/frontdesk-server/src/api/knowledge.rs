@@ -212,13 +212,24 @@ async fn import_url(
     Ok((StatusCode::ACCEPTED, ApiJson(json!({"source": source, "crawl_job_id": job}))).into_response())
 }
 
-/// Crawl progress: found, queued, fetched, failed, skipped — and the latest problems.
+/// Crawl progress: found, queued, fetched, failed, skipped — and the latest
+/// problems: failed and skipped pages, and pages whose text was cut at
+/// `extract_max_text_chars` (`truncated_pages` of them, the first 50 in
+/// `truncated`, each with `truncated_kept` of `truncated_total` characters).
 async fn crawl_progress(State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<ApiJson<Value>> {
     let source = state.store.get_source(id).await?;
     let progress = state.store.crawl_progress(id).await?;
     let failed = state.store.list_pages(id, Some(frontdesk_store::page_status::FAILED), 50).await?;
     let skipped = state.store.list_pages(id, Some(frontdesk_store::page_status::SKIPPED), 50).await?;
-    Ok(ApiJson(json!({"source": source, "progress": progress, "failed": failed, "skipped": skipped})))
+    let (cut, truncated) = state.store.truncated_pages(id, 50).await?;
+    Ok(ApiJson(json!({
+        "source": source,
+        "progress": progress,
+        "failed": failed,
+        "skipped": skipped,
+        "truncated_pages": cut,
+        "truncated": truncated,
+    })))
 }
 
 #[derive(Debug, Deserialize)]

@@ -32,6 +32,7 @@ pub fn public_routes(r: Routes) -> Routes {
         .add(Method::GET, "/readyz", Access::Public, readyz)
         .add(Method::GET, "/metrics", Access::Public, metrics)
         .add(Method::GET, "/widget.js", Access::Public, crate::assets::widget_js)
+        .add(Method::GET, "/widget.css", Access::Public, crate::assets::widget_css)
         .add(Method::GET, "/demo", Access::Public, crate::demo::demo_page)
         .add(Method::GET, "/assets/{*path}", Access::Public, crate::assets::static_asset)
         .add(Method::GET, "/api/openapi.json", Access::Public, crate::openapi::openapi_json)

@@ -820,8 +820,23 @@ struct SourcePage {
     text_cut: bool,
     chunks: Vec<ChunkView>,
     chunks_total: usize,
+    /// Crawled pages whose text was cut: how many, and the first few.
+    cut_total: i64,
+    cut_pages: Vec<CutPage>,
+    cut_more: bool,
     can_edit: bool,
 }
+
+/// A crawled page whose text was cut at the extraction limit.
+pub(crate) struct CutPage {
+    url: String,
+    href: Option<String>,
+    /// "indexed the first N characters of M".
+    note: String,
+}
+
+/// Cut pages listed on a source's page.
+const CUT_PAGES_SHOWN: i64 = 20;
 
 async fn source_with(
     state: &AppState,
@@ -852,6 +867,22 @@ async fn source_with(
             text: preview(&c.text, 300),
         })
         .collect();
+    let (cut_total, cut) = if s.kind == source_kind::URL {
+        state.store.truncated_pages(id, CUT_PAGES_SHOWN).await?
+    } else {
+        (0, Vec::new())
+    };
+    let cut_pages = cut
+        .iter()
+        .filter_map(|p| {
+            Some(CutPage {
+                note: p.truncation_note()?,
+                href: frontdesk_core::links::safe_href(&p.url),
+                url: p.url.clone(),
+            })
+        })
+        .collect::<Vec<_>>();
+    let cut_more = cut_total > cut_pages.len() as i64;
     let layout = layout(
         authed,
         Section::Sources,
@@ -869,6 +900,9 @@ async fn source_with(
             text_cut,
             chunks,
             chunks_total,
+            cut_total,
+            cut_pages,
+            cut_more,
             can_edit: can(authed, P::EditAgent),
         },
     )

@@ -330,3 +330,167 @@ async fn a_rebound_name_is_refused_when_connecting(app: TestApp) {
     assert!(!called.load(Ordering::SeqCst), "the private site was called");
 }
 crate::both_backends!(a_rebound_name_is_refused_when_connecting);
+
+/// A site with one page, `/manual`: over 20,000 characters while `long` is
+/// set (a code at its start, another at its end), else short.
+async fn long_page_site(long: Arc<AtomicBool>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let site = axum::Router::new().route(
+        "/manual",
+        get(move || {
+            let long = long.load(Ordering::SeqCst);
+            async move {
+                let filler: String = if long {
+                    (0..400)
+                        .map(|i| format!("<p>Paragraph {i} of the manual says nothing in particular.</p>"))
+                        .collect()
+                } else {
+                    String::new()
+                };
+                Html(page(
+                    "Manual",
+                    &format!("<p>The warranty code is W7K2.</p>{filler}<p>The secret ending code is Q9Z4.</p>"),
+                    "",
+                ))
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, site).await.unwrap() });
+    base
+}
+
+/// A page far longer than `extract_max_text_chars` (issue 15): only its
+/// beginning is indexed, and the cut is recorded on the page as on a file's
+/// source — in the crawl API and as a note on the source's console page —
+/// and cleared once the page is short again.
+async fn a_long_page_is_cut_and_says_so(app: TestApp) {
+    let long = Arc::new(AtomicBool::new(true));
+    let base = long_page_site(long.clone()).await;
+    let url = format!("{base}/manual");
+    let (s, r) = app.admin(Method::POST, "/api/v1/sources/url", Some(json!({"url": url}))).await;
+    assert_eq!(s, 202, "{r}");
+    let id = r["source"]["id"].as_i64().unwrap();
+    let v = crawl_done(&app, id).await;
+    assert_eq!((v["source"]["status"].as_str(), v["progress"]["fetched"].as_i64()), (Some("ready"), Some(1)), "{v}");
+    assert_eq!(v["truncated_pages"], 1, "{v}");
+    let cut = &v["truncated"][0];
+    assert_eq!(cut["url"], url.as_str(), "{v}");
+    let (kept, total) = (cut["truncated_kept"].as_i64().unwrap(), cut["truncated_total"].as_i64().unwrap());
+    assert!(kept <= 1_000 && kept > 900, "{v}");
+    assert!(total > 20_000, "{v}");
+    assert_eq!(cut["truncated_at_least"], false);
+    // Only the beginning is searched.
+    let text: String = app.store().list_chunks(id).await.unwrap().iter().map(|c| c.text.clone()).collect();
+    assert!(text.contains("W7K2") && !text.contains("Q9Z4"), "{text}");
+
+    // The console's source page says so, with the page and the numbers.
+    crate::common::create_user(app.store(), "ed@test.example", frontdesk_core::model::Role::Editor, true).await;
+    let console = crate::common::Console::sign_in(&app, "ed@test.example").await;
+    let (s, html) = console.get(&format!("/console/sources/{id}")).await;
+    assert_eq!(s, 200, "{html}");
+    assert!(html.contains("1 page was indexed only in part"), "{html}");
+    let note = format!(
+        "<a href=\"{url}\" target=\"_blank\" rel=\"noopener\">{url}</a>: indexed the first {} characters of {}",
+        thousands(kept),
+        thousands(total)
+    );
+    assert!(html.contains(&note), "{note} in {html}");
+
+    // A re-sync of the page, short now, clears the record.
+    long.store(false, Ordering::SeqCst);
+    let (s, r) = app.admin(Method::POST, &format!("/api/v1/sources/{id}/resync"), None).await;
+    assert!(s == 200 || s == 202, "{s} {r}");
+    let mut cleared = false;
+    for _ in 0..400 {
+        let (_, v) = app.admin(Method::GET, &format!("/api/v1/sources/{id}/crawl"), None).await;
+        if v["truncated_pages"] == 0 && v["source"]["status"] == "ready" {
+            cleared = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(cleared, "the cut is cleared once the page fits");
+    let text: String = app.store().list_chunks(id).await.unwrap().iter().map(|c| c.text.clone()).collect();
+    assert!(text.contains("W7K2") && text.contains("Q9Z4"), "{text}");
+    let (_, html) = console.get(&format!("/console/sources/{id}")).await;
+    assert!(!html.contains("indexed only in part"), "{html}");
+}
+crate::both_backends!(
+    a_long_page_is_cut_and_says_so,
+    private_networks,
+    settings = |s| {
+        s.crawl_delay_ms = 0;
+        s.extract_max_text_chars = 1_000;
+    }
+);
+
+/// 12345 → "12,345".
+fn thousands(n: i64) -> String {
+    let d = n.to_string();
+    d.chars().enumerate().fold(String::new(), |mut out, (i, c)| {
+        if i > 0 && (d.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+        out
+    })
+}
+
+/// The cut page's note on the source's console page, in a real browser under
+/// the console's CSP (and a screenshot with `FRONTDESK_SCREENSHOTS`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_page_is_noted_in_a_real_browser() {
+    let Some(browser) = crate::browser::Browser::start().await.expect("start the browser") else { return };
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+        s.allow_private_networks = true;
+        s.crawl_delay_ms = 0;
+        s.extract_max_text_chars = 1_000;
+    })
+    .await
+    .unwrap();
+    let base = long_page_site(Arc::new(AtomicBool::new(true))).await;
+    let (s, r) = app.admin(Method::POST, "/api/v1/sources/url", Some(json!({"url": format!("{base}/manual")}))).await;
+    assert_eq!(s, 202, "{r}");
+    let id = r["source"]["id"].as_i64().unwrap();
+    assert_eq!(crawl_done(&app, id).await["truncated_pages"], 1);
+    crate::common::create_user(app.store(), "ed@test.example", frontdesk_core::model::Role::Editor, true).await;
+    let wait = Duration::from_secs(10);
+    browser.goto(&app.url("/login")).await.unwrap();
+    browser.type_text("#email", "ed@test.example").await.unwrap();
+    browser.type_text("#password", "password123").await.unwrap();
+    browser.click("button.primary").await.unwrap();
+    browser.wait_for("location.pathname === '/console'", wait).await.expect("signed in");
+    browser.goto(&app.url(&format!("/console/sources/{id}"))).await.unwrap();
+    let note = browser
+        .wait_for("(document.querySelector('[data-cut-pages]') || {}).innerText", wait)
+        .await
+        .expect("the note is shown");
+    let note = note.as_str().unwrap();
+    assert!(note.contains("1 page was indexed only in part") && note.contains("/manual: indexed the first"), "{note}");
+    let shown = browser
+        .execute(
+            "const n = document.querySelector('[data-cut-pages]'); const r = n.getBoundingClientRect();\
+             return {visible: r.width > 0 && r.height > 0, background: getComputedStyle(n).backgroundColor};",
+            json!([]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(shown["visible"], true, "{shown}");
+    assert_ne!(shown["background"], "rgba(0, 0, 0, 0)", "styled as a note: {shown}");
+    let log = browser.console_log().await.unwrap();
+    let bad: Vec<&String> = log
+        .iter()
+        .filter(|l| l.contains("Content Security Policy") || l.contains("Refused to") || l.contains("Uncaught"))
+        .collect();
+    assert!(bad.is_empty(), "{log:#?}");
+    if let Ok(dir) = std::env::var("FRONTDESK_SCREENSHOTS") {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            std::path::Path::new(&dir).join("source_cut_pages.png"),
+            browser.screenshot_png().await.unwrap(),
+        )
+        .unwrap();
+    }
+    browser.quit().await.unwrap();
+}

@@ -137,6 +137,87 @@ async fn an_address_is_limited_across_emails(app: TestApp) {
 }
 both_backends!(an_address_is_limited_across_emails);
 
+/// Signs in through the JSON API with an `X-Forwarded-For` header.
+async fn login_via(app: &TestApp, forwarded_for: &str, email: &str, password: &str) -> (u16, Value) {
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("x-forwarded-for", forwarded_for)
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// Behind a trusted reverse proxy (here the test client's own 127.0.0.1),
+/// each visitor is counted at the address the proxy forwarded: one client's
+/// lockout does not lock out everyone behind the proxy.
+async fn clients_behind_a_trusted_proxy_are_throttled_apart(app: TestApp) {
+    create_user(app.store(), "dora@test.example", Role::Agent, true).await;
+    // The proxy appends the address it saw; whatever the client sent is on the left.
+    let attacker = "6.6.6.6, 198.51.100.66";
+    for i in 1..throttle::ADDRESS.max_failures {
+        let (s, e) = login_via(&app, attacker, &format!("user{i}@test.example"), "Summer2026!").await;
+        assert_eq!(s, 401, "attempt {i}: {e}");
+    }
+    let (s, _) = login_via(&app, attacker, "user20@test.example", "Summer2026!").await;
+    assert_eq!(s, 429, "the sprayer is locked out");
+    // Changing the part the client controls does not help it.
+    let (s, e) = login_via(&app, "203.0.113.1, 198.51.100.66", "dora@test.example", "password123").await;
+    assert_eq!(s, 429, "{e}");
+    assert!(e["message"].as_str().unwrap().contains("from your network address"), "{e}");
+    // Another visitor behind the same proxy signs in.
+    let (s, e) = login_via(&app, "198.51.100.77", "dora@test.example", "password123").await;
+    assert_eq!(s, 200, "{e}");
+    // So does one behind two proxies (the inner one trusted too).
+    let (s, e) = login_via(&app, "6.6.6.6, 198.51.100.88, 127.0.0.1", "dora@test.example", "password123").await;
+    assert_eq!(s, 200, "{e}");
+    // A malformed header counts as the proxy itself, which is not locked.
+    let (s, e) = login_via(&app, "not-an-address", "dora@test.example", "password123").await;
+    assert_eq!(s, 200, "{e}");
+    let (_, audit) = app.admin(Method::GET, "/api/v1/audit?entity_type=login", None).await;
+    let ids: Vec<&str> = audit.as_array().unwrap().iter().map(|a| a["entity_id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["address:198.51.100.66"], "the lockout names the forwarded client, not the proxy");
+}
+both_backends!(
+    clients_behind_a_trusted_proxy_are_throttled_apart,
+    settings = |s| {
+        s.trusted_proxies = vec!["127.0.0.1".into(), "10.0.0.0/8".into()];
+    }
+);
+
+/// Without `trusted_proxies` a forged `X-Forwarded-For` changes nothing: the
+/// peer is counted, so rotating the header does not escape the limit.
+async fn a_forged_forwarded_for_does_not_escape_the_throttle(app: TestApp) {
+    create_user(app.store(), "dora@test.example", Role::Agent, true).await;
+    for i in 1..throttle::ADDRESS.max_failures {
+        let (s, e) = login_via(&app, &format!("198.51.100.{i}"), &format!("user{i}@test.example"), "Summer2026!").await;
+        assert_eq!(s, 401, "attempt {i}: {e}");
+    }
+    let (s, _) = login_via(&app, "198.51.100.20", "user20@test.example", "Summer2026!").await;
+    assert_eq!(s, 429, "twenty failures from one peer lock it, whatever the header said");
+    let (s, e) = login_via(&app, "203.0.113.99", "dora@test.example", "password123").await;
+    assert_eq!(s, 429, "{e}");
+    let (_, audit) = app.admin(Method::GET, "/api/v1/audit?entity_type=login", None).await;
+    let ids: Vec<&str> = audit.as_array().unwrap().iter().map(|a| a["entity_id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["address:127.0.0.1"]);
+}
+both_backends!(a_forged_forwarded_for_does_not_escape_the_throttle);
+
+/// A bad network in `trusted_proxies` stops the start with an error naming it.
+#[tokio::test]
+async fn a_bad_trusted_proxy_is_refused_at_start() {
+    let db = crate::common::TestDb::create(Backend::Sqlite).await.unwrap();
+    let mut settings = crate::common::test_settings(&db);
+    settings.trusted_proxies = vec!["10.0.0.0/8".into(), "10.0.0.0/33".into()];
+    let e = match frontdesk_server::startup::Application::build(settings).await {
+        Ok(_) => panic!("started with a bad trusted_proxies"),
+        Err(e) => e.to_string(),
+    };
+    assert!(e.contains("trusted_proxies") && e.contains("\"10.0.0.0/33\""), "{e}");
+}
+
 async fn a_lockout_survives_a_restart(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else { return };
     create_user(app.store(), "eve@test.example", Role::Agent, true).await;

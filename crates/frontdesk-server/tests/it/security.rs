@@ -233,11 +233,19 @@ async fn every_response_carries_the_security_headers(app: TestApp) {
     assert_security_headers("chat stream", r.headers());
     drop(r);
 
-    // The demo page hosts the widget on our origin: its styles are inline, its script is not.
+    // The demo page hosts the widget on our origin under the strict policy:
+    // neither its script nor any style is inline.
     let r = get("/demo").await.unwrap();
     let csp = assert_security_headers("/demo", r.headers());
     assert_eq!(directive(&csp, "script-src"), Some("script-src 'self'"), "{csp}");
+    assert_eq!(directive(&csp, "style-src"), Some("style-src 'self'"), "{csp}");
     assert_eq!(directive(&csp, "connect-src"), Some("connect-src 'self'"), "{csp}");
+    assert!(!r.text().await.unwrap().contains("<style"), "the demo page's CSS is a file");
+    let r = get("/widget.css").await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/css; charset=utf-8");
+    assert_eq!(r.headers()["access-control-allow-origin"], "*", "linked from customers' pages");
+    assert!(r.text().await.unwrap().contains(".launcher{position:fixed"));
     // The console's own script is a served file.
     let r = get("/assets/console.js").await.unwrap();
     assert_eq!(r.status(), 200);
@@ -302,6 +310,19 @@ async fn console_kb_and_docs_work_under_the_csp_in_a_real_browser() {
         assert!(violations(&log).is_empty(), "{path}: {log:#?}");
         save_screenshot(&path.replace('/', "_"), &browser.screenshot_png().await.unwrap());
     }
+
+    // The account page: setting up the second factor shows the key and the code form.
+    browser.goto(&app.url("/console/account")).await.unwrap();
+    browser.wait_for("document.querySelector('#two-factor form button.primary')", wait).await.unwrap();
+    save_screenshot("console_account", &browser.screenshot_png().await.unwrap());
+    browser.click("#two-factor form button.primary").await.unwrap();
+    browser
+        .wait_for("document.querySelector('.secret') && document.querySelector('#on-code')", wait)
+        .await
+        .expect("the setup shows the key");
+    let log = browser.console_log().await.unwrap();
+    assert!(violations(&log).is_empty(), "/console/account: {log:#?}");
+    save_screenshot("console_account_totp_setup", &browser.screenshot_png().await.unwrap());
 
     // Select all (was an onclick attribute).
     browser.goto(&app.url("/console/sources")).await.unwrap();
@@ -392,3 +413,99 @@ async fn console_kb_and_docs_work_under_the_csp_in_a_real_browser() {
     save_screenshot("kb_hostile", &browser.screenshot_png().await.unwrap());
     browser.quit().await.unwrap();
 }
+
+/// The launcher's and the panel's computed styles, and how the shadow root is styled.
+const WIDGET_LOOK_JS: &str = "const r = __host.shadowRoot; const l = r.querySelector('[data-fd=\"launcher\"]');\
+    const p = r.querySelector('[data-fd=\"panel\"]'); const h = r.querySelector('header');\
+    const cs = getComputedStyle(l), ps = getComputedStyle(p);\
+    return {position: cs.position, radius: cs.borderTopLeftRadius, width: cs.width, background: cs.backgroundColor,\
+            right: cs.right, bottom: cs.bottom, panel_position: ps.position, panel_width: ps.width,\
+            panel_radius: ps.borderTopLeftRadius, header: getComputedStyle(h).backgroundColor,\
+            panel_hidden: p.hidden, adopted: r.adoptedStyleSheets ? r.adoptedStyleSheets.length : null,\
+            links: r.querySelectorAll('link[rel=stylesheet]').length, styles: r.querySelectorAll('style').length};";
+
+/// The widget keeps its look on a page whose CSP has no `'unsafe-inline'` for
+/// styles (`/demo` now has the strict policy): a constructed stylesheet, and in
+/// browsers without one the `/widget.css` link; no CSP violation either way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_widget_keeps_its_look_under_a_strict_csp_in_a_real_browser() {
+    let Some(browser) = crate::browser::Browser::start().await.expect("start the browser") else { return };
+    let app = TestApp::spawn(crate::common::Backend::Sqlite).await.unwrap();
+    app.seed_agent().await;
+    let wait = Duration::from_secs(10);
+    let r = app.client.get(app.url("/demo")).send().await.unwrap();
+    let csp = r.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert_eq!(directive(&csp, "style-src"), Some("style-src 'self'"), "{csp}");
+    assert_eq!(directive(&csp, "script-src"), Some("script-src 'self'"), "{csp}");
+
+    browser.goto(&app.url("/demo")).await.unwrap();
+    browser.wait_for("window.FrontdeskWidget && __host && __host.shadowRoot", wait).await.unwrap();
+    browser.wait_for("getComputedStyle(document.body).margin === '0px'", wait).await.expect("demo.css applies");
+    let look = browser.execute(&format!("{FIND} {WIDGET_LOOK_JS}"), json!([])).await.unwrap();
+    assert_eq!(look["position"], "fixed", "{look}");
+    assert_eq!(
+        (look["width"].as_str(), look["right"].as_str(), look["bottom"].as_str()),
+        (Some("56px"), Some("20px"), Some("20px")),
+        "{look}"
+    );
+    assert_eq!(look["radius"], "50%", "{look}");
+    assert_eq!(look["background"], "rgb(79, 70, 229)", "the accent colour reaches the shadow root: {look}");
+    assert_eq!(
+        (look["adopted"].as_i64(), look["links"].as_i64(), look["styles"].as_i64()),
+        (Some(1), Some(0), Some(0)),
+        "{look}"
+    );
+    save_screenshot("widget_strict_csp_closed", &browser.screenshot_png().await.unwrap());
+
+    browser.click("[data-fd=\"launcher\"]").await.unwrap();
+    browser.wait_for("!__find('[data-fd=\"panel\"]').hidden", wait).await.expect("the panel opens");
+    browser.wait_for("((__find('[data-fd=\"agent-name\"]') || {}).textContent || '') === 'Luma'", wait).await.unwrap();
+    let look = browser.execute(&format!("{FIND} {WIDGET_LOOK_JS}"), json!([])).await.unwrap();
+    assert_eq!(
+        (look["panel_position"].as_str(), look["panel_width"].as_str()),
+        (Some("fixed"), Some("370px")),
+        "{look}"
+    );
+    assert_eq!(
+        (look["panel_radius"].as_str(), look["header"].as_str()),
+        (Some("14px"), Some("rgb(79, 70, 229)")),
+        "{look}"
+    );
+    save_screenshot("widget_strict_csp_open", &browser.screenshot_png().await.unwrap());
+    let log = browser.console_log().await.unwrap();
+    assert!(violations(&log).is_empty(), "/demo: {log:#?}");
+
+    // A browser without constructable stylesheets: the widget, loaded again
+    // with them removed, links /widget.css (allowed by style-src 'self').
+    browser
+        .execute(
+            "document.querySelector('[data-frontdesk-root]').remove(); delete window.FrontdeskWidget;\
+             delete ShadowRoot.prototype.adoptedStyleSheets;\
+             const s = document.createElement('script'); s.src = '/widget.js'; s.setAttribute('data-frontdesk', '');\
+             document.body.append(s); return 'adoptedStyleSheets' in ShadowRoot.prototype;",
+            json!([]),
+        )
+        .await
+        .unwrap();
+    browser.wait_for("window.FrontdeskWidget && __host && __host.shadowRoot", wait).await.unwrap();
+    browser
+        .wait_for("getComputedStyle(__find('[data-fd=\"launcher\"]')).position === 'fixed'", wait)
+        .await
+        .expect("the linked stylesheet applies");
+    let look = browser.execute(&format!("{FIND} {WIDGET_LOOK_JS}"), json!([])).await.unwrap();
+    assert_eq!(
+        (look["adopted"].as_i64(), look["links"].as_i64(), look["styles"].as_i64()),
+        (None, Some(1), Some(0)),
+        "{look}"
+    );
+    assert_eq!((look["width"].as_str(), look["radius"].as_str()), (Some("56px"), Some("50%")), "{look}");
+    assert_eq!(look["background"], "rgb(79, 70, 229)", "{look}");
+    save_screenshot("widget_strict_csp_linked", &browser.screenshot_png().await.unwrap());
+    let log = browser.console_log().await.unwrap();
+    assert!(violations(&log).is_empty(), "the fallback: {log:#?}");
+    browser.quit().await.unwrap();
+}
+
+/// Finds the widget's host (the browser helper's prelude, for `execute`).
+const FIND: &str = "const __host = document.querySelector('[data-frontdesk-root]');\
+    const __find = (css) => (__host && __host.shadowRoot && __host.shadowRoot.querySelector(css)) || document.querySelector(css);";
