@@ -14,7 +14,7 @@ use frontdesk_knowledge::addressed::{self, AddressedModel, Scores};
 use frontdesk_server::config::Settings;
 
 /// Languages whose sentences are used for fitting; every other is held out.
-pub const FIT_LANGS: [&str; 3] = ["en", "de", "fr"];
+pub const FIT_LANGS: [&str; 6] = ["en", "de", "fr", "es", "it", "pt"];
 /// Forms of positives used for fitting; the others (`when`, `hidden`,
 /// `long`) are never fitted on.
 pub const FIT_FORMS: [&str; 5] = ["note", "tell", "override", "reveal", "role"];
