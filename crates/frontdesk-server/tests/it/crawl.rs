@@ -396,6 +396,9 @@ async fn a_long_page_is_cut_and_says_so(app: TestApp) {
         thousands(total)
     );
     assert!(html.contains(&note), "{note} in {html}");
+    // Its text is in its chunks: the page does not claim none was extracted.
+    assert!(!html.contains("No text was extracted"), "{html}");
+    assert!(html.contains("keeps its text only as passages"), "{html}");
 
     // A re-sync of the page, short now, clears the record.
     long.store(false, Ordering::SeqCst);
