@@ -204,6 +204,13 @@ impl Application {
         let server = axum::serve(self.listener, service).with_graceful_shutdown(signal).into_future();
         let mut server = tokio::spawn(server);
         tokio::select! {
+            // Biased, shutdown first: once SIGTERM has begun the shutdown, the
+            // server finishing its (quick) drain is the expected path, not a
+            // server that stopped by itself. Both are ready when the drain is
+            // fast, and an unbiased select picked either: it sometimes aborted
+            // the job worker without its grace period or handing jobs back.
+            biased;
+            _ = state.shutting_down() => {}
             r = &mut server => {
                 // The server stopped by itself (an accept error): stop the rest too.
                 state.begin_shutdown();
@@ -213,7 +220,6 @@ impl Application {
                 }
                 return Ok(r??);
             }
-            _ = state.shutting_down() => {}
         }
         let grace = std::time::Duration::from_secs(state.settings.shutdown_grace_secs);
         let deadline = tokio::time::Instant::now() + grace + DRAIN_MARGIN;

@@ -232,7 +232,11 @@ fn sigterm_drains_in_seconds_and_the_next_process_starts_at_once(database_url: O
     });
     let exited = sigterm.elapsed();
     assert!(status.success(), "{status:?}\n{}", old.log());
-    assert!(exited >= Duration::from_secs(GRACE_SECS) - Duration::from_millis(200), "the crawl had its grace period");
+    assert!(
+        exited >= Duration::from_secs(GRACE_SECS) - Duration::from_millis(200),
+        "the crawl had its grace period (exited after {exited:?}):\n{}",
+        old.log()
+    );
     assert!(old.log().contains("handed back"), "{}", old.log());
     // The crawl it handed back runs again on the new process at once (its
     // lease, 60 s, is not waited out), with the interrupted attempt not counted.
