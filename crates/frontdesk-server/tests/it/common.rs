@@ -245,9 +245,11 @@ impl TestApp {
         r.json::<Vec<Value>>().await.unwrap()
     }
 
-    /// Waits until no source is pending or syncing; returns them all.
+    /// Waits until no source is pending or syncing; returns them all. Up to a
+    /// minute: a sync waits in the slow lane behind any embedding job, and with
+    /// multilingual-e5-small installed a loaded machine embeds slowly.
     pub async fn settled_sources(&self) -> Vec<Value> {
-        for _ in 0..300 {
+        for _ in 0..1200 {
             let (_, v) = self.admin(reqwest::Method::GET, "/api/v1/sources", None).await;
             let list = v.as_array().unwrap().clone();
             if list.iter().all(|s| s["status"] != "pending" && s["status"] != "syncing") {
