@@ -33,11 +33,12 @@ pub struct Application {
 async fn count_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
     let method = req.method().as_str().to_owned();
-    let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_owned();
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let resp = next.run(req).await;
     let class = format!("{}xx", resp.status().as_u16() / 100);
     state.metrics.http_requests.with_label_values(&[&method, &class]).inc();
-    state.metrics.http_duration.with_label_values(&[&method, &route]).observe(started.elapsed().as_secs_f64());
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    state.metrics.http_duration.with_label_values(&[&method, route]).observe(started.elapsed().as_secs_f64());
     resp
 }
 

@@ -192,8 +192,6 @@ pub trait Store:
     async fn fail_job(&self, id: i64, error: &str, retry_at: i64) -> StoreResult<()>;
     async fn list_jobs(&self, status: Option<frontdesk_core::model::JobStatus>, limit: i64) -> StoreResult<Vec<Job>>;
     async fn retry_job(&self, actor: &Actor, id: i64) -> StoreResult<()>;
-    /// Jobs queued or running.
-    async fn queue_depth(&self) -> StoreResult<i64>;
     /// Jobs queued or running, counted by kind and status (for the metrics' gauges).
     async fn job_counts(&self) -> StoreResult<Vec<(String, String, i64)>>;
 }

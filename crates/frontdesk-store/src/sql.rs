@@ -1387,13 +1387,6 @@ macro_rules! impl_store {
                 Ok(())
             }
 
-            async fn queue_depth(&self) -> StoreResult<i64> {
-                Ok(sqlx::query("SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running')")
-                    .fetch_one(&self.read)
-                    .await?
-                    .try_get("n")?)
-            }
-
             async fn job_counts(&self) -> StoreResult<Vec<(String, String, i64)>> {
                 let rows = sqlx::query(
                     "SELECT kind, status, COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running') \
